@@ -1,0 +1,45 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfigModule } from './config/app-config.module';
+import { AppEnv } from './config/app-env';
+import { loadSessionSecrets } from './config/session-secret';
+import { DatabaseModule } from './database/database.module';
+import { PingController } from './ping/ping.controller';
+import { SessionModule } from './session';
+import { UsersModule } from './users/users.module';
+import { UsersService } from './users/users.service';
+
+/** The monolith that hosts `SessionModule`: users, registration, an admin, and ping routes. */
+@Module({})
+export class AppModule {
+  /** @param env the variables to read; `process.env` (plus `.env`) when omitted */
+  static forRoot(env?: Record<string, string | undefined>): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(env),
+        DatabaseModule,
+        UsersModule,
+        SessionModule.forRootAsync({
+          imports: [UsersModule],
+          inject: [AppEnv, UsersService],
+          useFactory: (config: AppEnv, users: UsersService) => ({
+            secret: loadSessionSecrets(config),
+            credentials: users,
+            accessTtl: config.SESSION_ACCESS_TTL,
+            refreshTtl: config.SESSION_REFRESH_TTL,
+            idleTtl: config.SESSION_IDLE_TTL,
+            absoluteTtl: config.SESSION_ABSOLUTE_TTL,
+            maxSessionsPerUser: config.SESSION_MAX_PER_USER,
+            refreshGrace: config.SESSION_REFRESH_GRACE,
+            cookies: config.SESSION_COOKIES,
+            redis: config.REDIS_URL,
+            redisKeyPrefix: config.REDIS_KEY_PREFIX,
+            loginRateLimit: { limit: config.THROTTLE_LOGIN_LIMIT, ttl: config.THROTTLE_LOGIN_TTL },
+            rateLimit: { limit: config.THROTTLE_LIMIT, ttl: config.THROTTLE_TTL },
+          }),
+        }),
+      ],
+      controllers: [PingController],
+    };
+  }
+}

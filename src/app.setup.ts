@@ -1,0 +1,25 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
+import type { AppEnv } from './config/app-env';
+
+/** Largest JSON body accepted (413 beyond). */
+export const BODY_LIMIT = '100kb';
+
+/** HTTP settings shared by `main.ts` and the e2e tests, so tests run the app as it ships. */
+export function setupApp(app: INestApplication, env: AppEnv): void {
+  const express = app as NestExpressApplication;
+  express.useBodyParser('json', { limit: BODY_LIMIT });
+  express.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
+  if (env.TRUST_PROXY) express.set('trust proxy', parseTrustProxy(env.TRUST_PROXY));
+  express.disable('x-powered-by');
+  app.use(cookieParser());
+  app.enableShutdownHooks();
+}
+
+/** `true`, a hop count, or addresses/subnets, as Express's `trust proxy` takes them. */
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}

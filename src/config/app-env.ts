@@ -1,0 +1,82 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : !['false', '0', 'no', 'off'].includes(String(value).toLowerCase());
+
+/**
+ * Every environment variable the app reads, with its default. The contract's table and
+ * `.env.example` list the same names.
+ */
+export class AppEnv {
+  /** @default 'development' */
+  @IsOptional() @IsString() NODE_ENV: string = 'development';
+  /** @default 3000 */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT: number = 3000;
+  /** Unset: embedded PostgreSQL (PGlite) under DATA_DIR. */
+  @IsOptional() @IsString() DATABASE_URL?: string;
+  /** Unset: in-process cache and rate-limit counters. */
+  @IsOptional() @IsString() REDIS_URL?: string;
+  /** @default './.data' */
+  @IsString() DATA_DIR: string = './.data';
+  /** Comma-separated; the first signs. Required in production, else made once under DATA_DIR. */
+  @IsOptional() @IsString() SESSION_SECRET?: string;
+  @IsOptional() @IsString() ADMIN_EMAIL?: string;
+  @IsOptional() @IsString() ADMIN_PASSWORD?: string;
+  /** @default 900 */
+  @Transform(toInt) @IsInt() @Min(1) SESSION_ACCESS_TTL: number = 900;
+  /** @default 604800 */
+  @Transform(toInt) @IsInt() @Min(1) SESSION_REFRESH_TTL: number = 604_800;
+  /** @default 604800 */
+  @Transform(toInt) @IsInt() @Min(1) SESSION_IDLE_TTL: number = 604_800;
+  /** @default 2592000 */
+  @Transform(toInt) @IsInt() @Min(1) SESSION_ABSOLUTE_TTL: number = 2_592_000;
+  /** @default 10 */
+  @Transform(toInt) @IsInt() @Min(1) SESSION_MAX_PER_USER: number = 10;
+  /** @default 10 */
+  @Transform(toInt) @IsInt() @Min(0) SESSION_REFRESH_GRACE: number = 10;
+  /** @default true */
+  @Transform(toBool) SESSION_COOKIES: boolean = true;
+  /** @default 300 */
+  @Transform(toInt) @IsInt() @Min(1) SESSION_CLEANUP_INTERVAL: number = 300;
+  /** @default 2592000 */
+  @Transform(toInt) @IsInt() @Min(0) SESSION_RETENTION: number = 2_592_000;
+  /** @default 5 */
+  @Transform(toInt) @IsInt() @Min(1) THROTTLE_LOGIN_LIMIT: number = 5;
+  /** @default 60 */
+  @Transform(toInt) @IsInt() @Min(1) THROTTLE_LOGIN_TTL: number = 60;
+  /** @default 100 */
+  @Transform(toInt) @IsInt() @Min(1) THROTTLE_LIMIT: number = 100;
+  /** @default 60 */
+  @Transform(toInt) @IsInt() @Min(1) THROTTLE_TTL: number = 60;
+  /** Set (to `true`, a hop count, or Express trust-proxy addresses) to read the client IP from X-Forwarded-For. */
+  @IsOptional() @IsString() TRUST_PROXY?: string;
+  /** @default 'express' */
+  @IsIn(['express', 'fastify']) HTTP_ADAPTER: 'express' | 'fastify' = 'express';
+  /** `host:port,…` of a Redis Cluster, used instead of REDIS_URL. */
+  @IsOptional() @IsString() REDIS_CLUSTER_NODES?: string;
+  /** Key prefix of everything the app writes to Redis. @default 'sess:' */
+  @IsString() REDIS_KEY_PREFIX: string = 'sess:';
+}
+
+/** Reads and checks the environment; a bad value stops start-up with a message naming it. */
+export function parseAppEnv(env: Record<string, string | undefined>): AppEnv {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = plainToInstance(AppEnv, present, { exposeDefaultValues: true });
+  const errors = validateSync(parsed, { whitelist: false, skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed;
+}

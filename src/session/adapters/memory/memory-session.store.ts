@@ -1,0 +1,176 @@
+import { Injectable } from '@nestjs/common';
+import {
+  isLive,
+  LiveWindow,
+  NewSessionRecord,
+  RevocationFilter,
+  RevocationReason,
+  Rotation,
+  RotationTarget,
+  SessionPage,
+  SessionPageQuery,
+  SessionRecord,
+} from '../../ports/session-record';
+import { SessionStore } from '../../ports/session-store';
+
+const byActivityDesc = (a: SessionRecord, b: SessionRecord) =>
+  b.lastActivityAt.getTime() - a.lastActivityAt.getTime();
+
+/** Sessions in this process: for unit tests and examples, lost on restart. */
+@Injectable()
+export class MemorySessionStore extends SessionStore {
+  private readonly sessions = new Map<string, SessionRecord>();
+
+  async insert(session: NewSessionRecord): Promise<SessionRecord> {
+    const record: SessionRecord = {
+      ...session,
+      roles: [...session.roles],
+      previousRefreshHash: null,
+      rotatedAt: null,
+      revokedAt: null,
+      revokedReason: null,
+      version: 1,
+    };
+    this.sessions.set(record.id, record);
+    return { ...record };
+  }
+
+  async findByAccessHash(accessHash: string): Promise<SessionRecord | null> {
+    return this.copy(this.find((s) => s.accessHash === accessHash));
+  }
+
+  async findById(id: string): Promise<SessionRecord | null> {
+    return this.copy(this.sessions.get(id));
+  }
+
+  async findByPreviousRefreshHash(refreshHash: string): Promise<SessionRecord | null> {
+    return this.copy(this.find((s) => s.previousRefreshHash === refreshHash));
+  }
+
+  async rotate(
+    refreshHash: string,
+    target: RotationTarget,
+    window: LiveWindow,
+  ): Promise<Rotation | null> {
+    const session = this.find((s) => s.refreshHash === refreshHash && isLive(s, window));
+    if (!session) return null;
+    const replacedAccessHash = session.accessHash;
+    Object.assign(session, {
+      previousRefreshHash: session.refreshHash,
+      rotatedAt: window.now,
+      accessHash: target.accessHash,
+      refreshHash: target.refreshHash,
+      accessExpiresAt: target.accessExpiresAt,
+      expiresAt: minDate(target.expiresAt, session.absoluteExpiresAt),
+      lastActivityAt: maxDate(session.lastActivityAt, window.now),
+      version: session.version + 1,
+    });
+    return { session: { ...session }, replacedAccessHash };
+  }
+
+  async touch(id: string, at: Date): Promise<void> {
+    const session = this.sessions.get(id);
+    if (session && session.revokedAt === null) {
+      session.lastActivityAt = maxDate(session.lastActivityAt, at);
+    }
+  }
+
+  async extend(id: string, expiresAt: Date, window: LiveWindow): Promise<SessionRecord | null> {
+    const session = this.sessions.get(id);
+    if (!session || !isLive(session, window)) return null;
+    session.expiresAt = minDate(maxDate(session.expiresAt, expiresAt), session.absoluteExpiresAt);
+    session.version += 1;
+    return { ...session };
+  }
+
+  async revoke(
+    filter: RevocationFilter,
+    reason: RevocationReason,
+    window: LiveWindow,
+  ): Promise<SessionRecord[]> {
+    const ended: SessionRecord[] = [];
+    for (const session of this.sessions.values()) {
+      if (!isLive(session, window)) continue;
+      if (filter.id !== undefined && session.id !== filter.id) continue;
+      if (filter.userId !== undefined && session.userId !== filter.userId) continue;
+      if (filter.exceptId !== undefined && session.id === filter.exceptId) continue;
+      this.end(session, reason, window.now);
+      ended.push({ ...session });
+    }
+    return ended;
+  }
+
+  async evictBeyond(userId: string, keep: number, window: LiveWindow): Promise<SessionRecord[]> {
+    const live = this.live(userId, window);
+    return live.slice(keep).map((session) => {
+      this.end(session, 'evicted', window.now);
+      return { ...session };
+    });
+  }
+
+  async listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]> {
+    return this.live(userId, window).map((s) => ({ ...s }));
+  }
+
+  async countLive(userId: string, window: LiveWindow): Promise<number> {
+    return this.live(userId, window).length;
+  }
+
+  async pageLive(query: SessionPageQuery, window: LiveWindow): Promise<SessionPage> {
+    const live = this.live(query.userId, window);
+    return {
+      items: live.slice(query.offset, query.offset + query.limit).map((s) => ({ ...s })),
+      total: live.length,
+    };
+  }
+
+  async deleteEnded(before: Date, idleTtlSeconds: number, batchSize: number): Promise<number> {
+    const idleBefore = before.getTime() - idleTtlSeconds * 1000;
+    let deleted = 0;
+    for (const [id, s] of this.sessions) {
+      if (deleted >= batchSize) break;
+      const ended =
+        (s.revokedAt !== null && s.revokedAt < before) ||
+        s.expiresAt < before ||
+        s.lastActivityAt.getTime() < idleBefore;
+      if (ended) {
+        this.sessions.delete(id);
+        deleted += 1;
+      }
+    }
+    return deleted;
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  private live(userId: string | undefined, window: LiveWindow): SessionRecord[] {
+    return [...this.sessions.values()]
+      .filter((s) => (userId === undefined || s.userId === userId) && isLive(s, window))
+      .sort(byActivityDesc);
+  }
+
+  private find(match: (s: SessionRecord) => boolean): SessionRecord | undefined {
+    for (const session of this.sessions.values()) if (match(session)) return session;
+    return undefined;
+  }
+
+  private end(session: SessionRecord, reason: RevocationReason, at: Date): void {
+    session.revokedAt = at;
+    session.revokedReason = reason;
+    session.version += 1;
+  }
+
+  private copy(session: SessionRecord | undefined): SessionRecord | null {
+    return session ? { ...session, roles: [...session.roles] } : null;
+  }
+}
+
+function minDate(a: Date, b: Date): Date {
+  return a < b ? a : b;
+}
+
+function maxDate(a: Date, b: Date): Date {
+  return a > b ? a : b;
+}

@@ -1,0 +1,38 @@
+import { Logger } from '@nestjs/common';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+
+/**
+ * Counts in Redis while it answers and in this process while it does not, so a Redis fault
+ * loosens the limit to per-instance counting for a while instead of turning into 500s.
+ */
+export class FallbackThrottlerStorage implements ThrottlerStorage {
+  private readonly logger = new Logger('SessionThrottler');
+  private lastWarning = 0;
+
+  constructor(
+    private readonly primary: ThrottlerStorage,
+    private readonly fallback: ThrottlerStorage,
+  ) {}
+
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    try {
+      return await this.primary.increment(key, ttl, limit, blockDuration, throttlerName);
+    } catch (error) {
+      const now = Date.now();
+      if (now - this.lastWarning > 10_000) {
+        this.lastWarning = now;
+        this.logger.warn(
+          `Rate-limit counters in Redis unavailable, counting in process: ${(error as Error).message}`,
+        );
+      }
+      return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { Redis, RedisOptions } from 'ioredis';
+
+/**
+ * Client settings for the request path: a command fails fast instead of queueing while Redis
+ * is away (ioredis would otherwise hold it, by default for about a minute), and reconnection
+ * keeps trying in the background.
+ */
+export const REQUEST_PATH_REDIS_OPTIONS: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  commandTimeout: 500,
+  connectTimeout: 2000,
+  retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  lazyConnect: false,
+};
+
+/** Whether the module made this client (and so must close it) or the app handed it over. */
+export interface OwnedRedis {
+  client: Redis;
+  owned: boolean;
+}
+
+export function connectRedis(config: string | RedisOptions | Redis): OwnedRedis {
+  if (config instanceof Redis) return { client: config, owned: false };
+  const client =
+    typeof config === 'string'
+      ? new Redis(config, REQUEST_PATH_REDIS_OPTIONS)
+      : new Redis({ ...REQUEST_PATH_REDIS_OPTIONS, ...config });
+  return { client, owned: true };
+}

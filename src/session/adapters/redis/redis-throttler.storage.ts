@@ -1,0 +1,68 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * One atomic round trip per hit: count it in a fixed window, and block the key for
+ * `blockDuration` once the count passes the limit. KEYS[1] hits, KEYS[2] block marker, both
+ * carrying the same `{hash tag}` so they live in one Redis Cluster slot.
+ * Returns { totalHits, hitsPttl, blocked (0/1), blockPttl }.
+ */
+const INCREMENT_SCRIPT = `
+local blockPttl = redis.call('PTTL', KEYS[2])
+if blockPttl > 0 then
+  local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
+  return { hits, redis.call('PTTL', KEYS[1]), 1, blockPttl }
+end
+local hits = redis.call('INCR', KEYS[1])
+local hitsPttl = redis.call('PTTL', KEYS[1])
+if hitsPttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  hitsPttl = tonumber(ARGV[1])
+end
+if hits > tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  return { hits, hitsPttl, 1, tonumber(ARGV[3]) }
+end
+return { hits, hitsPttl, 0, 0 }
+`;
+
+type IncrementReply = [number, number, number, number];
+
+/** `@nestjs/throttler` storage in Redis, so limits hold across every instance. */
+export class RedisThrottlerStorage implements ThrottlerStorage {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly prefix: string,
+  ) {
+    if (!('throttleIncrement' in redis)) {
+      redis.defineCommand('throttleIncrement', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
+    }
+  }
+
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    const base = `${this.prefix}rl:{${throttlerName}:${key}}`;
+    const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<IncrementReply>>)
+      .throttleIncrement;
+    const [totalHits, hitsPttl, blocked, blockPttl] = await run.call(
+      this.redis,
+      `${base}:hits`,
+      `${base}:block`,
+      Math.max(1, Math.ceil(ttl)),
+      limit,
+      Math.max(1, Math.ceil(blockDuration)),
+    );
+    return {
+      totalHits,
+      timeToExpire: Math.max(0, Math.ceil(hitsPttl / 1000)),
+      isBlocked: blocked === 1,
+      timeToBlockExpire: Math.max(0, Math.ceil(blockPttl / 1000)),
+    };
+  }
+}

@@ -1,0 +1,261 @@
+import { DataSource, QueryFailedError } from 'typeorm';
+import { SessionStoreUnavailableError } from '../../errors/session.errors';
+import {
+  LiveWindow,
+  NewSessionRecord,
+  RevocationFilter,
+  RevocationReason,
+  Rotation,
+  RotationTarget,
+  SessionPage,
+  SessionPageQuery,
+  SessionRecord,
+} from '../../ports/session-record';
+import { SessionStore } from '../../ports/session-store';
+import { SessionRow, toSessionRecord } from './session-row.mapper';
+
+/** `$n` placeholders for the live-window check: not revoked, not expired, not idle. */
+const LIVE = (now: string, activeSince: string, alias = '') =>
+  `${alias}revoked_at IS NULL AND ${alias}expires_at > ${now} AND ${alias}last_activity_at > ${activeSince}`;
+
+/**
+ * Sessions in PostgreSQL (or PGlite) through TypeORM. Every write is a single statement, so it
+ * is atomic without an explicit transaction, and concurrent rotations of one refresh token are
+ * serialized by the row lock of the UPDATE: the loser re-checks `refresh_hash` and matches nothing.
+ */
+export class TypeOrmSessionStore extends SessionStore {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async insert(s: NewSessionRecord): Promise<SessionRecord> {
+    const rows = await this.query(
+      `INSERT INTO sessions (id, user_id, roles, access_hash, refresh_hash, access_expires_at,
+         expires_at, absolute_expires_at, created_at, authenticated_at, last_activity_at,
+         ip_address, user_agent, device_name, device_type, device_id, data)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+       RETURNING *`,
+      [
+        s.id,
+        s.userId,
+        s.roles,
+        s.accessHash,
+        s.refreshHash,
+        s.accessExpiresAt,
+        s.expiresAt,
+        s.absoluteExpiresAt,
+        s.createdAt,
+        s.authenticatedAt,
+        s.lastActivityAt,
+        s.ipAddress,
+        s.userAgent,
+        s.deviceName,
+        s.deviceType,
+        s.deviceId,
+        s.data === null ? null : JSON.stringify(s.data),
+      ],
+    );
+    return rows[0];
+  }
+
+  async findByAccessHash(accessHash: string): Promise<SessionRecord | null> {
+    const rows = await this.query(`SELECT * FROM sessions WHERE access_hash = $1`, [accessHash]);
+    return rows[0] ?? null;
+  }
+
+  async findById(id: string): Promise<SessionRecord | null> {
+    const rows = await this.query(`SELECT * FROM sessions WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async findByPreviousRefreshHash(refreshHash: string): Promise<SessionRecord | null> {
+    const rows = await this.query(`SELECT * FROM sessions WHERE previous_refresh_hash = $1`, [
+      refreshHash,
+    ]);
+    return rows[0] ?? null;
+  }
+
+  async rotate(
+    refreshHash: string,
+    target: RotationTarget,
+    window: LiveWindow,
+  ): Promise<Rotation | null> {
+    const result = await this.run(
+      `WITH old AS (
+         SELECT id, access_hash FROM sessions
+          WHERE refresh_hash = $1 AND ${LIVE('$6', '$7')}
+          FOR UPDATE
+       )
+       UPDATE sessions s SET
+         previous_refresh_hash = s.refresh_hash,
+         rotated_at = $6,
+         access_hash = $2,
+         refresh_hash = $3,
+         access_expires_at = $4,
+         expires_at = LEAST($5::timestamptz, s.absolute_expires_at),
+         last_activity_at = GREATEST(s.last_activity_at, $6),
+         version = s.version + 1
+       FROM old
+       WHERE s.id = old.id AND s.refresh_hash = $1
+       RETURNING s.*, old.access_hash AS replaced_access_hash`,
+      [
+        refreshHash,
+        target.accessHash,
+        target.refreshHash,
+        target.accessExpiresAt,
+        target.expiresAt,
+        window.now,
+        window.activeSince,
+      ],
+    );
+    const rows = rowsOf<SessionRow & { replaced_access_hash: string }>(result);
+    if (rows.length === 0) return null;
+    return { session: toSessionRecord(rows[0]), replacedAccessHash: rows[0].replaced_access_hash };
+  }
+
+  async touch(id: string, at: Date): Promise<void> {
+    await this.run(
+      `UPDATE sessions SET last_activity_at = GREATEST(last_activity_at, $2)
+        WHERE id = $1 AND revoked_at IS NULL AND last_activity_at < $2`,
+      [id, at],
+    );
+  }
+
+  async extend(id: string, expiresAt: Date, window: LiveWindow): Promise<SessionRecord | null> {
+    const rows = await this.query(
+      `UPDATE sessions SET
+         expires_at = LEAST(absolute_expires_at, GREATEST(expires_at, $2)),
+         version = version + 1
+       WHERE id = $1 AND ${LIVE('$3', '$4')}
+       RETURNING *`,
+      [id, expiresAt, window.now, window.activeSince],
+    );
+    return rows[0] ?? null;
+  }
+
+  async revoke(
+    filter: RevocationFilter,
+    reason: RevocationReason,
+    window: LiveWindow,
+  ): Promise<SessionRecord[]> {
+    const params: unknown[] = [reason, window.now, window.activeSince];
+    const where = [LIVE('$2', '$3')];
+    if (filter.id !== undefined) where.push(`id = $${params.push(filter.id)}`);
+    if (filter.userId !== undefined) where.push(`user_id = $${params.push(filter.userId)}`);
+    if (filter.exceptId !== undefined) where.push(`id <> $${params.push(filter.exceptId)}`);
+    return this.query(
+      `UPDATE sessions SET revoked_at = $2, revoked_reason = $1, version = version + 1
+        WHERE ${where.join(' AND ')}
+        RETURNING *`,
+      params,
+    );
+  }
+
+  async evictBeyond(userId: string, keep: number, window: LiveWindow): Promise<SessionRecord[]> {
+    return this.query(
+      `UPDATE sessions SET revoked_at = $3, revoked_reason = 'evicted', version = version + 1
+        WHERE id IN (
+          SELECT id FROM sessions
+           WHERE user_id = $1 AND ${LIVE('$3', '$4')}
+           ORDER BY last_activity_at DESC, created_at DESC
+           OFFSET $2
+           FOR UPDATE SKIP LOCKED)
+          AND revoked_at IS NULL
+        RETURNING *`,
+      [userId, keep, window.now, window.activeSince],
+    );
+  }
+
+  async listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]> {
+    return this.query(
+      `SELECT * FROM sessions WHERE user_id = $1 AND ${LIVE('$2', '$3')}
+        ORDER BY last_activity_at DESC, created_at DESC`,
+      [userId, window.now, window.activeSince],
+    );
+  }
+
+  async countLive(userId: string, window: LiveWindow): Promise<number> {
+    const [row] = await this.run(
+      `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND ${LIVE('$2', '$3')}`,
+      [userId, window.now, window.activeSince],
+    );
+    return Number(row.n);
+  }
+
+  async pageLive(query: SessionPageQuery, window: LiveWindow): Promise<SessionPage> {
+    const params: unknown[] = [window.now, window.activeSince];
+    const where = [LIVE('$1', '$2')];
+    if (query.userId !== undefined) where.push(`user_id = $${params.push(query.userId)}`);
+    const filter = where.join(' AND ');
+    const [{ n }] = await this.run(
+      `SELECT count(*)::int AS n FROM sessions WHERE ${filter}`,
+      params,
+    );
+    const items = await this.query(
+      `SELECT * FROM sessions WHERE ${filter}
+        ORDER BY last_activity_at DESC, created_at DESC
+        LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, query.limit, query.offset],
+    );
+    return { items, total: Number(n) };
+  }
+
+  async deleteEnded(before: Date, idleTtlSeconds: number, batchSize: number): Promise<number> {
+    const idleBefore = new Date(before.getTime() - idleTtlSeconds * 1000);
+    const result = await this.run(
+      `DELETE FROM sessions WHERE id IN (
+         SELECT id FROM sessions WHERE revoked_at < $1
+         UNION
+         SELECT id FROM sessions WHERE expires_at < $1
+         UNION
+         SELECT id FROM sessions WHERE last_activity_at < $2
+         LIMIT $3)
+       RETURNING id`,
+      [before, idleBefore, batchSize],
+    );
+    return rowsOf(result).length;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.dataSource.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async query(sql: string, params: unknown[]): Promise<SessionRecord[]> {
+    return rowsOf<SessionRow>(await this.run(sql, params)).map(toSessionRecord);
+  }
+
+  /** Runs SQL; an unreachable database becomes `SessionStoreUnavailableError` (503). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private async run(sql: string, params: unknown[] = []): Promise<any> {
+    try {
+      return await this.dataSource.query(sql, params);
+    } catch (error) {
+      throw isUnavailable(error) ? new SessionStoreUnavailableError(error) : error;
+    }
+  }
+}
+
+/**
+ * TypeORM's postgres driver returns `[rows, affected]` for UPDATE/DELETE and plain rows for
+ * SELECT/INSERT; this reads both.
+ */
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+    return result[0] as T[];
+  }
+  return result as T[];
+}
+
+/** Connection-level failures (refused, reset, timed out, server shutting down), not SQL bugs. */
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ??
+    (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^(08|57P|53)/.test(code)) return true;
+  if (error instanceof QueryFailedError) return false;
+  return true;
+}

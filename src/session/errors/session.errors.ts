@@ -1,0 +1,52 @@
+/**
+ * Domain errors of the session lifecycle. They say what went wrong, never which secret;
+ * `http/session-exception.filter.ts` is the one place that turns them into HTTP answers.
+ */
+export abstract class SessionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+/** The token is malformed, forged, expired, revoked, or its session is over. */
+export class InvalidTokenError extends SessionError {
+  constructor(readonly detail: string = 'invalid token') {
+    super('Invalid or expired token');
+  }
+}
+
+/** A refresh token that was already rotated away came back: its session is revoked. */
+export class RefreshTokenReuseError extends InvalidTokenError {
+  constructor(readonly sessionId: string) {
+    super('refresh token reuse');
+  }
+}
+
+/** Email or password is wrong (deliberately not saying which). */
+export class InvalidCredentialsError extends SessionError {
+  constructor() {
+    super('Invalid credentials');
+  }
+}
+
+/** No live session with that id (of that user). */
+export class SessionNotFoundError extends SessionError {
+  constructor() {
+    super('Session not found');
+  }
+}
+
+/** A cookie-authenticated unsafe request without the matching `X-CSRF-Token` header. */
+export class CsrfTokenError extends SessionError {
+  constructor() {
+    super('Missing or invalid CSRF token');
+  }
+}
+
+/** The session store (PostgreSQL) cannot be reached; writes cannot happen now. */
+export class SessionStoreUnavailableError extends SessionError {
+  constructor(override readonly cause?: unknown) {
+    super('Session store unavailable, try again shortly');
+  }
+}

@@ -1,0 +1,26 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { REQUEST_SESSION_KEY } from '../../session.constants';
+import type { AuthenticatedSession } from '../../session.types';
+
+/** The caller, as the session guard authenticated it. */
+export interface CurrentUserInfo {
+  id: string;
+  roles: string[];
+}
+
+function sessionOf(context: ExecutionContext): AuthenticatedSession | undefined {
+  return context.switchToHttp().getRequest()[REQUEST_SESSION_KEY];
+}
+
+/** The `AuthenticatedSession` of the request (undefined on a public route without a session). */
+export const CurrentSession = createParamDecorator(
+  (_: unknown, context: ExecutionContext): AuthenticatedSession | undefined => sessionOf(context),
+);
+
+/** `{ id, roles }` of the authenticated user (undefined on a public route without a session). */
+export const CurrentUser = createParamDecorator(
+  (_: unknown, context: ExecutionContext): CurrentUserInfo | undefined => {
+    const session = sessionOf(context);
+    return session && { id: session.userId, roles: session.roles };
+  },
+);

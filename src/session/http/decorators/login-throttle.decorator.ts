@@ -1,0 +1,6 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const LOGIN_THROTTLE_KEY = 'session:loginThrottle';
+
+/** Counts the route against the login rate limit (`loginRateLimit`) instead of the default one. */
+export const LoginThrottle = () => SetMetadata(LOGIN_THROTTLE_KEY, true);

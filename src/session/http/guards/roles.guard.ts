@@ -1,0 +1,27 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { InvalidTokenError } from '../../errors/session.errors';
+import { REQUEST_SESSION_KEY } from '../../session.constants';
+import type { AuthenticatedSession } from '../../session.types';
+import { ROLES_KEY } from '../decorators/roles.decorator';
+
+/** Enforces `@Roles()`: 403 when the session's user has none of them. Runs after `SessionAuthGuard`. */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!roles || roles.length === 0) return true;
+    const session: AuthenticatedSession | undefined =
+      context.switchToHttp().getRequest()[REQUEST_SESSION_KEY];
+    if (!session) throw new InvalidTokenError('missing');
+    if (!roles.some((role) => session.roles.includes(role))) {
+      throw new ForbiddenException('Insufficient role');
+    }
+    return true;
+  }
+}

@@ -1,0 +1,32 @@
+import { UAParser } from 'ua-parser-js';
+import type { SessionMetadata } from '../ports/session-record';
+
+interface MetadataRequest {
+  ip?: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+const clip = (value: unknown, max: number): string | null => {
+  if (typeof value !== 'string') return null;
+  // Control characters have no place in a device label or a user agent we show to admins.
+  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return clean ? clean.slice(0, max) : null;
+};
+
+/**
+ * Where and on what a session is opened: IP, user agent, and a device name and type taken from
+ * `X-Device-Name` / `X-Device-Type`, the login body's `deviceName`, or the parsed user agent.
+ */
+export function requestMetadata(req: MetadataRequest, deviceName?: string): SessionMetadata {
+  const userAgent = clip(req.headers['user-agent'], 512);
+  const ua = userAgent ? UAParser(userAgent) : undefined;
+  const parsedName = ua && [ua.browser.name, ua.os.name].filter(Boolean).join(' on ');
+  const parsedType = ua ? (ua.device.type ?? (ua.browser.name ? 'desktop' : null)) : null;
+  return {
+    ipAddress: clip(req.ip, 64),
+    userAgent,
+    deviceName: clip(deviceName, 128) ?? clip(req.headers['x-device-name'], 128) ?? (parsedName || null),
+    deviceType: clip(req.headers['x-device-type'], 32) ?? parsedType,
+    deviceId: clip(req.headers['x-device-id'], 128),
+  };
+}

@@ -1,0 +1,82 @@
+import { parse } from 'cookie';
+import { randomBytes } from 'node:crypto';
+
+/** Names and attributes of the cookie transport (see the contract's "Cookies and CSRF"). */
+export const ACCESS_COOKIE = '__Host-access';
+export const REFRESH_COOKIE = '__Secure-refresh';
+export const CSRF_COOKIE = '__Host-csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+export const REFRESH_COOKIE_PATH = '/auth';
+
+export interface CookieSpec {
+  name: string;
+  value: string;
+  options: {
+    httpOnly: boolean;
+    secure: true;
+    sameSite: 'lax' | 'strict';
+    path: string;
+    maxAge?: number;
+  };
+}
+
+/** The three cookies a login or refresh sets; `maxAge` in milliseconds. */
+export function sessionCookies(
+  accessToken: string,
+  refreshToken: string,
+  accessMaxAgeSeconds: number,
+  refreshMaxAgeSeconds: number,
+): CookieSpec[] {
+  return [
+    {
+      name: ACCESS_COOKIE,
+      value: accessToken,
+      options: { httpOnly: true, secure: true, sameSite: 'lax', path: '/', maxAge: accessMaxAgeSeconds * 1000 },
+    },
+    {
+      name: REFRESH_COOKIE,
+      value: refreshToken,
+      options: {
+        httpOnly: true,
+        secure: true,
+        sameSite: 'strict',
+        path: REFRESH_COOKIE_PATH,
+        maxAge: refreshMaxAgeSeconds * 1000,
+      },
+    },
+    {
+      name: CSRF_COOKIE,
+      value: randomBytes(24).toString('base64url'),
+      options: { httpOnly: false, secure: true, sameSite: 'strict', path: '/', maxAge: refreshMaxAgeSeconds * 1000 },
+    },
+  ];
+}
+
+/** The same cookies, expired: what logout sends. */
+export function clearedSessionCookies(): CookieSpec[] {
+  return sessionCookies('', '', 0, 0).map((c) => ({ ...c, value: '', options: { ...c.options, maxAge: 0 } }));
+}
+
+/** Cookies of a request, whether or not the app installed cookie-parser. */
+export function requestCookies(req: { cookies?: Record<string, string>; headers: Record<string, unknown> }): Record<string, string | undefined> {
+  if (req.cookies && typeof req.cookies === 'object') return req.cookies;
+  const header = req.headers.cookie;
+  return typeof header === 'string' ? parse(header) : {};
+}
+
+interface ExpressLikeResponse {
+  cookie?: (name: string, value: string, options: object) => void;
+  setCookie?: (name: string, value: string, options: object) => void;
+}
+
+/** Sets cookies on an Express response or a Fastify reply (with `@fastify/cookie`). */
+export function writeCookies(res: ExpressLikeResponse, cookies: CookieSpec[]): void {
+  for (const { name, value, options } of cookies) {
+    if (typeof res.setCookie === 'function') {
+      // @fastify/cookie takes maxAge in seconds.
+      res.setCookie(name, value, { ...options, maxAge: options.maxAge === undefined ? undefined : Math.floor(options.maxAge / 1000) });
+    } else if (typeof res.cookie === 'function') {
+      res.cookie(name, value, options);
+    }
+  }
+}

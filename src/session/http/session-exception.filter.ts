@@ -1,0 +1,66 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  ForbiddenException,
+  HttpException,
+  InternalServerErrorException,
+  NotFoundException,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import {
+  CsrfTokenError,
+  InvalidCredentialsError,
+  InvalidTokenError,
+  SessionError,
+  SessionNotFoundError,
+  SessionStoreUnavailableError,
+} from '../errors/session.errors';
+
+export interface MappedSessionError {
+  exception: HttpException;
+  headers: Record<string, string>;
+}
+
+/** The one place where a session domain error becomes an HTTP answer. */
+export function mapSessionError(error: SessionError): MappedSessionError {
+  if (error instanceof InvalidTokenError) {
+    // One body for every token failure, so a client learns nothing about why.
+    return {
+      exception: new UnauthorizedException('Invalid or expired token'),
+      headers: { 'WWW-Authenticate': 'Bearer' },
+    };
+  }
+  if (error instanceof InvalidCredentialsError) {
+    return { exception: new UnauthorizedException('Invalid credentials'), headers: {} };
+  }
+  if (error instanceof SessionNotFoundError) {
+    return { exception: new NotFoundException('Session not found'), headers: {} };
+  }
+  if (error instanceof CsrfTokenError) {
+    return { exception: new ForbiddenException('Missing or invalid CSRF token'), headers: {} };
+  }
+  if (error instanceof SessionStoreUnavailableError) {
+    return {
+      exception: new ServiceUnavailableException('Session store unavailable, try again shortly'),
+      headers: { 'Retry-After': '5' },
+    };
+  }
+  return { exception: new InternalServerErrorException(), headers: {} };
+}
+
+/** Writes `{statusCode, message, error}` as Nest does, on Express or Fastify. */
+@Catch(SessionError)
+export class SessionExceptionFilter implements ExceptionFilter {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(error: SessionError, host: ArgumentsHost): void {
+    const { exception, headers } = mapSessionError(error);
+    const res = host.switchToHttp().getResponse();
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries(headers)) adapter.setHeader(res, name, value);
+    adapter.reply(res, exception.getResponse(), exception.getStatus());
+  }
+}

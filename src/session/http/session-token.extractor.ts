@@ -1,0 +1,41 @@
+import { timingSafeEqual } from 'node:crypto';
+import { CsrfTokenError } from '../errors/session.errors';
+import { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, requestCookies } from './session-cookies';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface TokenRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  cookies?: Record<string, string>;
+}
+
+/**
+ * The access token of a request: the `Authorization: Bearer` header, else (with cookies on) the
+ * access cookie, which on an unsafe method needs a matching `X-CSRF-Token` header.
+ * A token in the query string is never read.
+ * @throws CsrfTokenError
+ */
+export function extractAccessToken(req: TokenRequest, cookiesEnabled: boolean): string | undefined {
+  const authorization = req.headers.authorization;
+  if (typeof authorization === 'string' && authorization.length > 7) {
+    const scheme = authorization.slice(0, 7);
+    if (scheme.toLowerCase() === 'bearer ') return authorization.slice(7).trim();
+    return undefined;
+  }
+  if (!cookiesEnabled) return undefined;
+  const cookies = requestCookies(req as never);
+  const token = cookies[ACCESS_COOKIE];
+  if (!token) return undefined;
+  if (!SAFE_METHODS.has(req.method.toUpperCase())) assertCsrf(req, cookies[CSRF_COOKIE]);
+  return token;
+}
+
+/** The double-submit check: the CSRF header equals the CSRF cookie. */
+export function assertCsrf(req: TokenRequest, expected: string | undefined): void {
+  const presented = req.headers[CSRF_HEADER];
+  if (!expected || typeof presented !== 'string') throw new CsrfTokenError();
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new CsrfTokenError();
+}

@@ -1,0 +1,37 @@
+import type { SessionRecord } from '../ports/session-record';
+import type { IssuedSession } from '../session.types';
+import type { SessionUser } from '../ports/credentials-verifier';
+
+/** A session as the API shows it: never a token or a token hash. */
+export function presentSession(s: SessionRecord, currentSessionId?: string, idleTtl?: number) {
+  const idleEnd = idleTtl === undefined ? Infinity : s.lastActivityAt.getTime() + idleTtl * 1000;
+  return {
+    id: s.id,
+    current: s.id === currentSessionId,
+    createdAt: s.createdAt.toISOString(),
+    lastActivityAt: s.lastActivityAt.toISOString(),
+    expiresAt: new Date(Math.min(s.expiresAt.getTime(), idleEnd)).toISOString(),
+    ipAddress: s.ipAddress,
+    userAgent: s.userAgent,
+    deviceName: s.deviceName,
+    deviceType: s.deviceType,
+  };
+}
+
+export function presentAdminSession(s: SessionRecord, idleTtl: number) {
+  const { current: _current, ...fields } = presentSession(s, undefined, idleTtl);
+  return { ...fields, userId: s.userId };
+}
+
+/** The login / refresh answer. */
+export function presentIssued(issued: IssuedSession, user: SessionUser) {
+  return {
+    accessToken: issued.tokens.accessToken,
+    refreshToken: issued.tokens.refreshToken,
+    tokenType: 'Bearer' as const,
+    expiresIn: issued.tokens.expiresIn,
+    refreshExpiresIn: issued.tokens.refreshExpiresIn,
+    sessionId: issued.session.id,
+    user: { id: user.id, email: user.email, roles: user.roles },
+  };
+}

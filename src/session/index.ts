@@ -1,0 +1,33 @@
+export { SessionModule } from './session.module';
+export type { SessionModuleExtras } from './session.module-definition';
+export { SessionService } from './session.service';
+export type { SessionModuleOptions, RateLimit, SessionStoreKind } from './session.options';
+export type {
+  AuthenticatedSession,
+  IssuedSession,
+  IssuedTokens,
+  CreateSessionInput,
+} from './session.types';
+export { SessionStore } from './ports/session-store';
+export { SessionCache } from './ports/session-cache';
+export type { CachedSession } from './ports/session-cache';
+export type { CredentialsVerifier, SessionUser } from './ports/credentials-verifier';
+export type { SessionRecord, SessionMetadata, RevocationReason } from './ports/session-record';
+export { Clock, SystemClock } from './ports/clock';
+export { SessionAuthGuard } from './http/guards/session-auth.guard';
+export { RolesGuard } from './http/guards/roles.guard';
+export { SessionThrottlerGuard } from './http/guards/session-throttler.guard';
+export { SessionStrategy, SESSION_STRATEGY } from './http/guards/session.strategy';
+export { Public } from './http/decorators/public.decorator';
+export { Roles } from './http/decorators/roles.decorator';
+export { LoginThrottle } from './http/decorators/login-throttle.decorator';
+export { CurrentUser, CurrentSession } from './http/decorators/current-session.decorator';
+export type { CurrentUserInfo } from './http/decorators/current-session.decorator';
+export { SessionEntity } from './adapters/typeorm/session.entity';
+export { SESSION_MIGRATIONS } from './adapters/typeorm/migrations';
+export * from './errors/session.errors';
+export { SessionConfigurationError } from './errors/session-configuration.error';
+
+import { SessionEntity } from './adapters/typeorm/session.entity';
+/** The module's TypeORM entities: add them to your DataSource's `entities`. */
+export const SESSION_ENTITIES = [SessionEntity];

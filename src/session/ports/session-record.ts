@@ -1,0 +1,99 @@
+/** Why a session ended before its time. */
+export type RevocationReason =
+  | 'logout'
+  | 'revoked'
+  | 'revoked_by_admin'
+  | 'revoked_all'
+  | 'evicted'
+  | 'reuse_detected'
+  | 'password_changed';
+
+/** What a new session carries besides its tokens: where and on what it was opened. */
+export interface SessionMetadata {
+  ipAddress?: string | null;
+  userAgent?: string | null;
+  deviceName?: string | null;
+  deviceType?: string | null;
+  deviceId?: string | null;
+  /** Arbitrary JSON the app attaches to the session. */
+  data?: Record<string, unknown> | null;
+}
+
+/** A session as the store keeps it. Token hashes only, never raw tokens. */
+export interface SessionRecord extends Required<SessionMetadata> {
+  id: string;
+  userId: string;
+  roles: string[];
+  accessHash: string;
+  refreshHash: string;
+  previousRefreshHash: string | null;
+  rotatedAt: Date | null;
+  accessExpiresAt: Date;
+  /** When the refresh token ends, never after `absoluteExpiresAt`. */
+  expiresAt: Date;
+  absoluteExpiresAt: Date;
+  createdAt: Date;
+  /** When the user last proved who they are (login); refresh does not move it. */
+  authenticatedAt: Date;
+  lastActivityAt: Date;
+  revokedAt: Date | null;
+  revokedReason: RevocationReason | null;
+  /** Grows on every change that the cache must not undo. */
+  version: number;
+}
+
+/** The fields a store needs to open a session. */
+export type NewSessionRecord = Omit<
+  SessionRecord,
+  'previousRefreshHash' | 'rotatedAt' | 'revokedAt' | 'revokedReason' | 'version'
+>;
+
+/** The moment a query runs at and the oldest activity a live session may have. */
+export interface LiveWindow {
+  now: Date;
+  /** `now - idleTtl`: a session last active before this is over. */
+  activeSince: Date;
+}
+
+/** The new tokens of a rotation. */
+export interface RotationTarget {
+  accessHash: string;
+  refreshHash: string;
+  accessExpiresAt: Date;
+  /** Wanted end of the new refresh token; the store caps it at the absolute expiry. */
+  expiresAt: Date;
+}
+
+/** The outcome of a rotation: the session after it, and the access hash it replaced. */
+export interface Rotation {
+  session: SessionRecord;
+  replacedAccessHash: string;
+}
+
+/** Which sessions a revocation ends. */
+export interface RevocationFilter {
+  id?: string;
+  userId?: string;
+  /** Keep this session alive (revoke every other). */
+  exceptId?: string;
+}
+
+export interface SessionPageQuery {
+  userId?: string;
+  offset: number;
+  limit: number;
+}
+
+export interface SessionPage {
+  items: SessionRecord[];
+  total: number;
+}
+
+/** True when the session has not ended at `window.now`. */
+export function isLive(session: SessionRecord, window: LiveWindow): boolean {
+  return (
+    session.revokedAt === null &&
+    session.expiresAt > window.now &&
+    session.lastActivityAt > window.activeSince
+  );
+}

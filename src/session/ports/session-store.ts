@@ -1,0 +1,80 @@
+import type {
+  LiveWindow,
+  NewSessionRecord,
+  RevocationFilter,
+  RevocationReason,
+  Rotation,
+  RotationTarget,
+  SessionPage,
+  SessionPageQuery,
+  SessionRecord,
+} from './session-record';
+
+/**
+ * The source of truth for sessions. Every write is one atomic statement, so concurrent
+ * requests on many instances never see half a change.
+ *
+ * Adapters: `TypeOrmSessionStore` (PostgreSQL or PGlite), `MemorySessionStore` (tests).
+ * Both pass `test/contract/session-store.contract.ts`.
+ */
+export abstract class SessionStore {
+  /** Stores a new session and returns it as stored. */
+  abstract insert(session: NewSessionRecord): Promise<SessionRecord>;
+
+  /** The session whose current access token has this hash, live or not. */
+  abstract findByAccessHash(accessHash: string): Promise<SessionRecord | null>;
+
+  /** The session with this id, live or not. */
+  abstract findById(id: string): Promise<SessionRecord | null>;
+
+  /** The session whose previous (rotated away) refresh token has this hash. */
+  abstract findByPreviousRefreshHash(refreshHash: string): Promise<SessionRecord | null>;
+
+  /**
+   * Replaces the tokens of the live session whose current refresh token has `refreshHash`.
+   * Atomic: of two concurrent calls with one hash, at most one succeeds.
+   * @returns null when no live session has that refresh token
+   */
+  abstract rotate(
+    refreshHash: string,
+    target: RotationTarget,
+    window: LiveWindow,
+  ): Promise<Rotation | null>;
+
+  /** Moves last activity forward to `at` (never backward) on a live session. */
+  abstract touch(id: string, at: Date): Promise<void>;
+
+  /**
+   * Moves the end of a live session forward to `expiresAt`, never past its absolute expiry and
+   * never backward. @returns the session after the change, or null when it is not live
+   */
+  abstract extend(id: string, expiresAt: Date, window: LiveWindow): Promise<SessionRecord | null>;
+
+  /** Ends the live sessions that match `filter`. @returns them, as they were ended */
+  abstract revoke(
+    filter: RevocationFilter,
+    reason: RevocationReason,
+    window: LiveWindow,
+  ): Promise<SessionRecord[]>;
+
+  /** Ends a user's least recently used live sessions beyond the `keep` most recent ones. */
+  abstract evictBeyond(userId: string, keep: number, window: LiveWindow): Promise<SessionRecord[]>;
+
+  /** A user's live sessions, most recently active first. */
+  abstract listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]>;
+
+  /** How many live sessions a user has. */
+  abstract countLive(userId: string, window: LiveWindow): Promise<number>;
+
+  /** A page of live sessions, optionally of one user, most recently active first. */
+  abstract pageLive(query: SessionPageQuery, window: LiveWindow): Promise<SessionPage>;
+
+  /**
+   * Deletes up to `batchSize` sessions that ended (revoked, expired or idle) before `before`.
+   * @returns how many were deleted; call again until it returns less than `batchSize`
+   */
+  abstract deleteEnded(before: Date, idleTtlSeconds: number, batchSize: number): Promise<number>;
+
+  /** True when the store answers. */
+  abstract ping(): Promise<boolean>;
+}

@@ -1,0 +1,88 @@
+import { SessionConfigurationError } from './errors/session-configuration.error';
+import {
+  ResolvedSessionOptions,
+  SESSION_DEFAULTS,
+  SessionModuleOptions,
+} from './session.options';
+
+const MIN_SECRET_LENGTH = 32;
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new SessionConfigurationError(
+      `SessionModule option "${name}" must be a positive whole number of seconds, got ${String(value)}.`,
+    );
+  }
+  return value;
+}
+
+/** Fills in defaults and rejects options that cannot work, naming the fix. */
+export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSessionOptions {
+  const secrets = (Array.isArray(options.secret) ? options.secret : [options.secret])
+    .map((s) => s?.trim())
+    .filter((s): s is string => !!s);
+  if (secrets.length === 0) {
+    throw new SessionConfigurationError(
+      'SessionModule needs a "secret" to authenticate tokens: pass at least one key of 32 or more random characters (SESSION_SECRET).',
+    );
+  }
+  const short = secrets.find((s) => s.length < MIN_SECRET_LENGTH);
+  if (short !== undefined) {
+    throw new SessionConfigurationError(
+      `Every SessionModule secret must be at least ${MIN_SECRET_LENGTH} characters; one has ${short.length}. Generate one with: openssl rand -base64 48`,
+    );
+  }
+  if (!options.credentials) {
+    throw new SessionConfigurationError(
+      'SessionModule needs "credentials": an object implementing CredentialsVerifier that checks an email and password and loads users. Supply it from your users module through forRootAsync({ inject, useFactory }).',
+    );
+  }
+  const idleTtl = positiveInteger('idleTtl', options.idleTtl ?? SESSION_DEFAULTS.idleTtl);
+  const resolved: ResolvedSessionOptions = {
+    secrets,
+    credentials: options.credentials,
+    accessTtl: positiveInteger('accessTtl', options.accessTtl ?? SESSION_DEFAULTS.accessTtl),
+    refreshTtl: positiveInteger('refreshTtl', options.refreshTtl ?? SESSION_DEFAULTS.refreshTtl),
+    idleTtl,
+    absoluteTtl: positiveInteger('absoluteTtl', options.absoluteTtl ?? SESSION_DEFAULTS.absoluteTtl),
+    maxSessionsPerUser: positiveInteger(
+      'maxSessionsPerUser',
+      options.maxSessionsPerUser ?? SESSION_DEFAULTS.maxSessionsPerUser,
+    ),
+    refreshGrace: options.refreshGrace ?? SESSION_DEFAULTS.refreshGrace,
+    activityWriteInterval: positiveInteger(
+      'activityWriteInterval',
+      options.activityWriteInterval ?? Math.max(1, Math.min(60, Math.floor(idleTtl / 20))),
+    ),
+    cookies: options.cookies ?? SESSION_DEFAULTS.cookies,
+    store: options.store ?? SESSION_DEFAULTS.store,
+    dataSourceName: options.dataSourceName,
+    redis: options.redis,
+    redisKeyPrefix: options.redisKeyPrefix ?? SESSION_DEFAULTS.redisKeyPrefix,
+    cacheTtl: positiveInteger('cacheTtl', options.cacheTtl ?? SESSION_DEFAULTS.cacheTtl),
+    memoryCacheSize: positiveInteger(
+      'memoryCacheSize',
+      options.memoryCacheSize ?? SESSION_DEFAULTS.memoryCacheSize,
+    ),
+    loginRateLimit: options.loginRateLimit ?? { ...SESSION_DEFAULTS.loginRateLimit },
+    rateLimit: options.rateLimit ?? { ...SESSION_DEFAULTS.rateLimit },
+  };
+  if (resolved.refreshGrace < 0 || !Number.isInteger(resolved.refreshGrace)) {
+    throw new SessionConfigurationError(
+      'SessionModule option "refreshGrace" must be a whole number of seconds, 0 to turn it off.',
+    );
+  }
+  if (resolved.activityWriteInterval >= idleTtl) {
+    throw new SessionConfigurationError(
+      '"activityWriteInterval" must be well below "idleTtl", or an active session would expire between two writes.',
+    );
+  }
+  for (const [name, limit] of [
+    ['loginRateLimit', resolved.loginRateLimit],
+    ['rateLimit', resolved.rateLimit],
+  ] as const) {
+    positiveInteger(`${name}.limit`, limit.limit);
+    positiveInteger(`${name}.ttl`, limit.ttl);
+  }
+  return resolved;
+}

@@ -1,0 +1,81 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
+import { AdminSessionsController } from './http/admin-sessions.controller';
+import { AuthSessionController } from './http/auth-session.controller';
+import { RolesGuard } from './http/guards/roles.guard';
+import { SessionAuthGuard } from './http/guards/session-auth.guard';
+import { SessionThrottlerGuard } from './http/guards/session-throttler.guard';
+import { SessionStrategy } from './http/guards/session.strategy';
+import { SessionExceptionFilter } from './http/session-exception.filter';
+import { SessionCache } from './ports/session-cache';
+import { SessionStore } from './ports/session-store';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants';
+import {
+  SESSION_ASYNC_OPTIONS_TYPE,
+  SESSION_OPTIONS_TYPE,
+  SessionConfigurableModule,
+} from './session.module-definition';
+import { sessionProviders } from './session.providers';
+import { SessionService } from './session.service';
+
+/**
+ * Sessions kept in PostgreSQL and cached in Redis, with login, refresh, logout, own-session
+ * and admin routes, a passport guard and a rate limiter.
+ *
+ * ```ts
+ * SessionModule.forRootAsync({
+ *   imports: [UsersModule],
+ *   inject: [UsersService],
+ *   useFactory: (users: UsersService) => ({ secret: process.env.SESSION_SECRET!, credentials: users }),
+ * })
+ * ```
+ */
+@Module({
+  imports: [PassportModule],
+  controllers: [AuthSessionController, AdminSessionsController],
+  providers: [
+    ...sessionProviders,
+    SessionService,
+    SessionStrategy,
+    SessionAuthGuard,
+    RolesGuard,
+    SessionThrottlerGuard,
+    { provide: APP_FILTER, useClass: SessionExceptionFilter },
+  ],
+  exports: [
+    SessionService,
+    SessionStore,
+    SessionCache,
+    SessionAuthGuard,
+    RolesGuard,
+    SessionThrottlerGuard,
+    RESOLVED_SESSION_OPTIONS,
+    getOptionsToken(),
+    getStorageToken(),
+  ],
+})
+export class SessionModule extends SessionConfigurableModule {
+  static override forRoot(options: typeof SESSION_OPTIONS_TYPE): DynamicModule {
+    return withGlobalGuards(super.forRoot(options), options);
+  }
+
+  static override forRootAsync(options: typeof SESSION_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withGlobalGuards(super.forRootAsync(options), options);
+  }
+}
+
+/** Throttle first, then authenticate, then check roles: the order of these APP_GUARDs. */
+function withGlobalGuards(
+  module: DynamicModule,
+  extras: { globalGuard?: boolean; throttle?: boolean },
+): DynamicModule {
+  const guards: Provider[] = [];
+  if (extras.throttle !== false) guards.push({ provide: APP_GUARD, useExisting: SessionThrottlerGuard });
+  if (extras.globalGuard !== false) {
+    guards.push({ provide: APP_GUARD, useExisting: SessionAuthGuard });
+    guards.push({ provide: APP_GUARD, useExisting: RolesGuard });
+  }
+  return { ...module, providers: [...(module.providers ?? []), ...guards] };
+}

@@ -1,0 +1,157 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import type { CredentialsVerifier } from './ports/credentials-verifier';
+
+/** Which adapter keeps the sessions (the source of truth). */
+export type SessionStoreKind = 'typeorm' | 'memory';
+
+/** A rate limit: `limit` hits per client IP in `ttl` seconds. */
+export interface RateLimit {
+  /** Hits allowed in one window. */
+  limit: number;
+  /** Window length in seconds. */
+  ttl: number;
+}
+
+/** Options of `SessionModule.forRoot()` / `forRootAsync()`. */
+export interface SessionModuleOptions {
+  /**
+   * Key(s) that authenticate tokens (HMAC-SHA256). A token the server never issued is refused
+   * before any I/O. With several keys, the first signs and all verify (key rotation).
+   * Each key must be at least 32 characters.
+   */
+  secret: string | string[];
+
+  /** Verifies credentials at login and loads users; supplied by the host app. */
+  credentials: CredentialsVerifier;
+
+  /**
+   * Seconds an access token lives.
+   * @default 900
+   */
+  accessTtl?: number;
+
+  /**
+   * Seconds a refresh token lives; each refresh issues a new one.
+   * @default 604800 (7 days)
+   */
+  refreshTtl?: number;
+
+  /**
+   * Seconds of inactivity after which a session is over (sliding).
+   * @default 604800 (7 days)
+   */
+  idleTtl?: number;
+
+  /**
+   * Seconds after login beyond which no session lives, whatever its refreshes or extensions.
+   * @default 2592000 (30 days)
+   */
+  absoluteTtl?: number;
+
+  /**
+   * Live sessions one user may hold; a further login evicts the least recently used one.
+   * @default 10
+   */
+  maxSessionsPerUser?: number;
+
+  /**
+   * Seconds in which the refresh token rotated away just before may be presented again
+   * (two tabs refreshing at once) without counting as reuse. 0 turns it off.
+   * @default 10
+   */
+  refreshGrace?: number;
+
+  /**
+   * Last activity is written to the store at most once per this many seconds, so a busy session
+   * costs no write per request.
+   * @default min(60, idleTtl / 20)
+   */
+  activityWriteInterval?: number;
+
+  /**
+   * Login and refresh also set `__Host-access`, `__Secure-refresh` (scoped to `/auth`) and
+   * `__Host-csrf` cookies, and the guard accepts the access cookie (with a CSRF header on
+   * unsafe methods).
+   * @default true
+   */
+  cookies?: boolean;
+
+  /**
+   * Session store adapter. `typeorm` uses the default TypeORM `DataSource` of the app
+   * (PostgreSQL or PGlite), whose entities and migrations must include `SESSION_ENTITIES` and
+   * `SESSION_MIGRATIONS`; `memory` keeps sessions in this process (tests only).
+   * @default 'typeorm'
+   */
+  store?: SessionStoreKind;
+
+  /**
+   * Name of the TypeORM data source, when the app has several.
+   * @default the default data source
+   */
+  dataSourceName?: string;
+
+  /**
+   * Redis for the session cache and the rate-limit counters: a URL (`redis://`, `rediss://`),
+   * ioredis options, or a client the app owns (the module then never closes it).
+   * Unset: an in-process cache and in-process counters (one instance only).
+   * @default undefined
+   */
+  redis?: string | RedisOptions | Redis;
+
+  /**
+   * Prefix of every Redis key the module writes.
+   * @default 'sess:'
+   */
+  redisKeyPrefix?: string;
+
+  /**
+   * Longest time, in seconds, a session stays in the cache; shorter when the session ends sooner.
+   * @default 300
+   */
+  cacheTtl?: number;
+
+  /**
+   * Sessions kept in the in-process cache when no Redis is configured.
+   * @default 10000
+   */
+  memoryCacheSize?: number;
+
+  /**
+   * Rate limit of login and refresh, per client IP.
+   * @default { limit: 5, ttl: 60 }
+   */
+  loginRateLimit?: RateLimit;
+
+  /**
+   * Rate limit of every other route guarded by `SessionThrottlerGuard`, per client IP.
+   * @default { limit: 100, ttl: 60 }
+   */
+  rateLimit?: RateLimit;
+}
+
+/** Options with every default filled in: what the module's parts read. */
+export interface ResolvedSessionOptions
+  extends Required<
+    Omit<SessionModuleOptions, 'secret' | 'redis' | 'dataSourceName' | 'credentials'>
+  > {
+  secrets: string[];
+  credentials: CredentialsVerifier;
+  redis?: string | RedisOptions | Redis;
+  dataSourceName?: string;
+}
+
+export const SESSION_DEFAULTS = {
+  accessTtl: 900,
+  refreshTtl: 604_800,
+  idleTtl: 604_800,
+  absoluteTtl: 2_592_000,
+  maxSessionsPerUser: 10,
+  refreshGrace: 10,
+  cookies: true,
+  store: 'typeorm' as SessionStoreKind,
+  redisKeyPrefix: 'sess:',
+  cacheTtl: 300,
+  memoryCacheSize: 10_000,
+  loginRateLimit: { limit: 5, ttl: 60 },
+  rateLimit: { limit: 100, ttl: 60 },
+} as const;

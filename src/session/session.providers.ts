@@ -1,0 +1,125 @@
+import { Logger, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import {
+  getOptionsToken,
+  getStorageToken,
+  ThrottlerModuleOptions,
+  ThrottlerStorage,
+  ThrottlerStorageService,
+} from '@nestjs/throttler';
+import type { DataSource } from 'typeorm';
+import { MemorySessionCache } from './adapters/memory/memory-session.cache';
+import { MemorySessionStore } from './adapters/memory/memory-session.store';
+import { FallbackThrottlerStorage } from './adapters/redis/fallback-throttler.storage';
+import { connectRedis, OwnedRedis } from './adapters/redis/redis-connection';
+import { RedisSessionCache } from './adapters/redis/redis-session.cache';
+import { RedisThrottlerStorage } from './adapters/redis/redis-throttler.storage';
+import { TypeOrmSessionStore } from './adapters/typeorm/typeorm-session.store';
+import { LOGIN_THROTTLE_KEY } from './http/decorators/login-throttle.decorator';
+import { Clock, SystemClock } from './ports/clock';
+import { SessionCache } from './ports/session-cache';
+import { SessionStore } from './ports/session-store';
+import { resolveSessionOptions } from './resolve-options';
+import { SESSION_MODULE_OPTIONS } from './session.module-definition';
+import { RESOLVED_SESSION_OPTIONS, SESSION_REDIS } from './session.constants';
+import type { ResolvedSessionOptions, SessionModuleOptions } from './session.options';
+
+/** Closes the Redis client the module opened itself (never one the app handed over). */
+export class SessionRedisCloser implements OnApplicationShutdown {
+  constructor(private readonly redis: OwnedRedis | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis?.owned) await this.redis.client.quit().catch(() => this.redis?.client.disconnect());
+  }
+}
+
+const isLoginRoute = (context: { getHandler(): object; getClass(): object }) =>
+  Reflect.getMetadata(LOGIN_THROTTLE_KEY, context.getHandler()) === true ||
+  Reflect.getMetadata(LOGIN_THROTTLE_KEY, context.getClass()) === true;
+
+/** Binds each port to its adapter, picked from the options in one place. */
+export const sessionProviders: Provider[] = [
+  {
+    provide: RESOLVED_SESSION_OPTIONS,
+    inject: [SESSION_MODULE_OPTIONS],
+    useFactory: (options: SessionModuleOptions) => resolveSessionOptions(options),
+  },
+  { provide: Clock, useClass: SystemClock },
+  {
+    provide: SESSION_REDIS,
+    inject: [RESOLVED_SESSION_OPTIONS],
+    useFactory: async (options: ResolvedSessionOptions): Promise<OwnedRedis | null> => {
+      if (!options.redis) return null;
+      const redis = connectRedis(options.redis);
+      // Start even when Redis is away: the module works without it and reconnects later.
+      await new Promise<void>((resolve) => {
+        if (redis.client.status === 'ready') return resolve();
+        const timer = setTimeout(resolve, 3000);
+        redis.client.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      redis.client.on('error', (error) =>
+        new Logger('SessionRedis').warn(`Redis: ${error.message}`),
+      );
+      return redis;
+    },
+  },
+  {
+    provide: SessionRedisCloser,
+    inject: [SESSION_REDIS],
+    useFactory: (redis: OwnedRedis | null) => new SessionRedisCloser(redis),
+  },
+  {
+    provide: SessionStore,
+    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
+    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): SessionStore => {
+      if (options.store === 'memory') return new MemorySessionStore();
+      const dataSource = moduleRef.get<DataSource>(getDataSourceToken(options.dataSourceName), {
+        strict: false,
+      });
+      return new TypeOrmSessionStore(dataSource);
+    },
+  },
+  {
+    provide: SessionCache,
+    inject: [RESOLVED_SESSION_OPTIONS, SESSION_REDIS],
+    useFactory: (options: ResolvedSessionOptions, redis: OwnedRedis | null): SessionCache =>
+      redis
+        ? new RedisSessionCache(redis.client, options.redisKeyPrefix)
+        : new MemorySessionCache(options.memoryCacheSize),
+  },
+  {
+    provide: getStorageToken(),
+    inject: [RESOLVED_SESSION_OPTIONS, SESSION_REDIS],
+    useFactory: (options: ResolvedSessionOptions, redis: OwnedRedis | null): ThrottlerStorage =>
+      redis
+        ? new FallbackThrottlerStorage(
+            new RedisThrottlerStorage(redis.client, options.redisKeyPrefix),
+            new ThrottlerStorageService(),
+          )
+        : new ThrottlerStorageService(),
+  },
+  {
+    provide: getOptionsToken(),
+    inject: [RESOLVED_SESSION_OPTIONS],
+    useFactory: (options: ResolvedSessionOptions): ThrottlerModuleOptions => ({
+      throttlers: [
+        {
+          name: 'default',
+          limit: options.rateLimit.limit,
+          ttl: options.rateLimit.ttl * 1000,
+          skipIf: isLoginRoute,
+        },
+        {
+          name: 'login',
+          limit: options.loginRateLimit.limit,
+          ttl: options.loginRateLimit.ttl * 1000,
+          skipIf: (context) => !isLoginRoute(context),
+        },
+      ],
+    }),
+  },
+];

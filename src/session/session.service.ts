@@ -1,0 +1,351 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { InvalidTokenError, RefreshTokenReuseError, SessionNotFoundError } from './errors/session.errors';
+import { Clock } from './ports/clock';
+import { CachedSession, SessionCache } from './ports/session-cache';
+import {
+  isLive,
+  LiveWindow,
+  RevocationReason,
+  SessionPage,
+  SessionRecord,
+} from './ports/session-record';
+import { SessionStore } from './ports/session-store';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants';
+import type { ResolvedSessionOptions } from './session.options';
+import type {
+  AuthenticatedSession,
+  CreateSessionInput,
+  IssuedSession,
+  IssuedTokens,
+} from './session.types';
+import { hashToken, mintToken, sameHash, verifyToken } from './tokens';
+
+const CLEANUP_BATCH = 1000;
+
+/**
+ * The session lifecycle: open, validate, refresh (rotate), extend, revoke, list, clean up.
+ * The store is the truth and is written first; the cache is filled on reads and cleared after
+ * every write that ends or changes a session.
+ */
+@Injectable()
+export class SessionService {
+  private readonly logger = new Logger(SessionService.name);
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly cache: SessionCache,
+    private readonly clock: Clock,
+    @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+  ) {}
+
+  /** Opens a session for a user who just proved who they are, evicting the least recently used beyond the limit. */
+  async create(input: CreateSessionInput): Promise<IssuedSession> {
+    const now = new Date(this.clock.now());
+    const { accessToken, refreshToken, accessExpiresAt, refreshExpiresAt } = this.mintPair(now);
+    const absoluteExpiresAt = this.after(now, this.options.absoluteTtl);
+    const session = await this.store.insert({
+      id: randomUUID(),
+      userId: input.userId,
+      roles: [...input.roles],
+      accessHash: hashToken(accessToken),
+      refreshHash: hashToken(refreshToken),
+      accessExpiresAt,
+      expiresAt: refreshExpiresAt < absoluteExpiresAt ? refreshExpiresAt : absoluteExpiresAt,
+      absoluteExpiresAt,
+      createdAt: now,
+      authenticatedAt: now,
+      lastActivityAt: now,
+      ipAddress: input.ipAddress ?? null,
+      userAgent: input.userAgent ?? null,
+      deviceName: input.deviceName ?? null,
+      deviceType: input.deviceType ?? null,
+      deviceId: input.deviceId ?? null,
+      data: input.data ?? null,
+    });
+    const evicted = await this.store.evictBeyond(
+      input.userId,
+      this.options.maxSessionsPerUser,
+      this.window(now),
+    );
+    await this.forget(evicted);
+    return { session, tokens: this.tokens(accessToken, refreshToken, session, now) };
+  }
+
+  /**
+   * Checks an access token and returns what it proves. A malformed or forged token fails
+   * before any I/O; a cached session costs no store query.
+   * @throws InvalidTokenError
+   */
+  async validate(accessToken: unknown): Promise<AuthenticatedSession> {
+    if (!verifyToken(accessToken, 'access', this.options.secrets)) {
+      throw new InvalidTokenError('malformed or forged');
+    }
+    const accessHash = hashToken(accessToken as string);
+    const nowMs = this.clock.now();
+    let cached = await this.cacheGet(accessHash);
+    if (!cached) {
+      const record = await this.store.findByAccessHash(accessHash);
+      if (!record || !sameHash(record.accessHash, accessHash)) {
+        throw new InvalidTokenError('unknown');
+      }
+      if (!isLive(record, this.window(new Date(nowMs)))) throw new InvalidTokenError('ended');
+      cached = toCached(record);
+      await this.cacheSet(accessHash, cached, nowMs);
+    }
+    if (!this.accessIsValid(cached, nowMs)) throw new InvalidTokenError('expired');
+    if (nowMs - cached.lastActivityAt >= this.options.activityWriteInterval * 1000) {
+      await this.recordActivity(accessHash, cached, nowMs);
+    }
+    return toAuthenticated(cached, this.options.idleTtl);
+  }
+
+  /**
+   * Rotates a session's tokens: the refresh token presented stops working, a new pair is
+   * issued. A refresh token already rotated away is reuse: the whole session is revoked.
+   * @throws InvalidTokenError, RefreshTokenReuseError
+   */
+  async refresh(refreshToken: unknown): Promise<IssuedSession> {
+    if (!verifyToken(refreshToken, 'refresh', this.options.secrets)) {
+      throw new InvalidTokenError('malformed or forged');
+    }
+    const refreshHash = hashToken(refreshToken as string);
+    const now = new Date(this.clock.now());
+    const { accessToken, refreshToken: nextRefresh, accessExpiresAt, refreshExpiresAt } =
+      this.mintPair(now);
+    const rotation = await this.store.rotate(
+      refreshHash,
+      {
+        accessHash: hashToken(accessToken),
+        refreshHash: hashToken(nextRefresh),
+        accessExpiresAt,
+        expiresAt: refreshExpiresAt,
+      },
+      this.window(now),
+    );
+    if (!rotation) {
+      await this.detectReuse(refreshHash, now);
+      throw new InvalidTokenError('unknown refresh token');
+    }
+    await this.cacheDelete(rotation.session.userId, [rotation.replacedAccessHash]);
+    return {
+      session: rotation.session,
+      tokens: this.tokens(accessToken, nextRefresh, rotation.session, now),
+    };
+  }
+
+  /** Ends one session, whoever owns it. @returns false when it was not live */
+  async revoke(sessionId: string, reason: RevocationReason = 'revoked'): Promise<boolean> {
+    const ended = await this.store.revoke({ id: sessionId }, reason, this.window(this.nowDate()));
+    await this.forget(ended);
+    return ended.length > 0;
+  }
+
+  /**
+   * Ends one session of this user.
+   * @throws SessionNotFoundError when it is not a live session of the user
+   */
+  async revokeOwn(userId: string, sessionId: string, reason: RevocationReason = 'revoked'): Promise<void> {
+    const ended = await this.store.revoke(
+      { id: sessionId, userId },
+      reason,
+      this.window(this.nowDate()),
+    );
+    await this.forget(ended);
+    if (ended.length === 0) throw new SessionNotFoundError();
+  }
+
+  /** Ends every live session of a user, or every one but `exceptSessionId`. @returns how many */
+  async revokeAll(
+    userId: string,
+    options: { exceptSessionId?: string; reason?: RevocationReason } = {},
+  ): Promise<number> {
+    const ended = await this.store.revoke(
+      { userId, exceptId: options.exceptSessionId },
+      options.reason ?? 'revoked_all',
+      this.window(this.nowDate()),
+    );
+    await this.forget(ended);
+    return ended.length;
+  }
+
+  /** A user's live sessions, most recently active first. */
+  list(userId: string): Promise<SessionRecord[]> {
+    return this.store.listLive(userId, this.window(this.nowDate()));
+  }
+
+  /** How many live sessions a user has. */
+  count(userId: string): Promise<number> {
+    return this.store.countLive(userId, this.window(this.nowDate()));
+  }
+
+  /** A live session by id, or null. */
+  async findById(sessionId: string): Promise<SessionRecord | null> {
+    const session = await this.store.findById(sessionId);
+    return session && isLive(session, this.window(this.nowDate())) ? session : null;
+  }
+
+  /** A page of live sessions, optionally of one user (admin listing). */
+  page(query: { userId?: string; page: number; limit: number }): Promise<SessionPage> {
+    return this.store.pageLive(
+      { userId: query.userId, offset: (query.page - 1) * query.limit, limit: query.limit },
+      this.window(this.nowDate()),
+    );
+  }
+
+  /**
+   * Lengthens a live session by `seconds` from now (never shortens it, never past its
+   * absolute expiry).
+   * @throws SessionNotFoundError
+   */
+  async extend(sessionId: string, seconds: number): Promise<SessionRecord> {
+    const now = this.nowDate();
+    const session = await this.store.extend(sessionId, this.after(now, seconds), this.window(now));
+    if (!session) throw new SessionNotFoundError();
+    await this.cacheDelete(session.userId, [session.accessHash]);
+    return session;
+  }
+
+  /**
+   * Deletes sessions that ended more than `retentionSeconds` ago, in batches.
+   * @returns how many rows were deleted
+   */
+  async cleanup(retentionSeconds = 0): Promise<number> {
+    const before = this.after(this.nowDate(), -retentionSeconds);
+    let total = 0;
+    for (;;) {
+      const deleted = await this.store.deleteEnded(before, this.options.idleTtl, CLEANUP_BATCH);
+      total += deleted;
+      if (deleted < CLEANUP_BATCH) return total;
+    }
+  }
+
+  /** Presenting the refresh token just rotated away revokes the session (token theft). */
+  private async detectReuse(refreshHash: string, now: Date): Promise<void> {
+    const session = await this.store.findByPreviousRefreshHash(refreshHash);
+    if (!session || !isLive(session, this.window(now))) return;
+    await this.revoke(session.id, 'reuse_detected');
+    this.logger.warn(`Refresh token reuse detected; session ${session.id} revoked`);
+    throw new RefreshTokenReuseError(session.id);
+  }
+
+  private accessIsValid(s: CachedSession, nowMs: number): boolean {
+    return (
+      s.accessExpiresAt > nowMs &&
+      s.expiresAt > nowMs &&
+      s.lastActivityAt > nowMs - this.options.idleTtl * 1000
+    );
+  }
+
+  /** Slides the idle window: written at most once per `activityWriteInterval`. */
+  private async recordActivity(accessHash: string, cached: CachedSession, nowMs: number): Promise<void> {
+    try {
+      await this.store.touch(cached.id, new Date(nowMs));
+    } catch (error) {
+      this.logger.warn(`Could not record activity of session ${cached.id}: ${describe(error)}`);
+      return;
+    }
+    cached.lastActivityAt = nowMs;
+    await this.cacheSet(accessHash, cached, nowMs);
+  }
+
+  private mintPair(now: Date) {
+    return {
+      accessToken: mintToken('access', this.options.secrets),
+      refreshToken: mintToken('refresh', this.options.secrets),
+      accessExpiresAt: this.after(now, this.options.accessTtl),
+      refreshExpiresAt: this.after(now, this.options.refreshTtl),
+    };
+  }
+
+  private tokens(accessToken: string, refreshToken: string, session: SessionRecord, now: Date): IssuedTokens {
+    const seconds = (end: Date) => Math.max(0, Math.floor((end.getTime() - now.getTime()) / 1000));
+    return {
+      accessToken,
+      refreshToken,
+      expiresIn: seconds(session.accessExpiresAt),
+      refreshExpiresIn: seconds(session.expiresAt),
+    };
+  }
+
+  private async forget(ended: SessionRecord[]): Promise<void> {
+    const byUser = new Map<string, string[]>();
+    for (const s of ended) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s.accessHash]);
+    await Promise.all([...byUser].map(([userId, hashes]) => this.cacheDelete(userId, hashes)));
+  }
+
+  private async cacheGet(accessHash: string): Promise<CachedSession | null> {
+    try {
+      return await this.cache.get(accessHash);
+    } catch (error) {
+      this.logger.warn(`Session cache read failed, using the store: ${describe(error)}`);
+      return null;
+    }
+  }
+
+  private async cacheSet(accessHash: string, session: CachedSession, nowMs: number): Promise<void> {
+    const remainingMs = Math.min(
+      session.accessExpiresAt,
+      session.expiresAt,
+      session.lastActivityAt + this.options.idleTtl * 1000,
+    ) - nowMs;
+    const ttl = Math.min(this.options.cacheTtl, Math.floor(remainingMs / 1000));
+    if (ttl < 1) return;
+    try {
+      await this.cache.set(accessHash, session, ttl);
+    } catch (error) {
+      this.logger.warn(`Session cache write failed: ${describe(error)}`);
+    }
+  }
+
+  private async cacheDelete(userId: string, accessHashes: string[]): Promise<void> {
+    try {
+      await this.cache.delete(userId, accessHashes);
+    } catch (error) {
+      this.logger.error(`Session cache invalidation failed: ${describe(error)}`);
+    }
+  }
+
+  private window(now: Date): LiveWindow {
+    return { now, activeSince: this.after(now, -this.options.idleTtl) };
+  }
+
+  private nowDate(): Date {
+    return new Date(this.clock.now());
+  }
+
+  private after(from: Date, seconds: number): Date {
+    return new Date(from.getTime() + seconds * 1000);
+  }
+}
+
+function toCached(s: SessionRecord): CachedSession {
+  return {
+    id: s.id,
+    userId: s.userId,
+    roles: s.roles,
+    accessExpiresAt: s.accessExpiresAt.getTime(),
+    expiresAt: s.expiresAt.getTime(),
+    lastActivityAt: s.lastActivityAt.getTime(),
+    authenticatedAt: s.authenticatedAt.getTime(),
+    createdAt: s.createdAt.getTime(),
+    version: s.version,
+  };
+}
+
+function toAuthenticated(s: CachedSession, idleTtl: number): AuthenticatedSession {
+  return {
+    sessionId: s.id,
+    userId: s.userId,
+    roles: s.roles,
+    createdAt: new Date(s.createdAt),
+    authenticatedAt: new Date(s.authenticatedAt),
+    lastActivityAt: new Date(s.lastActivityAt),
+    accessExpiresAt: new Date(s.accessExpiresAt),
+    expiresAt: new Date(Math.min(s.expiresAt, s.lastActivityAt + idleTtl * 1000)),
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

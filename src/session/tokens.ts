@@ -1,0 +1,65 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Opaque session tokens: `<kind>_<base64url(32 random bytes ‖ 16-byte HMAC tag)>`.
+ *
+ * The tag (HMAC-SHA256 over kind and random part, truncated to 128 bits) lets the server refuse a
+ * token it never issued before any database or cache round trip. Only the SHA-256 of a token is
+ * ever stored.
+ */
+export type TokenKind = 'access' | 'refresh';
+
+const PREFIX: Record<TokenKind, string> = { access: 'sa', refresh: 'sr' };
+const RANDOM_BYTES = 32;
+const TAG_BYTES = 16;
+const BODY_LENGTH = Math.ceil(((RANDOM_BYTES + TAG_BYTES) * 4) / 3);
+const TOKEN_LENGTH = 3 + BODY_LENGTH;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+function tag(key: string, kind: TokenKind, random: Buffer): Buffer {
+  return createHmac('sha256', key)
+    .update(PREFIX[kind])
+    .update(random)
+    .digest()
+    .subarray(0, TAG_BYTES);
+}
+
+/** Mints a new token of `kind`, tagged with the first (signing) key. */
+export function mintToken(kind: TokenKind, keys: readonly string[]): string {
+  const random = randomBytes(RANDOM_BYTES);
+  const body = Buffer.concat([random, tag(keys[0], kind, random)]).toString('base64url');
+  return `${PREFIX[kind]}_${body}`;
+}
+
+/**
+ * True when `token` is well formed, of `kind`, and tagged by one of `keys`.
+ * Runs in constant time with respect to the tag; never throws on any input.
+ */
+export function verifyToken(token: unknown, kind: TokenKind, keys: readonly string[]): boolean {
+  if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return false;
+  if (!token.startsWith(PREFIX[kind]) || token.charCodeAt(2) !== 95 /* _ */) return false;
+  const body = token.slice(3);
+  if (!BASE64URL.test(body)) return false;
+  const raw = Buffer.from(body, 'base64url');
+  if (raw.length !== RANDOM_BYTES + TAG_BYTES) return false;
+  const random = raw.subarray(0, RANDOM_BYTES);
+  const presented = raw.subarray(RANDOM_BYTES);
+  let valid = false;
+  for (const key of keys) {
+    // Every key is tried, so the time does not say which one matched.
+    if (timingSafeEqual(tag(key, kind, random), presented)) valid = true;
+  }
+  return valid;
+}
+
+/** The SHA-256 of a token, base64url: what the store and the cache keep instead of the token. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/** Constant-time equality of two token hashes. */
+export function sameHash(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
