@@ -1,0 +1,34 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * NestJS 12 ships ES modules, which Jest cannot load on Node 20; Vitest can. SWC compiles the
+ * TypeScript with decorator metadata, which Nest's dependency injection needs (esbuild drops it).
+ * Unit tests sit next to the code (`*.spec.ts`); contract and e2e tests live under `test/`.
+ */
+const swcPlugin = swc.vite({
+  module: { type: 'es6' },
+  jsc: {
+    target: 'es2022',
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+  },
+});
+
+export default defineConfig({
+  plugins: [swcPlugin],
+  test: {
+    globals: true,
+    environment: 'node',
+    globalSetup: ['test/support/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // The e2e and contract suites share one PostgreSQL database: run files one at a time.
+    fileParallelism: false,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'contract', include: ['test/contract/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.spec.ts'] } },
+    ],
+  },
+});
