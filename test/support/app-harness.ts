@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -22,7 +22,10 @@ export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789abcdef';
  * Starts the real app (same setup as `main.ts`) against the test PostgreSQL and Redis, with a
  * Redis key prefix of its own so suites never see each other's keys.
  */
-export async function startApp(overrides: Record<string, string | undefined> = {}): Promise<RunningApp> {
+export async function startApp(
+  overrides: Record<string, string | undefined> = {},
+  logger: LoggerService | false | ['error'] = ['error'],
+): Promise<RunningApp> {
   const env: Record<string, string> = Object.fromEntries(
     Object.entries({
       NODE_ENV: 'test',
@@ -35,7 +38,7 @@ export async function startApp(overrides: Record<string, string | undefined> = {
       ...overrides,
     }).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
-  const app = await NestFactory.create(AppModule.forRoot(env), { bodyParser: false, logger: ['error'] });
+  const app = await NestFactory.create(AppModule.forRoot(env), { bodyParser: false, logger });
   setupApp(app, app.get(AppEnv));
   await app.init();
   return { app, http: request(app.getHttpServer()), env, close: () => app.close() };
@@ -102,4 +105,17 @@ export async function login(http: TestAgent, email: string, password: string): P
     refreshToken: res.body.refreshToken,
     sessionId: res.body.sessionId,
   };
+}
+
+/** A Nest logger that keeps every line, to check what the app writes to its logs. */
+export class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private keep(level: string, message: unknown, rest: unknown[]) {
+    this.lines.push(`${level} ${[message, ...rest].map((m) => (m instanceof Error ? `${m.message} ${m.stack}` : typeof m === 'string' ? m : JSON.stringify(m))).join(' ')}`);
+  }
+  log(message: unknown, ...rest: unknown[]) { this.keep('log', message, rest); }
+  error(message: unknown, ...rest: unknown[]) { this.keep('error', message, rest); }
+  warn(message: unknown, ...rest: unknown[]) { this.keep('warn', message, rest); }
+  debug(message: unknown, ...rest: unknown[]) { this.keep('debug', message, rest); }
+  verbose(message: unknown, ...rest: unknown[]) { this.keep('verbose', message, rest); }
 }

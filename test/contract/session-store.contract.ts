@@ -1,0 +1,627 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type {
+  LiveWindow,
+  NewSessionRecord,
+  RotationTarget,
+  SessionRecord,
+} from '../../src/session/ports/session-record';
+import type { SessionStore } from '../../src/session/ports/session-store';
+
+/** What a store adapter hands the contract: the store, a way to empty it, a way to close it. */
+export interface SessionStoreHarness {
+  /** Read again after every `reset()`: an adapter may swap the instance. */
+  readonly store: SessionStore;
+  /** Removes every session. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Every time in the contract is an offset, in seconds, from this fixed instant. */
+const BASE_MS = Date.UTC(2030, 0, 1, 0, 0, 0, 0);
+export const at = (seconds: number): Date => new Date(BASE_MS + seconds * 1000);
+
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** The idle timeout the windows below use. */
+const IDLE = HOUR;
+
+/** The live window at `seconds`: a session last active at or before `seconds - IDLE` is idle. */
+const windowAt = (seconds: number): LiveWindow => ({ now: at(seconds), activeSince: at(seconds - IDLE) });
+
+/** A token hash shaped like the real ones (SHA-256, base64url, 43 characters). */
+const tokenHash = (): string => randomBytes(32).toString('base64url');
+
+/** A new session opened at `at(0)`, refresh for 30 days, absolute end at 90 days. */
+function newSession(overrides: Partial<NewSessionRecord> = {}): NewSessionRecord {
+  return {
+    id: randomUUID(),
+    userId: 'user-1',
+    roles: ['user'],
+    accessHash: tokenHash(),
+    refreshHash: tokenHash(),
+    accessExpiresAt: at(15 * MINUTE),
+    expiresAt: at(30 * DAY),
+    absoluteExpiresAt: at(90 * DAY),
+    createdAt: at(0),
+    authenticatedAt: at(0),
+    lastActivityAt: at(0),
+    ipAddress: '203.0.113.7',
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Contract/1.0',
+    deviceName: 'Firefox on Linux',
+    deviceType: 'desktop',
+    deviceId: 'device-1',
+    data: { theme: 'dark', nested: { n: 1, list: [1, 'two', null] } },
+    ...overrides,
+  };
+}
+
+/** New tokens for a rotation at `at(seconds)`: 15 min access, 30 days refresh. */
+function rotationTarget(seconds: number, overrides: Partial<RotationTarget> = {}): RotationTarget {
+  return {
+    accessHash: tokenHash(),
+    refreshHash: tokenHash(),
+    accessExpiresAt: at(seconds + 15 * MINUTE),
+    expiresAt: at(seconds + 30 * DAY),
+    ...overrides,
+  };
+}
+
+const ids = (sessions: readonly SessionRecord[]): string[] => sessions.map((s) => s.id);
+const sortedIds = (sessions: readonly SessionRecord[]): string[] => ids(sessions).sort();
+
+/**
+ * The behaviour every `SessionStore` adapter must have (see `src/session/ports/session-store.ts`).
+ * The store is given explicit times (`LiveWindow`), so every case uses fixed dates.
+ */
+export function sessionStoreContract(
+  name: string,
+  factory: () => Promise<SessionStoreHarness>,
+): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    let harness: SessionStoreHarness | undefined;
+    let store: SessionStore;
+
+    beforeAll(async () => {
+      harness = await factory();
+    });
+
+    afterAll(async () => {
+      await harness?.close();
+    });
+
+    beforeEach(async () => {
+      if (!harness) throw new Error(`${name}: the harness did not start`);
+      await harness.reset();
+      store = harness.store;
+    });
+
+    /** Inserts sessions and returns them as stored. */
+    const insert = (...sessions: NewSessionRecord[]): Promise<SessionRecord[]> =>
+      Promise.all(sessions.map((s) => store.insert(s)));
+
+    /** Inserts one session and ends it by revocation at `at(seconds)`. */
+    async function insertRevoked(seconds: number, overrides: Partial<NewSessionRecord> = {}) {
+      const [session] = await insert(newSession(overrides));
+      const ended = await store.revoke({ id: session.id }, 'logout', windowAt(seconds));
+      expect(ended).toHaveLength(1);
+      return ended[0];
+    }
+
+    describe('insert and find', () => {
+      it('insert returns the session as stored: not rotated, not revoked, version 1', async () => {
+        const input = newSession({ roles: ['user', 'admin'] });
+        const stored = await store.insert(input);
+        expect(stored).toEqual({
+          ...input,
+          previousRefreshHash: null,
+          rotatedAt: null,
+          revokedAt: null,
+          revokedReason: null,
+          version: 1,
+        });
+        expect(stored.createdAt).toBeInstanceOf(Date);
+      });
+
+      it('findById and findByAccessHash return the stored session; null when unknown', async () => {
+        const [stored] = await insert(newSession());
+        expect(await store.findById(stored.id)).toEqual(stored);
+        expect(await store.findByAccessHash(stored.accessHash)).toEqual(stored);
+        expect(await store.findById(randomUUID())).toBeNull();
+        expect(await store.findByAccessHash(tokenHash())).toBeNull();
+        // A refresh hash is not an access hash.
+        expect(await store.findByAccessHash(stored.refreshHash)).toBeNull();
+      });
+
+      it('keeps null metadata, empty roles and no data', async () => {
+        const input = newSession({
+          roles: [],
+          ipAddress: null,
+          userAgent: null,
+          deviceName: null,
+          deviceType: null,
+          deviceId: null,
+          data: null,
+        });
+        const stored = await store.insert(input);
+        expect(stored.roles).toEqual([]);
+        expect(await store.findById(input.id)).toMatchObject({
+          roles: [],
+          ipAddress: null,
+          userAgent: null,
+          deviceName: null,
+          deviceType: null,
+          deviceId: null,
+          data: null,
+        });
+      });
+
+      it('keeps role names and data exactly (spaces, quotes, commas, unicode)', async () => {
+        const roles = ['user', 'super admin', 'a,b', 'quote"d', 'ünï'];
+        const data = { 'key with space': 'välue', quote: '"\\', list: [true, 1.5, { deep: null }] };
+        const [stored] = await insert(newSession({ roles, data }));
+        const found = await store.findById(stored.id);
+        expect(found?.roles).toEqual(roles);
+        expect(found?.data).toEqual(data);
+      });
+
+      it('finds ended sessions too (find* does not filter on liveness)', async () => {
+        const revoked = await insertRevoked(10);
+        const [expired] = await insert(newSession({ expiresAt: at(5) }));
+        expect(await store.findById(revoked.id)).toMatchObject({ revokedAt: at(10), revokedReason: 'logout' });
+        expect(await store.findByAccessHash(revoked.accessHash)).toMatchObject({ id: revoked.id });
+        expect(await store.findById(expired.id)).toEqual(expired);
+      });
+
+      it('findByPreviousRefreshHash finds a session only by its rotated-away refresh hash', async () => {
+        const [stored] = await insert(newSession());
+        expect(await store.findByPreviousRefreshHash(stored.refreshHash)).toBeNull();
+        const target = rotationTarget(60);
+        await store.rotate(stored.refreshHash, target, windowAt(60));
+        expect(await store.findByPreviousRefreshHash(stored.refreshHash)).toMatchObject({
+          id: stored.id,
+          refreshHash: target.refreshHash,
+          previousRefreshHash: stored.refreshHash,
+        });
+        expect(await store.findByPreviousRefreshHash(target.refreshHash)).toBeNull();
+        expect(await store.findByPreviousRefreshHash(tokenHash())).toBeNull();
+      });
+
+      it('hands out copies: changing a returned record or the inserted input does not change the store', async () => {
+        const input = newSession({ roles: ['user'], data: { plan: 'free' } });
+        const stored = await store.insert(input);
+        input.roles.push('admin-from-input');
+        (input.data as Record<string, unknown>).plan = 'changed-input';
+        stored.roles.push('admin-from-result');
+        stored.expiresAt = at(999 * DAY);
+        const found = await store.findById(input.id);
+        found!.roles.push('admin-from-find');
+        expect(await store.findById(input.id)).toMatchObject({
+          roles: ['user'],
+          data: { plan: 'free' },
+          expiresAt: at(30 * DAY),
+        });
+      });
+    });
+
+    describe('rotate', () => {
+      it('replaces the tokens once and returns the access hash it replaced', async () => {
+        const [before] = await insert(newSession());
+        const target = rotationTarget(10 * MINUTE);
+        const rotation = await store.rotate(before.refreshHash, target, windowAt(10 * MINUTE));
+        expect(rotation).not.toBeNull();
+        const expected: SessionRecord = {
+          ...before,
+          accessHash: target.accessHash,
+          refreshHash: target.refreshHash,
+          previousRefreshHash: before.refreshHash,
+          rotatedAt: at(10 * MINUTE),
+          accessExpiresAt: target.accessExpiresAt,
+          expiresAt: target.expiresAt,
+          lastActivityAt: at(10 * MINUTE),
+          version: before.version + 1,
+        };
+        expect(rotation!.replacedAccessHash).toBe(before.accessHash);
+        expect(rotation!.session).toEqual(expected);
+        expect(rotation!.session.version).toBeGreaterThan(before.version);
+        // Refresh does not re-authenticate, nor re-create.
+        expect(rotation!.session.authenticatedAt).toEqual(before.authenticatedAt);
+        expect(rotation!.session.createdAt).toEqual(before.createdAt);
+        expect(await store.findById(before.id)).toEqual(expected);
+      });
+
+      it('the old tokens stop working; the new refresh hash rotates again', async () => {
+        const [before] = await insert(newSession());
+        const first = rotationTarget(60);
+        const r1 = await store.rotate(before.refreshHash, first, windowAt(60));
+        expect(r1).not.toBeNull();
+
+        expect(await store.rotate(before.refreshHash, rotationTarget(120), windowAt(120))).toBeNull();
+        expect(await store.findByAccessHash(before.accessHash)).toBeNull();
+        expect(await store.findByAccessHash(first.accessHash)).toMatchObject({ id: before.id });
+
+        const second = rotationTarget(180);
+        const r2 = await store.rotate(first.refreshHash, second, windowAt(180));
+        expect(r2).not.toBeNull();
+        expect(r2!.replacedAccessHash).toBe(first.accessHash);
+        expect(r2!.session).toMatchObject({
+          refreshHash: second.refreshHash,
+          previousRefreshHash: first.refreshHash,
+          rotatedAt: at(180),
+        });
+        expect(r2!.session.version).toBeGreaterThan(r1!.session.version);
+        // Only the most recent rotated-away hash is remembered.
+        expect(await store.findByPreviousRefreshHash(before.refreshHash)).toBeNull();
+      });
+
+      it('caps the new end at the absolute expiry', async () => {
+        const [before] = await insert(newSession({ expiresAt: at(2 * DAY), absoluteExpiresAt: at(3 * DAY) }));
+        const rotation = await store.rotate(
+          before.refreshHash,
+          rotationTarget(DAY, { expiresAt: at(31 * DAY) }),
+          windowAt(DAY),
+        );
+        expect(rotation!.session.expiresAt).toEqual(at(3 * DAY));
+        expect(rotation!.session.absoluteExpiresAt).toEqual(at(3 * DAY));
+        expect((await store.findById(before.id))!.expiresAt).toEqual(at(3 * DAY));
+      });
+
+      it('does not move last activity backward', async () => {
+        const [before] = await insert(newSession({ lastActivityAt: at(500) }));
+        const rotation = await store.rotate(before.refreshHash, rotationTarget(400), windowAt(400));
+        expect(rotation!.session.lastActivityAt).toEqual(at(500));
+      });
+
+      it.each([
+        // Revoked a minute after login.
+        ['revoked', {}, 'revoke'],
+        // Expired: the end is not after `now`.
+        ['expired', { expiresAt: at(60) }, 'none'],
+        // Idle: last activity is exactly `activeSince` (now - IDLE), so not after it.
+        ['idle', { lastActivityAt: at(60 - IDLE) }, 'none'],
+      ] as const)('refuses a %s session and leaves it unchanged', async (_kind, overrides, action) => {
+        const [session] = await insert(newSession(overrides));
+        if (action === 'revoke') await store.revoke({ id: session.id }, 'logout', windowAt(30));
+        const before = await store.findById(session.id);
+        expect(await store.rotate(session.refreshHash, rotationTarget(60), windowAt(60))).toBeNull();
+        expect(await store.findById(session.id)).toEqual(before);
+        expect(await store.findByPreviousRefreshHash(session.refreshHash)).toBeNull();
+      });
+
+      it('returns null for an unknown refresh hash', async () => {
+        await insert(newSession());
+        expect(await store.rotate(tokenHash(), rotationTarget(60), windowAt(60))).toBeNull();
+      });
+
+      it('of concurrent rotations of one refresh hash, exactly one succeeds', async () => {
+        const [before] = await insert(newSession());
+        const targets = Array.from({ length: 5 }, () => rotationTarget(60));
+        const results = await Promise.all(
+          targets.map((t) => store.rotate(before.refreshHash, t, windowAt(60))),
+        );
+        const winners = results.flatMap((r, i) => (r ? [{ r, target: targets[i] }] : []));
+        expect(winners).toHaveLength(1);
+        const [{ r, target }] = winners;
+        expect(r.replacedAccessHash).toBe(before.accessHash);
+        expect(await store.findById(before.id)).toMatchObject({
+          accessHash: target.accessHash,
+          refreshHash: target.refreshHash,
+          previousRefreshHash: before.refreshHash,
+          version: before.version + 1,
+        });
+      });
+    });
+
+    describe('touch', () => {
+      it('moves last activity forward only', async () => {
+        const [s] = await insert(newSession({ lastActivityAt: at(100) }));
+        await store.touch(s.id, at(200));
+        expect((await store.findById(s.id))!.lastActivityAt).toEqual(at(200));
+        await store.touch(s.id, at(150));
+        expect((await store.findById(s.id))!.lastActivityAt).toEqual(at(200));
+        await store.touch(s.id, at(200));
+        expect((await store.findById(s.id))!.lastActivityAt).toEqual(at(200));
+      });
+
+      it('changes nothing else', async () => {
+        const [s] = await insert(newSession());
+        await store.touch(s.id, at(300));
+        expect(await store.findById(s.id)).toEqual({ ...s, lastActivityAt: at(300) });
+      });
+
+      it('leaves a revoked session alone and ignores an unknown id', async () => {
+        const revoked = await insertRevoked(10);
+        await store.touch(revoked.id, at(500));
+        expect(await store.findById(revoked.id)).toEqual(revoked);
+        await expect(store.touch(randomUUID(), at(500))).resolves.toBeUndefined();
+      });
+    });
+
+    describe('extend', () => {
+      it('moves the end forward and returns the session after the change', async () => {
+        const [s] = await insert(newSession({ expiresAt: at(DAY) }));
+        const extended = await store.extend(s.id, at(5 * DAY), windowAt(60));
+        expect(extended).toEqual({ ...s, expiresAt: at(5 * DAY), version: extended!.version });
+        expect(extended!.version).toBeGreaterThan(s.version);
+        expect(await store.findById(s.id)).toEqual(extended);
+      });
+
+      it('never moves the end backward', async () => {
+        const [s] = await insert(newSession({ expiresAt: at(10 * DAY) }));
+        const extended = await store.extend(s.id, at(2 * DAY), windowAt(60));
+        expect(extended!.expiresAt).toEqual(at(10 * DAY));
+        expect((await store.findById(s.id))!.expiresAt).toEqual(at(10 * DAY));
+      });
+
+      it('never moves the end past the absolute expiry', async () => {
+        const [s] = await insert(newSession({ expiresAt: at(DAY), absoluteExpiresAt: at(3 * DAY) }));
+        const extended = await store.extend(s.id, at(100 * DAY), windowAt(60));
+        expect(extended!.expiresAt).toEqual(at(3 * DAY));
+        expect((await store.findById(s.id))!.expiresAt).toEqual(at(3 * DAY));
+      });
+
+      it('returns null and changes nothing when the session is not live', async () => {
+        const revoked = await insertRevoked(10);
+        const [expired] = await insert(newSession({ expiresAt: at(60) }));
+        const [idle] = await insert(newSession({ lastActivityAt: at(60 - IDLE) }));
+        expect(await store.extend(revoked.id, at(5 * DAY), windowAt(60))).toBeNull();
+        expect(await store.extend(expired.id, at(5 * DAY), windowAt(60))).toBeNull();
+        expect(await store.extend(idle.id, at(5 * DAY), windowAt(60))).toBeNull();
+        expect(await store.extend(randomUUID(), at(5 * DAY), windowAt(60))).toBeNull();
+        expect(await store.findById(revoked.id)).toEqual(revoked);
+        expect(await store.findById(expired.id)).toEqual(expired);
+        expect(await store.findById(idle.id)).toEqual(idle);
+      });
+    });
+
+    describe('revoke', () => {
+      it('by id: ends that session and returns it as ended', async () => {
+        const [a, b] = await insert(newSession(), newSession());
+        const ended = await store.revoke({ id: a.id }, 'logout', windowAt(60));
+        expect(ended).toHaveLength(1);
+        expect(ended[0]).toEqual({
+          ...a,
+          revokedAt: at(60),
+          revokedReason: 'logout',
+          version: ended[0].version,
+        });
+        expect(ended[0].version).toBeGreaterThan(a.version);
+        expect(await store.findById(a.id)).toEqual(ended[0]);
+        expect(await store.findById(b.id)).toEqual(b);
+      });
+
+      it('does not revoke again: a second revocation returns nothing and keeps the first reason and time', async () => {
+        const [a] = await insert(newSession());
+        const [first] = await store.revoke({ id: a.id }, 'logout', windowAt(60));
+        expect(await store.revoke({ id: a.id }, 'revoked_by_admin', windowAt(120))).toEqual([]);
+        expect(await store.revoke({ userId: a.userId }, 'revoked_all', windowAt(120))).toEqual([]);
+        expect(await store.findById(a.id)).toEqual(first);
+        expect(first).toMatchObject({ revokedAt: at(60), revokedReason: 'logout' });
+      });
+
+      it('by userId: ends every live session of that user and only those', async () => {
+        const [a1, a2] = await insert(newSession({ userId: 'alice' }), newSession({ userId: 'alice' }));
+        const [b1] = await insert(newSession({ userId: 'bob' }));
+        const aRevoked = await insertRevoked(10, { userId: 'alice' });
+        const [aExpired] = await insert(newSession({ userId: 'alice', expiresAt: at(30) }));
+        const [aIdle] = await insert(newSession({ userId: 'alice', lastActivityAt: at(60 - IDLE) }));
+
+        const ended = await store.revoke({ userId: 'alice' }, 'revoked_all', windowAt(60));
+        expect(sortedIds(ended)).toEqual([a1.id, a2.id].sort());
+        for (const s of ended) expect(s).toMatchObject({ revokedAt: at(60), revokedReason: 'revoked_all' });
+
+        expect(await store.findById(b1.id)).toEqual(b1);
+        expect(await store.findById(aRevoked.id)).toEqual(aRevoked);
+        expect(await store.findById(aExpired.id)).toEqual(aExpired);
+        expect(await store.findById(aIdle.id)).toEqual(aIdle);
+      });
+
+      it('with exceptId: ends every other live session of the user', async () => {
+        const [keep, other1, other2] = await insert(
+          newSession({ userId: 'alice' }),
+          newSession({ userId: 'alice' }),
+          newSession({ userId: 'alice' }),
+        );
+        const [bob] = await insert(newSession({ userId: 'bob' }));
+        const ended = await store.revoke({ userId: 'alice', exceptId: keep.id }, 'revoked_all', windowAt(60));
+        expect(sortedIds(ended)).toEqual([other1.id, other2.id].sort());
+        expect(await store.findById(keep.id)).toEqual(keep);
+        expect(await store.findById(bob.id)).toEqual(bob);
+        expect(await store.countLive('alice', windowAt(60))).toBe(1);
+      });
+
+      it('by id and userId: ends nothing when the session belongs to another user', async () => {
+        const [a] = await insert(newSession({ userId: 'alice' }));
+        expect(await store.revoke({ id: a.id, userId: 'bob' }, 'revoked', windowAt(60))).toEqual([]);
+        expect(await store.findById(a.id)).toEqual(a);
+        const ended = await store.revoke({ id: a.id, userId: 'alice' }, 'revoked', windowAt(60));
+        expect(ids(ended)).toEqual([a.id]);
+      });
+
+      it('ends nothing for an unknown id or a session that is expired or idle', async () => {
+        const [expired] = await insert(newSession({ expiresAt: at(60) }));
+        const [idle] = await insert(newSession({ lastActivityAt: at(60 - IDLE) }));
+        expect(await store.revoke({ id: randomUUID() }, 'revoked', windowAt(60))).toEqual([]);
+        expect(await store.revoke({ id: expired.id }, 'revoked', windowAt(60))).toEqual([]);
+        expect(await store.revoke({ id: idle.id }, 'revoked', windowAt(60))).toEqual([]);
+        expect((await store.findById(expired.id))!.revokedAt).toBeNull();
+        expect((await store.findById(idle.id))!.revokedAt).toBeNull();
+      });
+    });
+
+    describe('evictBeyond', () => {
+      it('keeps the N most recently active live sessions and evicts the rest', async () => {
+        const [s10, s20, s30, s40] = await insert(
+          newSession({ userId: 'alice', lastActivityAt: at(10) }),
+          newSession({ userId: 'alice', lastActivityAt: at(20) }),
+          newSession({ userId: 'alice', lastActivityAt: at(30) }),
+          newSession({ userId: 'alice', lastActivityAt: at(40) }),
+        );
+        const [bob] = await insert(newSession({ userId: 'bob', lastActivityAt: at(5) }));
+        const evicted = await store.evictBeyond('alice', 2, windowAt(60));
+        expect(sortedIds(evicted)).toEqual([s10.id, s20.id].sort());
+        for (const s of evicted) {
+          expect(s).toMatchObject({ revokedAt: at(60), revokedReason: 'evicted' });
+          expect(s.version).toBeGreaterThan(1);
+        }
+        expect(ids(await store.listLive('alice', windowAt(60)))).toEqual([s40.id, s30.id]);
+        expect(await store.findById(bob.id)).toEqual(bob);
+      });
+
+      it('evicts nothing when the user has at most N live sessions (ended ones do not count)', async () => {
+        await insert(newSession({ userId: 'alice', lastActivityAt: at(10) }), newSession({ userId: 'alice', lastActivityAt: at(20) }));
+        const revoked = await insertRevoked(30, { userId: 'alice', lastActivityAt: at(30) });
+        const [expired] = await insert(newSession({ userId: 'alice', lastActivityAt: at(30), expiresAt: at(50) }));
+        expect(await store.evictBeyond('alice', 2, windowAt(60))).toEqual([]);
+        expect(await store.evictBeyond('alice', 5, windowAt(60))).toEqual([]);
+        expect(await store.countLive('alice', windowAt(60))).toBe(2);
+        expect(await store.findById(revoked.id)).toEqual(revoked);
+        expect(await store.findById(expired.id)).toEqual(expired);
+      });
+
+      it('with keep 0 evicts every live session of the user', async () => {
+        await insert(newSession({ userId: 'alice' }), newSession({ userId: 'alice' }));
+        expect(await store.evictBeyond('alice', 0, windowAt(60))).toHaveLength(2);
+        expect(await store.countLive('alice', windowAt(60))).toBe(0);
+      });
+    });
+
+    describe('listLive and countLive', () => {
+      it('lists a user’s live sessions, most recently active first, and counts them', async () => {
+        const [s10, s30, s20] = await insert(
+          newSession({ userId: 'alice', lastActivityAt: at(10) }),
+          newSession({ userId: 'alice', lastActivityAt: at(30) }),
+          newSession({ userId: 'alice', lastActivityAt: at(20) }),
+        );
+        await insert(newSession({ userId: 'bob', lastActivityAt: at(40) }));
+        const live = await store.listLive('alice', windowAt(60));
+        expect(ids(live)).toEqual([s30.id, s20.id, s10.id]);
+        expect(live[0]).toEqual(s30);
+        expect(await store.countLive('alice', windowAt(60))).toBe(3);
+        expect(await store.countLive('bob', windowAt(60))).toBe(1);
+        expect(await store.listLive('nobody', windowAt(60))).toEqual([]);
+        expect(await store.countLive('nobody', windowAt(60))).toBe(0);
+      });
+
+      it('leaves out revoked, expired and idle sessions (boundaries included)', async () => {
+        const now = 2 * HOUR;
+        const [live] = await insert(newSession({ userId: 'alice', lastActivityAt: at(now - IDLE + 1), expiresAt: at(now + 1) }));
+        await insertRevoked(now - 10, { userId: 'alice', lastActivityAt: at(now - 20) });
+        // Ends exactly now: no longer live.
+        await insert(newSession({ userId: 'alice', lastActivityAt: at(now - 20), expiresAt: at(now) }));
+        // Last active exactly IDLE ago: no longer live.
+        await insert(newSession({ userId: 'alice', lastActivityAt: at(now - IDLE) }));
+        expect(ids(await store.listLive('alice', windowAt(now)))).toEqual([live.id]);
+        expect(await store.countLive('alice', windowAt(now))).toBe(1);
+      });
+
+      it('among equally recent sessions, the more recently created comes first', async () => {
+        const [older, newer] = await insert(
+          newSession({ userId: 'alice', createdAt: at(0), authenticatedAt: at(0), lastActivityAt: at(50) }),
+          newSession({ userId: 'alice', createdAt: at(40), authenticatedAt: at(40), lastActivityAt: at(50) }),
+        );
+        expect(ids(await store.listLive('alice', windowAt(60)))).toEqual([newer.id, older.id]);
+        // ...so the older one is the least recently used and goes first.
+        expect(ids(await store.evictBeyond('alice', 1, windowAt(60)))).toEqual([older.id]);
+      });
+    });
+
+    describe('pageLive', () => {
+      /** Five live sessions of alice (activity 10..50), two of bob, plus ended ones. */
+      async function seed() {
+        const alice = await insert(
+          ...[10, 20, 30, 40, 50].map((t) => newSession({ userId: 'alice', lastActivityAt: at(t) })),
+        );
+        const bob = await insert(
+          newSession({ userId: 'bob', lastActivityAt: at(15) }),
+          newSession({ userId: 'bob', lastActivityAt: at(45) }),
+        );
+        await insertRevoked(55, { userId: 'alice', lastActivityAt: at(55) });
+        await insert(newSession({ userId: 'bob', lastActivityAt: at(55), expiresAt: at(58) }));
+        await insert(newSession({ userId: 'alice', lastActivityAt: at(60 - IDLE) }));
+        const byRecency = (list: SessionRecord[]) =>
+          [...list].sort((x, y) => y.lastActivityAt.getTime() - x.lastActivityAt.getTime());
+        return { alice: byRecency(alice), bob: byRecency(bob), all: byRecency([...alice, ...bob]) };
+      }
+
+      it('pages one user’s live sessions with offset, limit and total', async () => {
+        const { alice } = await seed();
+        const page = await store.pageLive({ userId: 'alice', offset: 1, limit: 2 }, windowAt(60));
+        expect(page.total).toBe(5);
+        expect(ids(page.items)).toEqual(ids(alice.slice(1, 3)));
+        expect(page.items[0]).toEqual(alice[1]);
+
+        const last = await store.pageLive({ userId: 'alice', offset: 4, limit: 2 }, windowAt(60));
+        expect(ids(last.items)).toEqual([alice[4].id]);
+        expect(last.total).toBe(5);
+
+        const beyond = await store.pageLive({ userId: 'alice', offset: 10, limit: 2 }, windowAt(60));
+        expect(beyond).toEqual({ items: [], total: 5 });
+      });
+
+      it('without userId pages every user’s live sessions, most recently active first', async () => {
+        const { all } = await seed();
+        const page = await store.pageLive({ offset: 0, limit: 4 }, windowAt(60));
+        expect(page.total).toBe(7);
+        expect(ids(page.items)).toEqual(ids(all.slice(0, 4)));
+        const rest = await store.pageLive({ offset: 4, limit: 10 }, windowAt(60));
+        expect(ids(rest.items)).toEqual(ids(all.slice(4)));
+      });
+
+      it('an unknown user has an empty page', async () => {
+        await seed();
+        expect(await store.pageLive({ userId: 'nobody', offset: 0, limit: 10 }, windowAt(60))).toEqual({
+          items: [],
+          total: 0,
+        });
+      });
+    });
+
+    describe('deleteEnded', () => {
+      const CUTOFF = 10 * DAY;
+
+      it('deletes only sessions that ended (revoked, expired or idle) before the cutoff', async () => {
+        const fresh = (t: number) => ({ lastActivityAt: at(t), expiresAt: at(CUTOFF + 30 * DAY) });
+        // Ended before the cutoff: deleted.
+        const revokedBefore = await insertRevoked(CUTOFF - 1, fresh(CUTOFF - 100));
+        const [expiredBefore] = await insert(newSession({ ...fresh(CUTOFF - IDLE), expiresAt: at(CUTOFF - 1) }));
+        const [idleBefore] = await insert(newSession(fresh(CUTOFF - IDLE - 1)));
+        // Ended at or after the cutoff, or still live: kept.
+        const revokedAfter = await insertRevoked(CUTOFF + 1, fresh(CUTOFF - 100));
+        const revokedAtCutoff = await insertRevoked(CUTOFF, fresh(CUTOFF - 100));
+        const [expiresAtCutoff] = await insert(newSession({ ...fresh(CUTOFF - 100), expiresAt: at(CUTOFF) }));
+        const [idleAtCutoff] = await insert(newSession(fresh(CUTOFF - IDLE)));
+        const [live] = await insert(newSession(fresh(CUTOFF - 10)));
+
+        expect(await store.deleteEnded(at(CUTOFF), IDLE, 100)).toBe(3);
+        for (const gone of [revokedBefore, expiredBefore, idleBefore]) {
+          expect(await store.findById(gone.id)).toBeNull();
+        }
+        for (const kept of [revokedAfter, revokedAtCutoff, expiresAtCutoff, idleAtCutoff, live]) {
+          expect(await store.findById(kept.id)).toEqual(kept);
+        }
+        expect(await store.deleteEnded(at(CUTOFF), IDLE, 100)).toBe(0);
+      });
+
+      it('deletes at most batchSize per call and never a live session', async () => {
+        for (let i = 0; i < 5; i++) await insertRevoked(100 + i);
+        const live = await insert(newSession({ lastActivityAt: at(CUTOFF - 10), expiresAt: at(CUTOFF + DAY) }), newSession({ lastActivityAt: at(CUTOFF - 20), expiresAt: at(CUTOFF + DAY) }));
+        const counts: number[] = [];
+        for (;;) {
+          const n = await store.deleteEnded(at(CUTOFF), IDLE, 2);
+          counts.push(n);
+          if (n < 2) break;
+        }
+        expect(counts).toEqual([2, 2, 1]);
+        expect(await store.pageLive({ offset: 0, limit: 10 }, windowAt(CUTOFF))).toEqual({
+          items: [...live].sort((x, y) => y.lastActivityAt.getTime() - x.lastActivityAt.getTime()),
+          total: 2,
+        });
+      });
+    });
+
+    it('ping answers true', async () => {
+      expect(await store.ping()).toBe(true);
+    });
+  });
+}

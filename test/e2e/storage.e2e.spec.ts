@@ -1,0 +1,101 @@
+import { Redis } from 'ioredis';
+import {
+  CapturingLogger,
+  login,
+  registerAndLogin,
+  resetDatabase,
+  RunningApp,
+  sql,
+  startApp,
+} from '../support/app-harness';
+import { TEST_REDIS_URL } from '../support/test-env';
+
+/** PostgreSQL is the truth, Redis a cache: what each holds, and what survives losing the cache or the process. */
+describe('storage: PostgreSQL truth, Redis cache', () => {
+  let running: RunningApp;
+  let redis: Redis;
+  const logs = new CapturingLogger();
+
+  const redisKeys = () => redis.keys(`${running.env.REDIS_KEY_PREFIX}*`);
+  const flushOurKeys = async () => {
+    const keys = await redisKeys();
+    if (keys.length) await redis.del(...keys);
+  };
+
+  beforeAll(async () => {
+    await resetDatabase();
+    redis = new Redis(TEST_REDIS_URL);
+    running = await startApp({}, logs);
+  });
+  afterAll(async () => {
+    await flushOurKeys();
+    await running.close();
+    redis.disconnect();
+  });
+
+  it('stores only token hashes: no raw token in PostgreSQL, Redis or the logs', async () => {
+    const user = await registerAndLogin(running.http);
+    await running.http.get('/ping/secure').auth(user.accessToken, { type: 'bearer' }).expect(200);
+    const refreshed = await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+    await running.http.get('/ping/secure').auth(refreshed.body.accessToken, { type: 'bearer' }).expect(200);
+    await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401); // reuse, logged
+
+    const rawTokens = [user.accessToken, user.refreshToken, refreshed.body.accessToken, refreshed.body.refreshToken];
+    const randomParts = rawTokens.map((t: string) => t.slice(3, 40));
+    const rows = await sql('SELECT * FROM sessions');
+    const dump = JSON.stringify(rows);
+    const keys = await redisKeys();
+    expect(keys.length).toBeGreaterThan(0);
+    let redisDump = keys.join('\n');
+    for (const key of keys) {
+      const type = await redis.type(key);
+      redisDump += '\n' + (type === 'string' ? await redis.get(key) : JSON.stringify(await redis.smembers(key)));
+    }
+    for (const part of randomParts) {
+      expect(dump).not.toContain(part);
+      expect(redisDump).not.toContain(part);
+      expect(logs.lines.join('\n')).not.toContain(part);
+    }
+    expect(rows.every((r) => typeof r.access_hash === 'string' && (r.access_hash as string).length === 43)).toBe(true);
+  });
+
+  it('after the cache is wiped, live sessions still work and revoked ones stay revoked', async () => {
+    const live = await registerAndLogin(running.http);
+    const revoked = await registerAndLogin(running.http);
+    await running.http.get('/ping/secure').auth(live.accessToken, { type: 'bearer' }).expect(200);
+    await running.http.get('/ping/secure').auth(revoked.accessToken, { type: 'bearer' }).expect(200);
+    await running.http.post('/auth/logout').auth(revoked.accessToken, { type: 'bearer' }).expect(204);
+
+    await flushOurKeys();
+    expect(await redisKeys()).toEqual([]);
+
+    await running.http.get('/ping/secure').auth(live.accessToken, { type: 'bearer' }).expect(200);
+    await running.http.get('/ping/secure').auth(revoked.accessToken, { type: 'bearer' }).expect(401);
+    await running.http.post('/auth/refresh').send({ refreshToken: live.refreshToken }).expect(200);
+    await running.http.post('/auth/refresh').send({ refreshToken: revoked.refreshToken }).expect(401);
+  });
+
+  it('a validated session is cached in Redis under its token hash with a bounded TTL', async () => {
+    const user = await registerAndLogin(running.http);
+    await running.http.get('/ping/secure').auth(user.accessToken, { type: 'bearer' }).expect(200);
+    const [row] = await sql<{ access_hash: string }>('SELECT access_hash FROM sessions WHERE id = $1', [user.sessionId]);
+    const key = `${running.env.REDIS_KEY_PREFIX}s:${row.access_hash}`;
+    const ttl = await redis.ttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(300);
+    expect(await redis.sismember(`${running.env.REDIS_KEY_PREFIX}u:${user.userId}`, row.access_hash)).toBe(1);
+    await running.http.post('/auth/logout').auth(user.accessToken, { type: 'bearer' }).expect(204);
+    expect(await redis.exists(key)).toBe(0);
+  });
+
+  it('sessions survive an app restart (same PostgreSQL and Redis)', async () => {
+    const user = await registerAndLogin(running.http);
+    const other = await login(running.http, user.email, user.password);
+    await running.http.post('/auth/logout').auth(other.accessToken, { type: 'bearer' }).expect(204);
+    await running.close();
+    running = await startApp({ REDIS_KEY_PREFIX: running.env.REDIS_KEY_PREFIX }, logs);
+    await running.http.get('/ping/secure').auth(user.accessToken, { type: 'bearer' }).expect(200);
+    await running.http.get('/ping/secure').auth(other.accessToken, { type: 'bearer' }).expect(401);
+    await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+  });
+});

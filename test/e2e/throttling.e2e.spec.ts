@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { resetDatabase, RunningApp, startApp, uniqueEmail } from '../support/app-harness';
+
+const loginLimits = { THROTTLE_LOGIN_LIMIT: '5', THROTTLE_LOGIN_TTL: '60' };
+
+describe('rate limits (Redis-backed @nestjs/throttler storage)', () => {
+  const apps: RunningApp[] = [];
+  const start = async (env: Record<string, string>) => {
+    const app = await startApp(env);
+    apps.push(app);
+    return app;
+  };
+
+  beforeAll(() => resetDatabase());
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
+
+  it('20 concurrent logins at a limit of 5 let exactly 5 through; the rest get 429 with Retry-After', async () => {
+    const { http } = await start(loginLimits);
+    const attempts = await Promise.all(
+      Array.from({ length: 20 }, () => http.post('/auth/login').send({ email: uniqueEmail(), password: 'wrong password' })),
+    );
+    const statuses = attempts.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    const limited = attempts.find((r) => r.status === 429)!;
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(limited.body).toMatchObject({ statusCode: 429 });
+  });
+
+  it('the login limit is shared by every instance using the same Redis', async () => {
+    const prefix = `t${randomBytes(4).toString('hex')}:`;
+    const a = await start({ ...loginLimits, REDIS_KEY_PREFIX: prefix });
+    const b = await start({ ...loginLimits, REDIS_KEY_PREFIX: prefix });
+    const attempts = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).http.post('/auth/login').send({ email: uniqueEmail(), password: 'wrong password' })),
+    );
+    expect(attempts.filter((r) => r.status !== 429)).toHaveLength(5);
+  });
+
+  it('refresh counts against the login limit; other routes against the default limit', async () => {
+    const { http } = await start({ ...loginLimits, THROTTLE_LIMIT: '3', THROTTLE_TTL: '60' });
+    for (let i = 0; i < 5; i++) await http.post('/auth/refresh').send({ refreshToken: 'nope' }).expect(401);
+    await http.post('/auth/refresh').send({ refreshToken: 'nope' }).expect(429);
+    for (let i = 0; i < 3; i++) await http.get('/ping').expect(200);
+    const res = await http.get('/ping').expect(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('X-Forwarded-For changes nothing unless TRUST_PROXY is set', async () => {
+    const untrusted = await start({ THROTTLE_LIMIT: '2', THROTTLE_TTL: '60' });
+    for (let i = 0; i < 2; i++) await untrusted.http.get('/ping').set('X-Forwarded-For', `203.0.113.${i}`).expect(200);
+    await untrusted.http.get('/ping').set('X-Forwarded-For', '203.0.113.99').expect(429);
+
+    const trusted = await start({ THROTTLE_LIMIT: '2', THROTTLE_TTL: '60', TRUST_PROXY: 'true' });
+    for (let i = 0; i < 2; i++) await trusted.http.get('/ping').set('X-Forwarded-For', '198.51.100.7').expect(200);
+    await trusted.http.get('/ping').set('X-Forwarded-For', '198.51.100.7').expect(429);
+    await trusted.http.get('/ping').set('X-Forwarded-For', '198.51.100.8').expect(200);
+  });
+
+  it('without Redis the limits are counted in process', async () => {
+    const { http } = await start({ REDIS_URL: undefined as unknown as string, THROTTLE_LIMIT: '2', THROTTLE_TTL: '60' });
+    await http.get('/ping').expect(200);
+    await http.get('/ping').expect(200);
+    await http.get('/ping').expect(429);
+  });
+});
