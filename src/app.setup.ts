@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import type { AppEnv } from './config/app-env';
+import { jsonOnly } from './http/json-only.middleware';
 
 /** Largest JSON body accepted (413 beyond). */
 export const BODY_LIMIT = '100kb';
@@ -9,8 +10,8 @@ export const BODY_LIMIT = '100kb';
 /** HTTP settings shared by `main.ts` and the e2e tests, so tests run the app as it ships. */
 export function setupApp(app: INestApplication, env: AppEnv): void {
   const express = app as NestExpressApplication;
+  express.use(jsonOnly);
   express.useBodyParser('json', { limit: BODY_LIMIT });
-  express.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   if (env.TRUST_PROXY) express.set('trust proxy', parseTrustProxy(env.TRUST_PROXY));
   express.disable('x-powered-by');
   app.use(cookieParser());

@@ -255,7 +255,9 @@ export function sessionStoreContract(
       });
 
       it('caps the new end at the absolute expiry', async () => {
-        const [before] = await insert(newSession({ expiresAt: at(2 * DAY), absoluteExpiresAt: at(3 * DAY) }));
+        const [before] = await insert(
+          newSession({ lastActivityAt: at(DAY - 60), expiresAt: at(2 * DAY), absoluteExpiresAt: at(3 * DAY) }),
+        );
         const rotation = await store.rotate(
           before.refreshHash,
           rotationTarget(DAY, { expiresAt: at(31 * DAY) }),

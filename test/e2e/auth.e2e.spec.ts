@@ -208,3 +208,35 @@ describe('auth routes (PostgreSQL + Redis)', () => {
     await running.http.get('/ping/secure').auth(tenth.accessToken, { type: 'bearer' }).expect(200);
   });
 });
+
+describe('hardening shared by every route', () => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    running = await startApp();
+  });
+  afterAll(() => running.close());
+
+  it('415 for a body that is not JSON', async () => {
+    const res = await running.http.post('/auth/login').set('Content-Type', 'text/plain').send('email=a&password=b');
+    expect(res.status).toBe(415);
+    expect(res.body).toMatchObject({ statusCode: 415 });
+    await running.http.post('/auth/register').type('form').send({ email: 'a@b.co', password: 'long enough' }).expect(415);
+  });
+
+  it('413 for a body over 100 kB', async () => {
+    const res = await running.http.post('/auth/login').send({ email: 'a@b.co', password: 'x'.repeat(120_000) });
+    expect(res.status).toBe(413);
+  });
+
+  it('431 for a header section over Node’s limit', async () => {
+    const res = await running.http.get('/ping').set('X-Big', 'a'.repeat(20_000));
+    expect(res.status).toBe(431);
+  });
+
+  it('400, not 500, for malformed JSON and for JSON that is not an object', async () => {
+    for (const body of ['{bad json', '[1,2]', '"str"', 'null', '42']) {
+      const res = await running.http.post('/auth/login').set('Content-Type', 'application/json').send(body);
+      expect(res.status).toBe(400);
+    }
+  });
+});
