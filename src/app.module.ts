@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { AppConfigModule } from './config/app-config.module';
 import { AppEnv } from './config/app-env';
 import { loadSessionSecrets } from './config/session-secret';
+import { DatabaseUnavailableFilter } from './database/database-unavailable.filter';
 import { DatabaseModule } from './database/database.module';
 import { PingController } from './ping/ping.controller';
 import { SessionModule } from './session';
@@ -40,6 +42,7 @@ export class AppModule {
         }),
       ],
       controllers: [PingController],
+      providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }],
     };
   }
 }

@@ -1,0 +1,901 @@
+import { Logger } from '@nestjs/common';
+import { MemorySessionCache } from './adapters/memory/memory-session.cache';
+import { MemorySessionStore } from './adapters/memory/memory-session.store';
+import {
+  InvalidTokenError,
+  RefreshTokenReuseError,
+  SessionNotFoundError,
+} from './errors/session.errors';
+import { Clock } from './ports/clock';
+import type { CredentialsVerifier } from './ports/credentials-verifier';
+import { CachedSession, SessionCache } from './ports/session-cache';
+import { resolveSessionOptions } from './resolve-options';
+import { SessionService } from './session.service';
+import type { SessionModuleOptions } from './session.options';
+import type { CreateSessionInput } from './session.types';
+import { hashToken, mintToken, verifyToken } from './tokens';
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+const SECRET = 'unit-test-secret-0123456789-abcdefghij';
+const credentials: CredentialsVerifier = { verify: async () => null, findById: async () => null };
+
+/** A clock the test moves by hand. */
+class FakeClock extends Clock {
+  constructor(private ms: number = T0) {
+    super();
+  }
+
+  now(): number {
+    return this.ms;
+  }
+
+  advance(seconds: number): void {
+    this.ms += seconds * 1000;
+  }
+
+  /** Seconds since T0. */
+  get elapsed(): number {
+    return (this.ms - T0) / 1000;
+  }
+}
+
+/** A cache whose backend is down: every call rejects. */
+class FailingCache extends SessionCache {
+  readonly calls: string[] = [];
+
+  private fail(method: string): Promise<never> {
+    this.calls.push(method);
+    return Promise.reject(new Error(`cache down (${method})`));
+  }
+
+  get(): Promise<CachedSession | null> {
+    return this.fail('get');
+  }
+
+  set(): Promise<void> {
+    return this.fail('set');
+  }
+
+  delete(): Promise<void> {
+    return this.fail('delete');
+  }
+
+  deleteUser(): Promise<void> {
+    return this.fail('deleteUser');
+  }
+
+  ping(): Promise<boolean> {
+    return this.fail('ping');
+  }
+}
+
+const BASE_OPTIONS: Partial<SessionModuleOptions> = {
+  accessTtl: 900,
+  refreshTtl: 86_400,
+  idleTtl: 3_600,
+  absoluteTtl: 7 * 86_400,
+  activityWriteInterval: 60,
+  maxSessionsPerUser: 10,
+  refreshGrace: 0,
+  store: 'memory',
+};
+
+function setup(overrides: Partial<SessionModuleOptions> = {}, cache: SessionCache = new MemorySessionCache(1000)) {
+  const clock = new FakeClock();
+  const store = new MemorySessionStore();
+  const options = resolveSessionOptions({ secret: SECRET, credentials, ...BASE_OPTIONS, ...overrides });
+  const service = new SessionService(store, cache, clock, options);
+  const login = (userId = 'user-1', extra: Partial<CreateSessionInput> = {}) =>
+    service.create({ userId, roles: ['user'], ...extra });
+  return { clock, store, cache, options, service, login };
+}
+
+/** Spies on every method an adapter has, so a test can say "no I/O at all". */
+function spyOnEveryMethod(target: object) {
+  const spies: Array<ReturnType<typeof vi.spyOn>> = [];
+  for (let proto = Object.getPrototypeOf(target); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const value = (target as Record<string, unknown>)[name];
+      if (name === 'constructor' || typeof value !== 'function') continue;
+      if (spies.some((s) => s.getMockName() === name)) continue;
+      spies.push(vi.spyOn(target as Record<string, () => unknown>, name).mockName(name));
+    }
+  }
+  return {
+    called: () => spies.filter((s) => s.mock.calls.length > 0).map((s) => s.getMockName()),
+  };
+}
+
+async function expectInvalid(promise: Promise<unknown>): Promise<InvalidTokenError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected an InvalidTokenError, the call succeeded');
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(InvalidTokenError);
+  return error as InvalidTokenError;
+}
+
+/** An InvalidTokenError that is not a reuse report. */
+async function expectPlainInvalid(promise: Promise<unknown>): Promise<void> {
+  const error = await expectInvalid(promise);
+  expect(error).not.toBeInstanceOf(RefreshTokenReuseError);
+}
+
+let warn: ReturnType<typeof vi.spyOn>;
+let logError: ReturnType<typeof vi.spyOn>;
+
+beforeEach(() => {
+  warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  logError = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('SessionService', () => {
+  describe('create', () => {
+    it('returns a token pair and the stored session, keeping only token hashes', async () => {
+      const { service, store } = setup();
+      const { tokens, session } = await service.create({
+        userId: 'user-1',
+        roles: ['user', 'admin'],
+        ipAddress: '203.0.113.7',
+        userAgent: 'UA',
+        data: { a: 1 },
+      });
+
+      expect(verifyToken(tokens.accessToken, 'access', [SECRET])).toBe(true);
+      expect(verifyToken(tokens.refreshToken, 'refresh', [SECRET])).toBe(true);
+      expect(session.userId).toBe('user-1');
+      expect(session.roles).toEqual(['user', 'admin']);
+      expect(session.accessHash).toBe(hashToken(tokens.accessToken));
+      expect(session.refreshHash).toBe(hashToken(tokens.refreshToken));
+      expect(JSON.stringify(session)).not.toContain(tokens.accessToken);
+      expect(JSON.stringify(session)).not.toContain(tokens.refreshToken);
+      expect(session).toMatchObject({
+        ipAddress: '203.0.113.7',
+        userAgent: 'UA',
+        deviceName: null,
+        deviceType: null,
+        deviceId: null,
+        data: { a: 1 },
+        revokedAt: null,
+        previousRefreshHash: null,
+      });
+      expect(session.createdAt.getTime()).toBe(T0);
+      expect(session.authenticatedAt.getTime()).toBe(T0);
+      expect(session.lastActivityAt.getTime()).toBe(T0);
+      expect(session.accessExpiresAt.getTime()).toBe(T0 + 900_000);
+      expect(session.expiresAt.getTime()).toBe(T0 + 86_400_000);
+      expect(session.absoluteExpiresAt.getTime()).toBe(T0 + 7 * 86_400_000);
+      expect(await store.findById(session.id)).toMatchObject({ id: session.id, userId: 'user-1' });
+    });
+
+    it('expiresIn / refreshExpiresIn are the access and refresh lifetimes in seconds', async () => {
+      const { login } = setup();
+      const { tokens } = await login();
+      expect(tokens.expiresIn).toBe(900);
+      expect(tokens.refreshExpiresIn).toBe(86_400);
+    });
+
+    it('refreshExpiresIn is capped by the absolute lifetime', async () => {
+      const { login } = setup({ refreshTtl: 86_400, absoluteTtl: 7_200, idleTtl: 3_600 });
+      const { tokens, session } = await login();
+      expect(tokens.refreshExpiresIn).toBe(7_200);
+      expect(session.expiresAt.getTime()).toBe(T0 + 7_200_000);
+    });
+
+    it('copies the roles (later changes to the input do not reach the session)', async () => {
+      const { service } = setup();
+      const roles = ['user'];
+      const { tokens } = await service.create({ userId: 'u', roles });
+      roles.push('admin');
+      expect((await service.validate(tokens.accessToken)).roles).toEqual(['user']);
+    });
+
+    it('issues distinct tokens and ids per session', async () => {
+      const { login } = setup();
+      const a = await login();
+      const b = await login();
+      expect(a.session.id).not.toBe(b.session.id);
+      expect(a.tokens.accessToken).not.toBe(b.tokens.accessToken);
+      expect(a.tokens.refreshToken).not.toBe(b.tokens.refreshToken);
+    });
+  });
+
+  describe('validate', () => {
+    it('returns what the access token proves', async () => {
+      const { service, login, clock } = setup();
+      const { tokens, session } = await login('user-1', { roles: ['user', 'editor'] });
+      clock.advance(10);
+      const auth = await service.validate(tokens.accessToken);
+      expect(auth).toEqual({
+        sessionId: session.id,
+        userId: 'user-1',
+        roles: ['user', 'editor'],
+        createdAt: new Date(T0),
+        authenticatedAt: new Date(T0),
+        lastActivityAt: new Date(T0),
+        accessExpiresAt: new Date(T0 + 900_000),
+        // The idle end (last activity + 1 h) comes before the refresh end (+1 day).
+        expiresAt: new Date(T0 + 3_600_000),
+      });
+    });
+
+    it('rejects malformed and forged tokens with InvalidTokenError, without touching the store or the cache', async () => {
+      const { service, store, cache, login } = setup();
+      const { tokens } = await login();
+      const storeSpies = spyOnEveryMethod(store);
+      const cacheSpies = spyOnEveryMethod(cache);
+      const tampered =
+        tokens.accessToken.slice(0, 20) +
+        (tokens.accessToken[20] === 'A' ? 'B' : 'A') +
+        tokens.accessToken.slice(21);
+      const inputs: unknown[] = [
+        undefined,
+        null,
+        42,
+        {},
+        '',
+        'garbage',
+        'Bearer ' + tokens.accessToken,
+        tokens.refreshToken,
+        tampered,
+        mintToken('access', ['another-secret-that-is-long-enough-000']),
+        'sa_' + 'A'.repeat(64),
+        'x'.repeat(20_000),
+      ];
+      for (const input of inputs) {
+        const error = await expectInvalid(service.validate(input));
+        expect(error.message).toBe('Invalid or expired token');
+      }
+      expect(storeSpies.called()).toEqual([]);
+      expect(cacheSpies.called()).toEqual([]);
+    });
+
+    it('rejects a well-signed token that was never issued (store miss)', async () => {
+      const { service } = setup();
+      await expectPlainInvalid(service.validate(mintToken('access', [SECRET])));
+    });
+
+    it('serves the second validation from the cache: one store lookup', async () => {
+      const { service, store, cache, login } = setup();
+      const { tokens } = await login();
+      const find = vi.spyOn(store, 'findByAccessHash');
+      const get = vi.spyOn(cache, 'get');
+      const set = vi.spyOn(cache, 'set');
+
+      await service.validate(tokens.accessToken);
+      await service.validate(tokens.accessToken);
+      await service.validate(tokens.accessToken);
+
+      expect(find).toHaveBeenCalledTimes(1);
+      expect(find).toHaveBeenCalledWith(hashToken(tokens.accessToken));
+      expect(get).toHaveBeenCalledTimes(3);
+      expect(set).toHaveBeenCalledTimes(1);
+      expect(set.mock.calls[0][0]).toBe(hashToken(tokens.accessToken));
+    });
+
+    it('caches for at most cacheTtl and never beyond the access expiry', async () => {
+      const short = setup({ accessTtl: 120 });
+      const shortSet = vi.spyOn(short.cache, 'set');
+      await short.service.validate((await short.login()).tokens.accessToken);
+      expect(shortSet.mock.calls[0][2]).toBe(120);
+
+      const long = setup({ accessTtl: 3_000, cacheTtl: 300 });
+      const longSet = vi.spyOn(long.cache, 'set');
+      await long.service.validate((await long.login()).tokens.accessToken);
+      expect(longSet.mock.calls[0][2]).toBe(300);
+    });
+
+    describe('access token expiry', () => {
+      it('works until accessTtl, then is refused (cached path)', async () => {
+        const { service, login, clock } = setup();
+        const { tokens } = await login();
+        await service.validate(tokens.accessToken);
+        clock.advance(899);
+        await expect(service.validate(tokens.accessToken)).resolves.toMatchObject({ userId: 'user-1' });
+        clock.advance(1);
+        await expectPlainInvalid(service.validate(tokens.accessToken));
+      });
+
+      it('is refused after accessTtl when nothing was cached (store path)', async () => {
+        const { service, login, clock, store } = setup();
+        const { tokens } = await login();
+        clock.advance(900);
+        const find = vi.spyOn(store, 'findByAccessHash');
+        await expectPlainInvalid(service.validate(tokens.accessToken));
+        expect(find).toHaveBeenCalledTimes(1);
+      });
+
+      it('a refresh issues a working access token after the old one expired', async () => {
+        const { service, login, clock } = setup();
+        const { tokens } = await login();
+        clock.advance(1_000);
+        await expectInvalid(service.validate(tokens.accessToken));
+        const next = await service.refresh(tokens.refreshToken);
+        await expect(service.validate(next.tokens.accessToken)).resolves.toBeDefined();
+      });
+    });
+
+    describe('idle expiry', () => {
+      const idle = { idleTtl: 600, accessTtl: 3_600, refreshTtl: 86_400, activityWriteInterval: 30 };
+
+      it('ends a session with no activity for idleTtl (store path)', async () => {
+        const { service, login, clock } = setup(idle);
+        const { tokens, session } = await login();
+        clock.advance(599);
+        const other = setup(idle); // unrelated instance: keeps this test honest about shared state
+        expect(other.service).not.toBe(service);
+        clock.advance(1);
+        await expectPlainInvalid(service.validate(tokens.accessToken));
+        await expectPlainInvalid(service.refresh(tokens.refreshToken));
+        expect(await service.count('user-1')).toBe(0);
+        expect(await service.findById(session.id)).toBeNull();
+      });
+
+      it('ends a session with no activity for idleTtl even when it is cached', async () => {
+        const { service, login, clock, store } = setup(idle);
+        const { tokens } = await login();
+        await service.validate(tokens.accessToken); // cached with lastActivityAt = T0
+        clock.advance(600);
+        const find = vi.spyOn(store, 'findByAccessHash');
+        await expectPlainInvalid(service.validate(tokens.accessToken));
+        expect(find).not.toHaveBeenCalled();
+      });
+
+      it('stays alive while validations keep coming (sliding), then ends idleTtl after the last write', async () => {
+        const { service, login, clock } = setup(idle);
+        const { tokens } = await login();
+        for (let i = 0; i < 12; i++) {
+          clock.advance(300);
+          await expect(service.validate(tokens.accessToken)).resolves.toBeDefined();
+        }
+        expect(clock.elapsed).toBe(3_600);
+        const auth = await service.validate(tokens.accessToken);
+        expect(auth.lastActivityAt.getTime()).toBe(T0 + 3_600_000);
+        expect(auth.expiresAt.getTime()).toBe(T0 + 3_600_000 + 600_000);
+        clock.advance(599);
+        await expect(service.validate(tokens.accessToken)).resolves.toBeDefined();
+        clock.advance(30);
+        // The 599 s validation wrote activity; 629 s since the previous write is not idle yet.
+        await expect(service.validate(tokens.accessToken)).resolves.toBeDefined();
+        clock.advance(600);
+        await expectPlainInvalid(service.validate(tokens.accessToken));
+      });
+
+      it('a refresh counts as activity', async () => {
+        const { service, login, clock } = setup(idle);
+        const { tokens } = await login();
+        clock.advance(500);
+        const next = await service.refresh(tokens.refreshToken);
+        clock.advance(500);
+        await expect(service.validate(next.tokens.accessToken)).resolves.toBeDefined();
+      });
+    });
+
+    describe('activity writes (sliding window)', () => {
+      it('writes activity at most once per activityWriteInterval', async () => {
+        const { service, store, login, clock } = setup({ activityWriteInterval: 60 });
+        const { tokens, session } = await login();
+        const touch = vi.spyOn(store, 'touch');
+
+        await service.validate(tokens.accessToken);
+        clock.advance(30);
+        await service.validate(tokens.accessToken);
+        clock.advance(29);
+        await service.validate(tokens.accessToken);
+        expect(touch).not.toHaveBeenCalled();
+
+        clock.advance(1); // 60 s since login
+        await service.validate(tokens.accessToken);
+        expect(touch).toHaveBeenCalledTimes(1);
+        expect(touch).toHaveBeenCalledWith(session.id, new Date(T0 + 60_000));
+
+        // Right after a write: no further write until another full interval.
+        await service.validate(tokens.accessToken);
+        clock.advance(59);
+        await service.validate(tokens.accessToken);
+        expect(touch).toHaveBeenCalledTimes(1);
+
+        clock.advance(1);
+        await service.validate(tokens.accessToken);
+        expect(touch).toHaveBeenCalledTimes(2);
+        expect(touch).toHaveBeenLastCalledWith(session.id, new Date(T0 + 120_000));
+        expect((await store.findById(session.id))!.lastActivityAt.getTime()).toBe(T0 + 120_000);
+      });
+
+      it('writes activity once after the interval even on a cache miss, and the new time is seen next', async () => {
+        const { service, store, login, clock } = setup({ activityWriteInterval: 60 });
+        const { tokens } = await login();
+        clock.advance(61);
+        const touch = vi.spyOn(store, 'touch');
+        const first = await service.validate(tokens.accessToken);
+        const second = await service.validate(tokens.accessToken);
+        expect(touch).toHaveBeenCalledTimes(1);
+        expect(first.lastActivityAt.getTime()).toBe(T0 + 61_000);
+        expect(second.lastActivityAt.getTime()).toBe(T0 + 61_000);
+      });
+
+      it('a failing activity write does not fail the validation', async () => {
+        const { service, store, login, clock } = setup();
+        const { tokens } = await login();
+        clock.advance(120);
+        vi.spyOn(store, 'touch').mockRejectedValue(new Error('db down'));
+        await expect(service.validate(tokens.accessToken)).resolves.toBeDefined();
+        expect(warn).toHaveBeenCalled();
+      });
+    });
+
+    it('the roles handed out are not shared with the cache (a caller mutating them changes nothing)', async () => {
+      const { service, login } = setup();
+      const { tokens } = await login('user-1', { roles: ['user'] });
+      const first = await service.validate(tokens.accessToken);
+      first.roles.push('admin');
+      const second = await service.validate(tokens.accessToken);
+      expect(second.roles).toEqual(['user']);
+    });
+  });
+
+  describe('absolute lifetime', () => {
+    const opts = { accessTtl: 900, refreshTtl: 2_000, idleTtl: 2_000, absoluteTtl: 3_000, activityWriteInterval: 60 };
+
+    it('caps the session even when it keeps refreshing', async () => {
+      const { service, login, clock } = setup(opts);
+      let { tokens } = await login();
+      expect(tokens.refreshExpiresIn).toBe(2_000);
+
+      const refreshEnds: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        clock.advance(800);
+        ({ tokens } = await service.refresh(tokens.refreshToken));
+        refreshEnds.push(tokens.refreshExpiresIn);
+      }
+      // At 800 s: min(800 + 2000, 3000) → 2000 s left; at 1600 s: 1400; at 2400 s: 600.
+      expect(refreshEnds).toEqual([2_000, 1_400, 600]);
+
+      clock.advance(599); // 2999 s
+      const auth = await service.validate(tokens.accessToken);
+      expect(auth.expiresAt.getTime()).toBe(T0 + 3_000_000);
+      clock.advance(1); // 3000 s: the absolute end
+      await expectPlainInvalid(service.validate(tokens.accessToken));
+      await expectPlainInvalid(service.refresh(tokens.refreshToken));
+      expect(await service.count('user-1')).toBe(0);
+    });
+
+    it('an access token never outlives its session: expiresIn ≤ refreshExpiresIn near the absolute end', async () => {
+      const { service, login, clock } = setup(opts);
+      const { tokens } = await login();
+      clock.advance(2_400); // 600 s before the absolute end, access lifetime is 900 s
+      // idle is 2000 s: refresh while still live
+      const next = await service.refresh(tokens.refreshToken);
+      expect(next.tokens.refreshExpiresIn).toBe(600);
+      expect(next.tokens.expiresIn).toBeLessThanOrEqual(next.tokens.refreshExpiresIn);
+      expect(next.session.accessExpiresAt.getTime()).toBeLessThanOrEqual(next.session.expiresAt.getTime());
+    });
+  });
+
+  describe('refresh', () => {
+    it('rotates both tokens, keeps the session, and the old access token stops working at once', async () => {
+      const { service, login, clock, store } = setup();
+      const first = await login();
+      await service.validate(first.tokens.accessToken); // now cached
+      clock.advance(100);
+
+      const second = await service.refresh(first.tokens.refreshToken);
+
+      expect(second.session.id).toBe(first.session.id);
+      expect(second.session.version).toBeGreaterThan(first.session.version);
+      expect(second.tokens.accessToken).not.toBe(first.tokens.accessToken);
+      expect(second.tokens.refreshToken).not.toBe(first.tokens.refreshToken);
+      expect(second.tokens.expiresIn).toBe(900);
+      expect(second.tokens.refreshExpiresIn).toBe(86_400);
+      expect(second.session.authenticatedAt.getTime()).toBe(T0); // refresh is not a login
+      expect(second.session.previousRefreshHash).toBe(hashToken(first.tokens.refreshToken));
+
+      await expectPlainInvalid(service.validate(first.tokens.accessToken));
+      const auth = await service.validate(second.tokens.accessToken);
+      expect(auth.sessionId).toBe(first.session.id);
+      expect(auth.accessExpiresAt.getTime()).toBe(T0 + 100_000 + 900_000);
+
+      const third = await service.refresh(second.tokens.refreshToken);
+      expect(third.session.id).toBe(first.session.id);
+      await expect(service.validate(third.tokens.accessToken)).resolves.toBeDefined();
+
+      // The first refresh token is two rotations old: refused.
+      await expectInvalid(service.refresh(first.tokens.refreshToken));
+      expect((await store.findById(first.session.id))!.id).toBe(first.session.id);
+    });
+
+    it('refuses malformed, forged and access tokens without touching the store or the cache', async () => {
+      const { service, store, cache, login } = setup();
+      const { tokens } = await login();
+      const storeSpies = spyOnEveryMethod(store);
+      const cacheSpies = spyOnEveryMethod(cache);
+      for (const input of [
+        undefined,
+        null,
+        '',
+        'garbage',
+        tokens.accessToken,
+        mintToken('refresh', ['another-secret-that-is-long-enough-000']),
+        'sr_' + 'A'.repeat(64),
+      ]) {
+        await expectPlainInvalid(service.refresh(input));
+      }
+      expect(storeSpies.called()).toEqual([]);
+      expect(cacheSpies.called()).toEqual([]);
+    });
+
+    it('refuses a well-signed refresh token that was never issued, revoking nothing', async () => {
+      const { service, login } = setup();
+      const { tokens } = await login();
+      await expectPlainInvalid(service.refresh(mintToken('refresh', [SECRET])));
+      await expect(service.validate(tokens.accessToken)).resolves.toBeDefined();
+    });
+
+    it('refuses the refresh token of a revoked session (and is not reuse)', async () => {
+      const { service, login } = setup();
+      const { tokens, session } = await login();
+      await service.revoke(session.id, 'logout');
+      await expectPlainInvalid(service.refresh(tokens.refreshToken));
+    });
+
+    describe('reuse detection', () => {
+      it('presenting the rotated-away refresh token is reuse: RefreshTokenReuseError, session revoked', async () => {
+        const { service, login, store, clock } = setup({ refreshGrace: 0 });
+        const first = await login();
+        clock.advance(5);
+        const second = await service.refresh(first.tokens.refreshToken);
+        await service.validate(second.tokens.accessToken); // cached: revocation must clear it
+
+        clock.advance(5);
+        const error = await expectInvalid(service.refresh(first.tokens.refreshToken));
+        expect(error).toBeInstanceOf(RefreshTokenReuseError);
+        expect((error as RefreshTokenReuseError).sessionId).toBe(first.session.id);
+        expect(error.message).toBe('Invalid or expired token');
+
+        await expectInvalid(service.validate(second.tokens.accessToken));
+        await expectInvalid(service.refresh(second.tokens.refreshToken));
+        const stored = await store.findById(first.session.id);
+        expect(stored!.revokedReason).toBe('reuse_detected');
+        expect(stored!.revokedAt!.getTime()).toBe(T0 + 10_000);
+        expect(await service.count('user-1')).toBe(0);
+        expect(warn).toHaveBeenCalledWith(expect.stringContaining(first.session.id));
+      });
+
+      it('reuse after the grace window also revokes (default refreshGrace = 10 s)', async () => {
+        const { service, login, store, clock } = setup({ refreshGrace: undefined });
+        const first = await login();
+        const second = await service.refresh(first.tokens.refreshToken);
+        clock.advance(11);
+        await expect(service.refresh(first.tokens.refreshToken)).rejects.toBeInstanceOf(RefreshTokenReuseError);
+        await expectInvalid(service.validate(second.tokens.accessToken));
+        expect((await store.findById(first.session.id))!.revokedReason).toBe('reuse_detected');
+      });
+
+      it('only the reused session is revoked, not the other sessions of the user', async () => {
+        const { service, login } = setup();
+        const a = await login();
+        const b = await login();
+        await service.refresh(a.tokens.refreshToken);
+        await expect(service.refresh(a.tokens.refreshToken)).rejects.toBeInstanceOf(RefreshTokenReuseError);
+        await expect(service.validate(b.tokens.accessToken)).resolves.toBeDefined();
+      });
+
+      it('within refreshGrace, presenting the just-rotated refresh token again does not revoke the session', async () => {
+        // SessionModuleOptions.refreshGrace: "Seconds in which the refresh token rotated away just
+        // before may be presented again (two tabs refreshing at once) without counting as reuse."
+        const { service, login, store, clock } = setup({ refreshGrace: 10 });
+        const first = await login();
+        const second = await service.refresh(first.tokens.refreshToken);
+        clock.advance(2);
+        const again = await service.refresh(first.tokens.refreshToken).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(again).not.toBeInstanceOf(RefreshTokenReuseError);
+        expect((await store.findById(first.session.id))!.revokedAt).toBeNull();
+        await expect(service.validate(second.tokens.accessToken)).resolves.toBeDefined();
+      });
+    });
+  });
+
+  describe('revoke', () => {
+    it('ends a session: its cached access token and its refresh token stop working', async () => {
+      const { service, login, store } = setup();
+      const { tokens, session } = await login();
+      await service.validate(tokens.accessToken); // cached
+      expect(await service.revoke(session.id, 'logout')).toBe(true);
+      await expectPlainInvalid(service.validate(tokens.accessToken));
+      await expectPlainInvalid(service.refresh(tokens.refreshToken));
+      expect((await store.findById(session.id))!.revokedReason).toBe('logout');
+    });
+
+    it('defaults the reason to "revoked" and returns false when the session is not live', async () => {
+      const { service, login, store } = setup();
+      const { session } = await login();
+      expect(await service.revoke(session.id)).toBe(true);
+      expect((await store.findById(session.id))!.revokedReason).toBe('revoked');
+      expect(await service.revoke(session.id)).toBe(false);
+      expect(await service.revoke('00000000-0000-0000-0000-000000000000')).toBe(false);
+    });
+
+    it('leaves the other sessions alone', async () => {
+      const { service, login } = setup();
+      const a = await login();
+      const b = await login();
+      await service.revoke(a.session.id);
+      await expect(service.validate(b.tokens.accessToken)).resolves.toBeDefined();
+    });
+  });
+
+  describe('revokeOwn', () => {
+    it("throws SessionNotFoundError for another user's session and leaves it alive", async () => {
+      const { service, login } = setup();
+      const mine = await login('alice');
+      const theirs = await login('bob');
+      await expect(service.revokeOwn('alice', theirs.session.id)).rejects.toBeInstanceOf(SessionNotFoundError);
+      await expect(service.validate(theirs.tokens.accessToken)).resolves.toMatchObject({ userId: 'bob' });
+      await expect(service.validate(mine.tokens.accessToken)).resolves.toMatchObject({ userId: 'alice' });
+    });
+
+    it('ends the user own session; a second time is SessionNotFoundError', async () => {
+      const { service, login } = setup();
+      const mine = await login('alice');
+      await service.validate(mine.tokens.accessToken);
+      await expect(service.revokeOwn('alice', mine.session.id)).resolves.toBeUndefined();
+      await expectInvalid(service.validate(mine.tokens.accessToken));
+      await expect(service.revokeOwn('alice', mine.session.id)).rejects.toBeInstanceOf(SessionNotFoundError);
+      await expect(service.revokeOwn('alice', 'no-such-id')).rejects.toBeInstanceOf(SessionNotFoundError);
+    });
+  });
+
+  describe('revokeAll', () => {
+    it('ends every session of the user but the one kept, and no one else’s', async () => {
+      const { service, login, store } = setup();
+      const a1 = await login('alice');
+      const a2 = await login('alice');
+      const a3 = await login('alice');
+      const b1 = await login('bob');
+      for (const s of [a1, a2, a3, b1]) await service.validate(s.tokens.accessToken);
+
+      expect(await service.revokeAll('alice', { exceptSessionId: a2.session.id })).toBe(2);
+
+      await expectInvalid(service.validate(a1.tokens.accessToken));
+      await expectInvalid(service.validate(a3.tokens.accessToken));
+      await expect(service.validate(a2.tokens.accessToken)).resolves.toBeDefined();
+      await expect(service.validate(b1.tokens.accessToken)).resolves.toBeDefined();
+      expect((await store.findById(a1.session.id))!.revokedReason).toBe('revoked_all');
+
+      expect(await service.revokeAll('alice', { reason: 'password_changed' })).toBe(1);
+      await expectInvalid(service.validate(a2.tokens.accessToken));
+      expect((await store.findById(a2.session.id))!.revokedReason).toBe('password_changed');
+      expect(await service.revokeAll('alice')).toBe(0);
+      await expect(service.validate(b1.tokens.accessToken)).resolves.toBeDefined();
+    });
+  });
+
+  describe('list / count / findById / page', () => {
+    it('lists live sessions of the user, most recently active first, and counts them', async () => {
+      const { service, login, clock } = setup();
+      const a = await login('alice');
+      clock.advance(100);
+      const b = await login('alice');
+      clock.advance(100);
+      const c = await login('alice');
+      await login('bob');
+      clock.advance(100);
+      await service.validate(a.tokens.accessToken); // a is now the most recent
+
+      expect((await service.list('alice')).map((s) => s.id)).toEqual([a.session.id, c.session.id, b.session.id]);
+      expect(await service.count('alice')).toBe(3);
+      expect(await service.count('bob')).toBe(1);
+      expect(await service.count('nobody')).toBe(0);
+      expect(await service.list('nobody')).toEqual([]);
+
+      await service.revoke(c.session.id);
+      expect((await service.list('alice')).map((s) => s.id)).toEqual([a.session.id, b.session.id]);
+      expect(await service.count('alice')).toBe(2);
+    });
+
+    it('findById returns live sessions only', async () => {
+      const { service, login } = setup();
+      const { session } = await login();
+      expect((await service.findById(session.id))!.id).toBe(session.id);
+      await service.revoke(session.id);
+      expect(await service.findById(session.id)).toBeNull();
+      expect(await service.findById('missing')).toBeNull();
+    });
+
+    it('pages live sessions', async () => {
+      const { service, login, clock } = setup();
+      for (let i = 0; i < 5; i++) {
+        await login('alice');
+        clock.advance(1);
+      }
+      await login('bob');
+      const page = await service.page({ userId: 'alice', page: 2, limit: 2 });
+      expect(page.total).toBe(5);
+      expect(page.items).toHaveLength(2);
+      expect((await service.page({ page: 1, limit: 10 })).total).toBe(6);
+    });
+  });
+
+  describe('maxSessionsPerUser', () => {
+    it('a login beyond the limit evicts the least recently used session', async () => {
+      const { service, login, clock, store } = setup({ maxSessionsPerUser: 3 });
+      const s1 = await login('alice');
+      clock.advance(10);
+      const s2 = await login('alice');
+      clock.advance(10);
+      const s3 = await login('alice');
+      const other = await login('bob');
+      await service.validate(s2.tokens.accessToken); // cached, no activity write (10 s < 60 s)
+      clock.advance(100);
+      await service.validate(s1.tokens.accessToken); // activity written: s1 is now recent
+
+      clock.advance(10);
+      const s4 = await login('alice');
+
+      expect(await service.count('alice')).toBe(3);
+      await expectInvalid(service.validate(s2.tokens.accessToken));
+      await expectInvalid(service.refresh(s2.tokens.refreshToken));
+      expect((await store.findById(s2.session.id))!.revokedReason).toBe('evicted');
+      for (const s of [s1, s3, s4]) await expect(service.validate(s.tokens.accessToken)).resolves.toBeDefined();
+      await expect(service.validate(other.tokens.accessToken)).resolves.toBeDefined();
+    });
+
+    it('the session just opened is never the one evicted, even when logins share a timestamp', async () => {
+      const { service, login, clock } = setup({ maxSessionsPerUser: 2 });
+      clock.advance(1);
+      await login('alice');
+      await login('alice');
+      const newest = await login('alice'); // same millisecond as the two before
+      expect(await service.count('alice')).toBe(2);
+      await expect(service.validate(newest.tokens.accessToken)).resolves.toMatchObject({
+        sessionId: newest.session.id,
+      });
+    });
+  });
+
+  describe('extend', () => {
+    const opts = { accessTtl: 900, refreshTtl: 1_000, idleTtl: 10_000, absoluteTtl: 5_000, activityWriteInterval: 60 };
+
+    it('lengthens the session from now, never shortens it, never past the absolute end', async () => {
+      const { service, login, clock } = setup(opts);
+      const { tokens, session } = await login();
+      await service.validate(tokens.accessToken); // cached with the old end
+
+      const extended = await service.extend(session.id, 2_000);
+      expect(extended.expiresAt.getTime()).toBe(T0 + 2_000_000);
+      expect((await service.validate(tokens.accessToken)).expiresAt.getTime()).toBe(T0 + 2_000_000);
+
+      clock.advance(100);
+      expect((await service.extend(session.id, 10)).expiresAt.getTime()).toBe(T0 + 2_000_000);
+
+      const capped = await service.extend(session.id, 1_000_000);
+      expect(capped.expiresAt.getTime()).toBe(T0 + 5_000_000);
+      expect(capped.expiresAt.getTime()).toBe(capped.absoluteExpiresAt.getTime());
+      expect((await service.validate(tokens.accessToken)).expiresAt.getTime()).toBe(T0 + 5_000_000);
+    });
+
+    it('a refresh after an extension is still capped by the absolute end', async () => {
+      const { service, login, clock } = setup(opts);
+      const { tokens, session } = await login();
+      await service.extend(session.id, 1_000_000);
+      clock.advance(4_500);
+      const next = await service.refresh(tokens.refreshToken);
+      expect(next.session.expiresAt.getTime()).toBe(T0 + 5_000_000);
+      expect(next.tokens.refreshExpiresIn).toBe(500);
+    });
+
+    it('throws SessionNotFoundError for an unknown, revoked or expired session', async () => {
+      const { service, login, clock } = setup(opts);
+      await expect(service.extend('missing', 100)).rejects.toBeInstanceOf(SessionNotFoundError);
+      const revoked = await login();
+      await service.revoke(revoked.session.id);
+      await expect(service.extend(revoked.session.id, 100)).rejects.toBeInstanceOf(SessionNotFoundError);
+      const expired = await login();
+      clock.advance(1_000);
+      await expect(service.extend(expired.session.id, 100)).rejects.toBeInstanceOf(SessionNotFoundError);
+    });
+  });
+
+  describe('cleanup', () => {
+    it('deletes ended sessions once the retention has passed, and never live ones', async () => {
+      const idleTtl = 600;
+      const { service, login, clock, store } = setup({ idleTtl, accessTtl: 300, refreshTtl: 1_200, activityWriteInterval: 30 });
+      const revoked = await login('a');
+      const idle = await login('b');
+      const expiring = await login('c');
+      await service.revoke(revoked.session.id);
+
+      // Keep `live` active past everything else.
+      clock.advance(1);
+      const live = await login('d');
+      expect(await service.cleanup(0)).toBe(1); // the revocation is 1 s old
+      expect(await store.findById(revoked.session.id)).toBeNull();
+
+      // idle ends at T0 + 600 s; expiring also ends there (idle) — both ended.
+      for (let t = 0; t < 4; t++) {
+        clock.advance(150);
+        await service.validate(live.tokens.accessToken);
+      }
+      // now T0 + 601 s: idle/expiring ended 1 s ago; a retention of 60 s keeps them.
+      expect(await service.cleanup(60)).toBe(0);
+      expect(await store.findById(idle.session.id)).not.toBeNull();
+      clock.advance(60);
+      await service.validate(live.tokens.accessToken);
+      expect(await service.cleanup(60)).toBe(2);
+      expect(await store.findById(idle.session.id)).toBeNull();
+      expect(await store.findById(expiring.session.id)).toBeNull();
+      expect(await store.findById(live.session.id)).not.toBeNull();
+      await expect(service.validate(live.tokens.accessToken)).resolves.toBeDefined();
+    });
+
+    it('keeps calling the store until a batch comes back short, and sums the counts', async () => {
+      const { service, store, clock } = setup();
+      const deleteEnded = vi
+        .spyOn(store, 'deleteEnded')
+        .mockResolvedValueOnce(1000)
+        .mockResolvedValueOnce(1000)
+        .mockResolvedValueOnce(7);
+      expect(await service.cleanup(3_600)).toBe(2007);
+      expect(deleteEnded).toHaveBeenCalledTimes(3);
+      expect(deleteEnded).toHaveBeenCalledWith(new Date(clock.now() - 3_600_000), 3_600, 1000);
+    });
+  });
+
+  describe('with a cache that is down (every call rejects)', () => {
+    it('validate falls back to the store every time and still works', async () => {
+      const cache = new FailingCache();
+      const { service, login, store, clock } = setup({}, cache);
+      const { tokens } = await login();
+      const find = vi.spyOn(store, 'findByAccessHash');
+      await expect(service.validate(tokens.accessToken)).resolves.toMatchObject({ userId: 'user-1' });
+      clock.advance(120); // forces an activity write (and a cache write, which fails)
+      await expect(service.validate(tokens.accessToken)).resolves.toMatchObject({ userId: 'user-1' });
+      expect(find).toHaveBeenCalledTimes(2);
+      expect(cache.calls).toEqual(expect.arrayContaining(['get', 'set']));
+      expect(warn).toHaveBeenCalled();
+    });
+
+    it('refresh, revoke, revokeOwn, revokeAll, extend and eviction still work and take effect', async () => {
+      const cache = new FailingCache();
+      const { service, login } = setup({ maxSessionsPerUser: 2 }, cache);
+      const first = await login();
+      const second = await service.refresh(first.tokens.refreshToken);
+      await expectInvalid(service.validate(first.tokens.accessToken));
+      await expect(service.validate(second.tokens.accessToken)).resolves.toBeDefined();
+      expect(cache.calls).toContain('delete');
+      expect(logError).toHaveBeenCalled();
+
+      await expect(service.extend(second.session.id, 10)).resolves.toBeDefined();
+
+      expect(await service.revoke(second.session.id)).toBe(true);
+      await expectInvalid(service.validate(second.tokens.accessToken));
+
+      const a = await login();
+      const b = await login();
+      const c = await login(); // evicts a
+      await expectInvalid(service.validate(a.tokens.accessToken));
+      await expect(service.revokeOwn('user-1', b.session.id)).resolves.toBeUndefined();
+      await expectInvalid(service.validate(b.tokens.accessToken));
+      expect(await service.revokeAll('user-1')).toBe(1);
+      await expectInvalid(service.validate(c.tokens.accessToken));
+    });
+
+    it('reuse detection still revokes', async () => {
+      const cache = new FailingCache();
+      const { service, login } = setup({}, cache);
+      const first = await login();
+      const second = await service.refresh(first.tokens.refreshToken);
+      await expect(service.refresh(first.tokens.refreshToken)).rejects.toBeInstanceOf(RefreshTokenReuseError);
+      await expectInvalid(service.validate(second.tokens.accessToken));
+    });
+  });
+});
