@@ -78,5 +78,12 @@ export function parseAppEnv(env: Record<string, string | undefined>): AppEnv {
     const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
   }
+  // Refuse what this version cannot do rather than silently running something else.
+  if (parsed.HTTP_ADAPTER === 'fastify') {
+    throw new Error('HTTP_ADAPTER=fastify is not supported by this version yet; unset it to run on Express.');
+  }
+  if (parsed.REDIS_CLUSTER_NODES) {
+    throw new Error('REDIS_CLUSTER_NODES is not supported by this version yet; use REDIS_URL.');
+  }
   return parsed;
 }

@@ -13,8 +13,17 @@ import {
 } from '../../ports/session-record';
 import { SessionStore } from '../../ports/session-store';
 
+/** Most recently active first; among equals, most recently created first (as the SQL orders). */
 const byActivityDesc = (a: SessionRecord, b: SessionRecord) =>
-  b.lastActivityAt.getTime() - a.lastActivityAt.getTime();
+  b.lastActivityAt.getTime() - a.lastActivityAt.getTime() ||
+  b.createdAt.getTime() - a.createdAt.getTime();
+
+/** A copy that shares nothing mutable with the stored record. */
+const copy = (s: SessionRecord): SessionRecord => ({
+  ...s,
+  roles: [...s.roles],
+  data: s.data === null ? null : structuredClone(s.data),
+});
 
 /** Sessions in this process: for unit tests and examples, lost on restart. */
 @Injectable()
@@ -22,17 +31,16 @@ export class MemorySessionStore extends SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
 
   async insert(session: NewSessionRecord): Promise<SessionRecord> {
-    const record: SessionRecord = {
+    const record: SessionRecord = copy({
       ...session,
-      roles: [...session.roles],
       previousRefreshHash: null,
       rotatedAt: null,
       revokedAt: null,
       revokedReason: null,
       version: 1,
-    };
+    });
     this.sessions.set(record.id, record);
-    return { ...record };
+    return copy(record);
   }
 
   async findByAccessHash(accessHash: string): Promise<SessionRecord | null> {
@@ -65,7 +73,7 @@ export class MemorySessionStore extends SessionStore {
       lastActivityAt: maxDate(session.lastActivityAt, window.now),
       version: session.version + 1,
     });
-    return { session: { ...session }, replacedAccessHash };
+    return { session: copy(session), replacedAccessHash };
   }
 
   async touch(id: string, at: Date): Promise<void> {
@@ -80,7 +88,7 @@ export class MemorySessionStore extends SessionStore {
     if (!session || !isLive(session, window)) return null;
     session.expiresAt = minDate(maxDate(session.expiresAt, expiresAt), session.absoluteExpiresAt);
     session.version += 1;
-    return { ...session };
+    return copy(session);
   }
 
   async revoke(
@@ -95,7 +103,7 @@ export class MemorySessionStore extends SessionStore {
       if (filter.userId !== undefined && session.userId !== filter.userId) continue;
       if (filter.exceptId !== undefined && session.id === filter.exceptId) continue;
       this.end(session, reason, window.now);
-      ended.push({ ...session });
+      ended.push(copy(session));
     }
     return ended;
   }
@@ -104,12 +112,12 @@ export class MemorySessionStore extends SessionStore {
     const live = this.live(userId, window);
     return live.slice(keep).map((session) => {
       this.end(session, 'evicted', window.now);
-      return { ...session };
+      return copy(session);
     });
   }
 
   async listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]> {
-    return this.live(userId, window).map((s) => ({ ...s }));
+    return this.live(userId, window).map(copy);
   }
 
   async countLive(userId: string, window: LiveWindow): Promise<number> {
@@ -119,7 +127,7 @@ export class MemorySessionStore extends SessionStore {
   async pageLive(query: SessionPageQuery, window: LiveWindow): Promise<SessionPage> {
     const live = this.live(query.userId, window);
     return {
-      items: live.slice(query.offset, query.offset + query.limit).map((s) => ({ ...s })),
+      items: live.slice(query.offset, query.offset + query.limit).map(copy),
       total: live.length,
     };
   }
@@ -163,7 +171,7 @@ export class MemorySessionStore extends SessionStore {
   }
 
   private copy(session: SessionRecord | undefined): SessionRecord | null {
-    return session ? { ...session, roles: [...session.roles] } : null;
+    return session ? copy(session) : null;
   }
 }
 

@@ -1,0 +1,43 @@
+import { parseAppEnv } from './app-env';
+
+describe('parseAppEnv', () => {
+  it('fills in the contract defaults', () => {
+    const env = parseAppEnv({});
+    expect(env).toMatchObject({
+      PORT: 3000,
+      DATA_DIR: './.data',
+      SESSION_ACCESS_TTL: 900,
+      SESSION_REFRESH_TTL: 604800,
+      SESSION_IDLE_TTL: 604800,
+      SESSION_ABSOLUTE_TTL: 2592000,
+      SESSION_MAX_PER_USER: 10,
+      SESSION_REFRESH_GRACE: 10,
+      SESSION_COOKIES: true,
+      THROTTLE_LOGIN_LIMIT: 5,
+      THROTTLE_LOGIN_TTL: 60,
+      THROTTLE_LIMIT: 100,
+      THROTTLE_TTL: 60,
+      HTTP_ADAPTER: 'express',
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.REDIS_URL).toBeUndefined();
+  });
+
+  it('reads numbers and booleans; empty values count as unset', () => {
+    const env = parseAppEnv({ PORT: '8080', SESSION_COOKIES: 'false', REDIS_URL: '', SESSION_REFRESH_GRACE: '0' });
+    expect(env.PORT).toBe(8080);
+    expect(env.SESSION_COOKIES).toBe(false);
+    expect(env.REDIS_URL).toBeUndefined();
+    expect(env.SESSION_REFRESH_GRACE).toBe(0);
+  });
+
+  it('names each bad variable', () => {
+    expect(() => parseAppEnv({ PORT: 'abc', SESSION_MAX_PER_USER: '0' })).toThrow(/PORT[\s\S]*SESSION_MAX_PER_USER|SESSION_MAX_PER_USER[\s\S]*PORT/);
+    expect(() => parseAppEnv({ HTTP_ADAPTER: 'koa' })).toThrow(/HTTP_ADAPTER/);
+  });
+
+  it('refuses what this version cannot do instead of ignoring it', () => {
+    expect(() => parseAppEnv({ HTTP_ADAPTER: 'fastify' })).toThrow(/not supported/);
+    expect(() => parseAppEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' })).toThrow(/not supported/);
+  });
+});
