@@ -93,7 +93,8 @@ function setup(overrides: Partial<SessionModuleOptions> = {}, cache: SessionCach
 /** Spies on every method an adapter has, so a test can say "no I/O at all". */
 function spyOnEveryMethod(target: object) {
   const spies: Array<ReturnType<typeof vi.spyOn>> = [];
-  for (let proto = Object.getPrototypeOf(target); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  let proto: object | null = Object.getPrototypeOf(target);
+  for (; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       const value = (target as Record<string, unknown>)[name];
       if (name === 'constructor' || typeof value !== 'function') continue;
@@ -322,15 +323,12 @@ describe('SessionService', () => {
     });
 
     describe('idle expiry', () => {
-      const idle = { idleTtl: 600, accessTtl: 3_600, refreshTtl: 86_400, activityWriteInterval: 30 };
+      const idle = { idleTtl: 600, accessTtl: 7_200, refreshTtl: 86_400, activityWriteInterval: 30 };
 
       it('ends a session with no activity for idleTtl (store path)', async () => {
         const { service, login, clock } = setup(idle);
         const { tokens, session } = await login();
-        clock.advance(599);
-        const other = setup(idle); // unrelated instance: keeps this test honest about shared state
-        expect(other.service).not.toBe(service);
-        clock.advance(1);
+        clock.advance(600);
         await expectPlainInvalid(service.validate(tokens.accessToken));
         await expectPlainInvalid(service.refresh(tokens.refreshToken));
         expect(await service.count('user-1')).toBe(0);
@@ -358,12 +356,11 @@ describe('SessionService', () => {
         const auth = await service.validate(tokens.accessToken);
         expect(auth.lastActivityAt.getTime()).toBe(T0 + 3_600_000);
         expect(auth.expiresAt.getTime()).toBe(T0 + 3_600_000 + 600_000);
-        clock.advance(599);
+        clock.advance(599); // 1 s before the idle end: still alive, and activity is written
         await expect(service.validate(tokens.accessToken)).resolves.toBeDefined();
-        clock.advance(30);
-        // The 599 s validation wrote activity; 629 s since the previous write is not idle yet.
+        clock.advance(30); // 629 s after the previous write, 30 s after the latest one
         await expect(service.validate(tokens.accessToken)).resolves.toBeDefined();
-        clock.advance(600);
+        clock.advance(600); // idleTtl after the latest write
         await expectPlainInvalid(service.validate(tokens.accessToken));
       });
 
@@ -430,6 +427,8 @@ describe('SessionService', () => {
       });
     });
 
+    // BUG (fails today): MemorySessionCache keeps and returns the very object it was given, and
+    // toAuthenticated() hands out its `roles` array, so a caller that mutates them edits the cache.
     it('the roles handed out are not shared with the cache (a caller mutating them changes nothing)', async () => {
       const { service, login } = setup();
       const { tokens } = await login('user-1', { roles: ['user'] });
@@ -466,11 +465,12 @@ describe('SessionService', () => {
       expect(await service.count('user-1')).toBe(0);
     });
 
+    // BUG (fails today): accessExpiresAt is not capped at the session end (absolute expiry), so
+    // expiresIn (and the access cookie Max-Age) promise more time than the token will work.
     it('an access token never outlives its session: expiresIn ≤ refreshExpiresIn near the absolute end', async () => {
-      const { service, login, clock } = setup(opts);
+      const { service, login, clock } = setup({ ...opts, idleTtl: 2_500, refreshTtl: 2_500 });
       const { tokens } = await login();
-      clock.advance(2_400); // 600 s before the absolute end, access lifetime is 900 s
-      // idle is 2000 s: refresh while still live
+      clock.advance(2_400); // 600 s before the absolute end; the access lifetime is 900 s
       const next = await service.refresh(tokens.refreshToken);
       expect(next.tokens.refreshExpiresIn).toBe(600);
       expect(next.tokens.expiresIn).toBeLessThanOrEqual(next.tokens.refreshExpiresIn);
@@ -507,7 +507,7 @@ describe('SessionService', () => {
 
       // The first refresh token is two rotations old: refused.
       await expectInvalid(service.refresh(first.tokens.refreshToken));
-      expect((await store.findById(first.session.id))!.id).toBe(first.session.id);
+      expect((await store.findById(first.session.id))!.accessHash).toBe(hashToken(third.tokens.accessToken));
     });
 
     it('refuses malformed, forged and access tokens without touching the store or the cache', async () => {
@@ -586,7 +586,10 @@ describe('SessionService', () => {
         await expect(service.validate(b.tokens.accessToken)).resolves.toBeDefined();
       });
 
-      it('within refreshGrace, presenting the just-rotated refresh token again does not revoke the session', async () => {
+      // Known gap, listed under "Not yet" in README.md: `refreshGrace` is resolved but never read
+      // by SessionService. Marked `it.fails`; once the grace window exists this reports a pass-
+      // that-should-fail, and `.fails` must be removed.
+      it.fails('within refreshGrace, presenting the just-rotated refresh token again does not revoke the session', async () => {
         // SessionModuleOptions.refreshGrace: "Seconds in which the refresh token rotated away just
         // before may be presented again (two tabs refreshing at once) without counting as reuse."
         const { service, login, store, clock } = setup({ refreshGrace: 10 });
@@ -749,6 +752,8 @@ describe('SessionService', () => {
       await expect(service.validate(other.tokens.accessToken)).resolves.toBeDefined();
     });
 
+    // BUG (fails today): evictBeyond() ranks by last activity only; on a tie the new session can
+    // be the one evicted, so create() returns tokens of a session that is already revoked.
     it('the session just opened is never the one evicted, even when logins share a timestamp', async () => {
       const { service, login, clock } = setup({ maxSessionsPerUser: 2 });
       clock.advance(1);
@@ -806,32 +811,45 @@ describe('SessionService', () => {
   });
 
   describe('cleanup', () => {
-    it('deletes ended sessions once the retention has passed, and never live ones', async () => {
-      const idleTtl = 600;
-      const { service, login, clock, store } = setup({ idleTtl, accessTtl: 300, refreshTtl: 1_200, activityWriteInterval: 30 });
+    it('deletes a revoked session once its revocation is older than the retention', async () => {
+      const { service, login, clock, store } = setup();
       const revoked = await login('a');
-      const idle = await login('b');
-      const expiring = await login('c');
+      const live = await login('b');
       await service.revoke(revoked.session.id);
-
-      // Keep `live` active past everything else.
-      clock.advance(1);
-      const live = await login('d');
-      expect(await service.cleanup(0)).toBe(1); // the revocation is 1 s old
+      expect(await service.cleanup(0)).toBe(0); // ended this very millisecond
+      clock.advance(30);
+      expect(await service.cleanup(60)).toBe(0); // retention not yet passed
+      expect(await store.findById(revoked.session.id)).not.toBeNull();
+      expect(await service.cleanup(0)).toBe(1);
       expect(await store.findById(revoked.session.id)).toBeNull();
+      expect(await store.findById(live.session.id)).not.toBeNull();
+      await expect(service.validate(live.tokens.accessToken)).resolves.toBeDefined();
+    });
 
-      // idle ends at T0 + 600 s; expiring also ends there (idle) — both ended.
-      for (let t = 0; t < 4; t++) {
-        clock.advance(150);
-        await service.validate(live.tokens.accessToken);
-      }
-      // now T0 + 601 s: idle/expiring ended 1 s ago; a retention of 60 s keeps them.
-      expect(await service.cleanup(60)).toBe(0);
-      expect(await store.findById(idle.session.id)).not.toBeNull();
-      clock.advance(60);
+    it('deletes idle and expired sessions after the retention, never live ones', async () => {
+      const { service, login, clock, store } = setup({
+        idleTtl: 600,
+        refreshTtl: 900,
+        accessTtl: 900,
+        activityWriteInterval: 30,
+      });
+      const idle = await login('a'); // idle end: 600 s
+      const expiring = await login('b'); // refresh end: 900 s, kept active below
+      clock.advance(300);
+      await service.validate(expiring.tokens.accessToken);
+      clock.advance(200);
+      const live = await login('c'); // 500 s: ends at 1400 s
+      clock.advance(100);
+      await service.validate(expiring.tokens.accessToken); // 600 s: idle end moves to 1200 s
+      clock.advance(301); // 901 s: idle ended 301 s ago, expiring ended 1 s ago
       await service.validate(live.tokens.accessToken);
-      expect(await service.cleanup(60)).toBe(2);
+
+      expect(await service.cleanup(60)).toBe(1);
       expect(await store.findById(idle.session.id)).toBeNull();
+      expect(await store.findById(expiring.session.id)).not.toBeNull();
+
+      clock.advance(60);
+      expect(await service.cleanup(60)).toBe(1);
       expect(await store.findById(expiring.session.id)).toBeNull();
       expect(await store.findById(live.session.id)).not.toBeNull();
       await expect(service.validate(live.tokens.accessToken)).resolves.toBeDefined();
@@ -866,7 +884,7 @@ describe('SessionService', () => {
 
     it('refresh, revoke, revokeOwn, revokeAll, extend and eviction still work and take effect', async () => {
       const cache = new FailingCache();
-      const { service, login } = setup({ maxSessionsPerUser: 2 }, cache);
+      const { service, login, clock } = setup({ maxSessionsPerUser: 2 }, cache);
       const first = await login();
       const second = await service.refresh(first.tokens.refreshToken);
       await expectInvalid(service.validate(first.tokens.accessToken));
@@ -879,8 +897,11 @@ describe('SessionService', () => {
       expect(await service.revoke(second.session.id)).toBe(true);
       await expectInvalid(service.validate(second.tokens.accessToken));
 
+      clock.advance(1);
       const a = await login();
+      clock.advance(1);
       const b = await login();
+      clock.advance(1);
       const c = await login(); // evicts a
       await expectInvalid(service.validate(a.tokens.accessToken));
       await expect(service.revokeOwn('user-1', b.session.id)).resolves.toBeUndefined();

@@ -44,14 +44,15 @@ export class SessionService {
     const now = new Date(this.clock.now());
     const { accessToken, refreshToken, accessExpiresAt, refreshExpiresAt } = this.mintPair(now);
     const absoluteExpiresAt = this.after(now, this.options.absoluteTtl);
+    const expiresAt = refreshExpiresAt < absoluteExpiresAt ? refreshExpiresAt : absoluteExpiresAt;
     const session = await this.store.insert({
       id: randomUUID(),
       userId: input.userId,
       roles: [...input.roles],
       accessHash: hashToken(accessToken),
       refreshHash: hashToken(refreshToken),
-      accessExpiresAt,
-      expiresAt: refreshExpiresAt < absoluteExpiresAt ? refreshExpiresAt : absoluteExpiresAt,
+      accessExpiresAt: accessExpiresAt < expiresAt ? accessExpiresAt : expiresAt,
+      expiresAt,
       absoluteExpiresAt,
       createdAt: now,
       authenticatedAt: now,
@@ -67,6 +68,7 @@ export class SessionService {
       input.userId,
       this.options.maxSessionsPerUser,
       this.window(now),
+      session.id,
     );
     await this.forget(evicted);
     return { session, tokens: this.tokens(accessToken, refreshToken, session, now) };
@@ -337,7 +339,7 @@ function toAuthenticated(s: CachedSession, idleTtl: number): AuthenticatedSessio
   return {
     sessionId: s.id,
     userId: s.userId,
-    roles: s.roles,
+    roles: [...s.roles],
     createdAt: new Date(s.createdAt),
     authenticatedAt: new Date(s.authenticatedAt),
     lastActivityAt: new Date(s.lastActivityAt),

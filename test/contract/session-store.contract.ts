@@ -275,7 +275,7 @@ export function sessionStoreContract(
       });
 
       it.each([
-        // Revoked a minute after login.
+        // Revoked at 30 s, rotated at 60 s.
         ['revoked', {}, 'revoke'],
         // Expired: the end is not after `now`.
         ['expired', { expiresAt: at(60) }, 'none'],
@@ -619,6 +619,45 @@ export function sessionStoreContract(
           items: [...live].sort((x, y) => y.lastActivityAt.getTime() - x.lastActivityAt.getTime()),
           total: 2,
         });
+      });
+    });
+
+    describe('under concurrency', () => {
+      /** Rounds per case: races are timing-dependent, so each is run several times. */
+      const ROUNDS = 15;
+
+      it('concurrent logins (insert, then evictBeyond) never leave more than `keep` live sessions', async () => {
+        const KEEP = 2;
+        const overLimit: number[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const userId = `racer-${round}`;
+          await Promise.all(
+            [1, 2, 3, 4, 5, 6].map(async (t) => {
+              await store.insert(
+                newSession({ userId, createdAt: at(t), authenticatedAt: at(t), lastActivityAt: at(t) }),
+              );
+              await store.evictBeyond(userId, KEEP, windowAt(60));
+            }),
+          );
+          const live = await store.countLive(userId, windowAt(60));
+          if (live > KEEP) overLimit.push(live);
+        }
+        expect(overLimit).toEqual([]);
+      });
+
+      it('a revocation racing a rotation returns the session with the access hash that is current', async () => {
+        for (let round = 0; round < ROUNDS; round++) {
+          const [s] = await insert(newSession({ userId: `racer-${round}` }));
+          const target = rotationTarget(60);
+          const [rotation, ended] = await Promise.all([
+            store.rotate(s.refreshHash, target, windowAt(60)),
+            store.revoke({ id: s.id }, 'logout', windowAt(60)),
+          ]);
+          // Revocation always wins in the end, and reports the hash a cache would hold.
+          expect(ended).toHaveLength(1);
+          expect(ended[0].accessHash).toBe(rotation ? target.accessHash : s.accessHash);
+          expect(await store.findById(s.id)).toEqual(ended[0]);
+        }
       });
     });
 

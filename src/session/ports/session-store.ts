@@ -32,7 +32,9 @@ export abstract class SessionStore {
 
   /**
    * Replaces the tokens of the live session whose current refresh token has `refreshHash`.
-   * Atomic: of two concurrent calls with one hash, at most one succeeds.
+   * The session's end only moves forward and never past its absolute expiry; the access
+   * token never outlives the session. Atomic: of two concurrent calls with one hash, at most one
+   * succeeds.
    * @returns null when no live session has that refresh token
    */
   abstract rotate(
@@ -57,8 +59,17 @@ export abstract class SessionStore {
     window: LiveWindow,
   ): Promise<SessionRecord[]>;
 
-  /** Ends a user's least recently used live sessions beyond the `keep` most recent ones. */
-  abstract evictBeyond(userId: string, keep: number, window: LiveWindow): Promise<SessionRecord[]>;
+  /**
+   * Ends a user's least recently used live sessions beyond the `keep` most recent ones, with
+   * reason `evicted`. `keepId` (the session just opened) is never evicted and counts as one of
+   * the `keep`.
+   */
+  abstract evictBeyond(
+    userId: string,
+    keep: number,
+    window: LiveWindow,
+    keepId?: string,
+  ): Promise<SessionRecord[]>;
 
   /** A user's live sessions, most recently active first. */
   abstract listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]>;

@@ -16,11 +16,13 @@ export class MemorySessionCache extends SessionCache {
   }
 
   async get(accessHash: string): Promise<CachedSession | null> {
-    return this.entries.get(accessHash) ?? null;
+    const session = this.entries.get(accessHash);
+    return session ? { ...session, roles: [...session.roles] } : null;
   }
 
   async set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void> {
-    this.entries.set(accessHash, session, { ttl: Math.max(1, ttlSeconds) * 1000 });
+    // A copy, so nothing the caller does to its object changes what the cache holds.
+    this.entries.set(accessHash, { ...session, roles: [...session.roles] }, { ttl: Math.max(1, ttlSeconds) * 1000 });
     let hashes = this.byUser.get(session.userId);
     if (!hashes) this.byUser.set(session.userId, (hashes = new Set()));
     hashes.add(accessHash);

@@ -13,10 +13,11 @@ import {
 } from '../../ports/session-record';
 import { SessionStore } from '../../ports/session-store';
 
-/** Most recently active first; among equals, most recently created first (as the SQL orders). */
+/** Most recently active first, then most recently created, then id descending: as the SQL orders. */
 const byActivityDesc = (a: SessionRecord, b: SessionRecord) =>
   b.lastActivityAt.getTime() - a.lastActivityAt.getTime() ||
-  b.createdAt.getTime() - a.createdAt.getTime();
+  b.createdAt.getTime() - a.createdAt.getTime() ||
+  (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /** A copy that shares nothing mutable with the stored record. */
 const copy = (s: SessionRecord): SessionRecord => ({
@@ -63,13 +64,14 @@ export class MemorySessionStore extends SessionStore {
     const session = this.find((s) => s.refreshHash === refreshHash && isLive(s, window));
     if (!session) return null;
     const replacedAccessHash = session.accessHash;
+    const expiresAt = minDate(maxDate(session.expiresAt, target.expiresAt), session.absoluteExpiresAt);
     Object.assign(session, {
       previousRefreshHash: session.refreshHash,
       rotatedAt: window.now,
       accessHash: target.accessHash,
       refreshHash: target.refreshHash,
-      accessExpiresAt: target.accessExpiresAt,
-      expiresAt: minDate(target.expiresAt, session.absoluteExpiresAt),
+      accessExpiresAt: minDate(target.accessExpiresAt, expiresAt),
+      expiresAt,
       lastActivityAt: maxDate(session.lastActivityAt, window.now),
       version: session.version + 1,
     });
@@ -108,9 +110,15 @@ export class MemorySessionStore extends SessionStore {
     return ended;
   }
 
-  async evictBeyond(userId: string, keep: number, window: LiveWindow): Promise<SessionRecord[]> {
-    const live = this.live(userId, window);
-    return live.slice(keep).map((session) => {
+  async evictBeyond(
+    userId: string,
+    keep: number,
+    window: LiveWindow,
+    keepId?: string,
+  ): Promise<SessionRecord[]> {
+    const others = this.live(userId, window).filter((s) => s.id !== keepId);
+    const keepOthers = keepId !== undefined && this.sessions.has(keepId) ? Math.max(0, keep - 1) : keep;
+    return others.slice(keepOthers).map((session) => {
       this.end(session, 'evicted', window.now);
       return copy(session);
     });

@@ -91,8 +91,8 @@ export class TypeOrmSessionStore extends SessionStore {
          rotated_at = $6,
          access_hash = $2,
          refresh_hash = $3,
-         access_expires_at = $4,
-         expires_at = LEAST($5::timestamptz, s.absolute_expires_at),
+         access_expires_at = LEAST($4::timestamptz, GREATEST(s.expires_at, $5::timestamptz), s.absolute_expires_at),
+         expires_at = LEAST(GREATEST(s.expires_at, $5::timestamptz), s.absolute_expires_at),
          last_activity_at = GREATEST(s.last_activity_at, $6),
          version = s.version + 1
        FROM old
@@ -151,25 +151,33 @@ export class TypeOrmSessionStore extends SessionStore {
     );
   }
 
-  async evictBeyond(userId: string, keep: number, window: LiveWindow): Promise<SessionRecord[]> {
+  async evictBeyond(
+    userId: string,
+    keep: number,
+    window: LiveWindow,
+    keepId?: string,
+  ): Promise<SessionRecord[]> {
+    // The protected session, when it exists, takes one of the `keep` places. Plain FOR UPDATE
+    // (not SKIP LOCKED): a concurrent login's eviction waits for ours instead of skipping rows,
+    // so together they never leave more than `keep` live sessions.
     return this.query(
       `UPDATE sessions SET revoked_at = $3, revoked_reason = 'evicted', version = version + 1
         WHERE id IN (
           SELECT id FROM sessions
-           WHERE user_id = $1 AND ${LIVE('$3', '$4')}
-           ORDER BY last_activity_at DESC, created_at DESC
-           OFFSET $2
-           FOR UPDATE SKIP LOCKED)
+           WHERE user_id = $1 AND ${LIVE('$3', '$4')} AND id IS DISTINCT FROM $5::uuid
+           ORDER BY last_activity_at DESC, created_at DESC, id DESC
+           OFFSET GREATEST(0, $2::int - (SELECT count(*)::int FROM sessions WHERE id = $5::uuid))
+           FOR UPDATE)
           AND revoked_at IS NULL
         RETURNING *`,
-      [userId, keep, window.now, window.activeSince],
+      [userId, keep, window.now, window.activeSince, keepId ?? null],
     );
   }
 
   async listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]> {
     return this.query(
       `SELECT * FROM sessions WHERE user_id = $1 AND ${LIVE('$2', '$3')}
-        ORDER BY last_activity_at DESC, created_at DESC`,
+        ORDER BY last_activity_at DESC, created_at DESC, id DESC`,
       [userId, window.now, window.activeSince],
     );
   }
@@ -193,7 +201,7 @@ export class TypeOrmSessionStore extends SessionStore {
     );
     const items = await this.query(
       `SELECT * FROM sessions WHERE ${filter}
-        ORDER BY last_activity_at DESC, created_at DESC
+        ORDER BY last_activity_at DESC, created_at DESC, id DESC
         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, query.limit, query.offset],
     );

@@ -1,0 +1,186 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { CachedSession, SessionCache } from '../../src/session/ports/session-cache';
+
+/** What a cache adapter hands the contract. Cases use fresh user ids and hashes, so no reset. */
+export interface SessionCacheHarness {
+  cache: SessionCache;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A token hash shaped like the real ones (SHA-256, base64url, 43 characters). */
+export const tokenHash = (): string => randomBytes(32).toString('base64url');
+
+/** A user id no other case (or run) uses. */
+export const freshUserId = (): string => `user-${randomUUID()}`;
+
+/** A cached session with realistic epoch-millisecond times and distinct values in every field. */
+export function cachedSession(overrides: Partial<CachedSession> = {}): CachedSession {
+  const created = Date.UTC(2030, 0, 1, 12, 0, 0, 123);
+  return {
+    id: randomUUID(),
+    userId: freshUserId(),
+    roles: ['user', 'admin'],
+    accessExpiresAt: created + 15 * 60_000 + 1,
+    expiresAt: created + 30 * 86_400_000 + 2,
+    lastActivityAt: created + 5_000 + 3,
+    authenticatedAt: created - 7,
+    createdAt: created,
+    version: 42,
+    ...overrides,
+  };
+}
+
+/**
+ * The behaviour every `SessionCache` adapter must have (see `src/session/ports/session-cache.ts`).
+ * TTLs are real (the shortest allowed is one second), so the expiry case waits 1.2 s.
+ */
+export function sessionCacheContract(name: string, factory: () => Promise<SessionCacheHarness>): void {
+  describe(`SessionCache contract: ${name}`, () => {
+    let harness: SessionCacheHarness | undefined;
+    let cache: SessionCache;
+
+    beforeAll(async () => {
+      harness = await factory();
+      cache = harness.cache;
+    });
+
+    afterAll(async () => {
+      await harness?.close();
+    });
+
+    it('get of an unknown hash is null', async () => {
+      expect(await cache.get(tokenHash())).toBeNull();
+    });
+
+    it('set then get returns every field as it was set', async () => {
+      const hash = tokenHash();
+      const session = cachedSession();
+      await cache.set(hash, session, 60);
+      const got = await cache.get(hash);
+      expect(got).toEqual(session);
+    });
+
+    const roundTrips: Array<[string, Partial<CachedSession>]> = [
+      ['no roles', { roles: [] }],
+      ['one role', { roles: ['user'] }],
+      ['many roles, version 1', { roles: ['a', 'b-c', 'd_e', 'f.g', 'ünï'], version: 1 }],
+      [
+        'a large version and far-future times',
+        { version: 2_147_483_647, accessExpiresAt: Date.UTC(2999, 11, 31), expiresAt: Date.UTC(2999, 11, 31, 1) },
+      ],
+      ['times at the epoch', { createdAt: 0, authenticatedAt: 0, lastActivityAt: 1 }],
+    ];
+    it.each(roundTrips)('round trips %s', async (_case, overrides) => {
+      const hash = tokenHash();
+      const session = cachedSession(overrides);
+      await cache.set(hash, session, 60);
+      expect(await cache.get(hash)).toEqual(session);
+    });
+
+    it('set again replaces the entry', async () => {
+      const hash = tokenHash();
+      const first = cachedSession();
+      await cache.set(hash, first, 60);
+      const second = { ...first, roles: ['user'], lastActivityAt: first.lastActivityAt + 60_000, version: 43 };
+      await cache.set(hash, second, 60);
+      expect(await cache.get(hash)).toEqual(second);
+    });
+
+    it('keeps values, not references: later changes to the object set or got do not reach the cache', async () => {
+      const hash = tokenHash();
+      const session = cachedSession({ roles: ['user'] });
+      const asSet = structuredClone(session);
+      await cache.set(hash, session, 60);
+      session.roles.push('admin-after-set');
+      session.version = 999;
+      const got = await cache.get(hash);
+      got!.roles.push('admin-after-get');
+      got!.lastActivityAt = 0;
+      expect(await cache.get(hash)).toEqual(asSet);
+    });
+
+    it('applies the TTL: an entry set for 1 s is gone after 1.2 s, a longer one stays', async () => {
+      const userId = freshUserId();
+      const short = tokenHash();
+      const long = tokenHash();
+      const shortSession = cachedSession({ userId });
+      const longSession = cachedSession({ userId });
+      await cache.set(short, shortSession, 1);
+      await cache.set(long, longSession, 30);
+      expect(await cache.get(short)).toEqual(shortSession);
+      await sleep(1200);
+      expect(await cache.get(short)).toBeNull();
+      expect(await cache.get(long)).toEqual(longSession);
+      // The user's index still covers the entry that lives on.
+      await cache.deleteUser(userId);
+      expect(await cache.get(long)).toBeNull();
+    });
+
+    it('delete(userId, hashes) forgets exactly those hashes', async () => {
+      const userId = freshUserId();
+      const [a, b, c] = [tokenHash(), tokenHash(), tokenHash()];
+      for (const hash of [a, b, c]) await cache.set(hash, cachedSession({ userId }), 60);
+      await cache.delete(userId, [a, b]);
+      expect(await cache.get(a)).toBeNull();
+      expect(await cache.get(b)).toBeNull();
+      expect(await cache.get(c)).not.toBeNull();
+    });
+
+    it('delete with no hashes, or hashes never cached, is harmless', async () => {
+      const userId = freshUserId();
+      const kept = tokenHash();
+      const session = cachedSession({ userId });
+      await cache.set(kept, session, 60);
+      await expect(cache.delete(userId, [])).resolves.toBeUndefined();
+      await expect(cache.delete(userId, [tokenHash()])).resolves.toBeUndefined();
+      await expect(cache.delete(freshUserId(), [tokenHash()])).resolves.toBeUndefined();
+      expect(await cache.get(kept)).toEqual(session);
+    });
+
+    it('deleteUser forgets every entry of that user and none of another', async () => {
+      const alice = freshUserId();
+      const bob = freshUserId();
+      const aliceHashes = [tokenHash(), tokenHash(), tokenHash()];
+      const bobHash = tokenHash();
+      for (const hash of aliceHashes) await cache.set(hash, cachedSession({ userId: alice }), 60);
+      const bobSession = cachedSession({ userId: bob });
+      await cache.set(bobHash, bobSession, 60);
+
+      await cache.deleteUser(alice);
+      for (const hash of aliceHashes) expect(await cache.get(hash)).toBeNull();
+      expect(await cache.get(bobHash)).toEqual(bobSession);
+      await expect(cache.deleteUser(freshUserId())).resolves.toBeUndefined();
+    });
+
+    it('deleteUser still works after some of the user’s entries were deleted or replaced', async () => {
+      const userId = freshUserId();
+      const [a, b, c] = [tokenHash(), tokenHash(), tokenHash()];
+      for (const hash of [a, b]) await cache.set(hash, cachedSession({ userId }), 60);
+      await cache.delete(userId, [a]);
+      await cache.set(b, cachedSession({ userId, version: 50 }), 60);
+      await cache.set(c, cachedSession({ userId }), 60);
+      // `a` comes back after being deleted: it must be indexed again.
+      await cache.set(a, cachedSession({ userId }), 60);
+      await cache.deleteUser(userId);
+      for (const hash of [a, b, c]) expect(await cache.get(hash)).toBeNull();
+    });
+
+    it('a user can be cached again after deleteUser', async () => {
+      const userId = freshUserId();
+      await cache.set(tokenHash(), cachedSession({ userId }), 60);
+      await cache.deleteUser(userId);
+      const hash = tokenHash();
+      const session = cachedSession({ userId });
+      await cache.set(hash, session, 60);
+      expect(await cache.get(hash)).toEqual(session);
+      await cache.deleteUser(userId);
+      expect(await cache.get(hash)).toBeNull();
+    });
+
+    it('ping answers true', async () => {
+      expect(await cache.ping()).toBe(true);
+    });
+  });
+}

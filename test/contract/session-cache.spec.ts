@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { MemorySessionCache } from '../../src/session/adapters/memory/memory-session.cache';
+import { RedisSessionCache } from '../../src/session/adapters/redis/redis-session.cache';
+import { hashToken, mintToken } from '../../src/session/tokens';
+import { TEST_REDIS_URL } from '../support/test-env';
+import { cachedSession, freshUserId, sessionCacheContract, tokenHash } from './session-cache.contract';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Every key under `prefix` (SCAN, never KEYS). */
+async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return [...new Set(keys)];
+}
+
+/** Deletes this run's keys only (never FLUSHDB: the database is shared). */
+async function deleteUnder(redis: Redis, prefix: string): Promise<void> {
+  const keys = await keysUnder(redis, prefix);
+  if (keys.length > 0) await redis.del(...keys);
+}
+
+sessionCacheContract('memory', async () => ({
+  cache: new MemorySessionCache(1000),
+  close: async () => undefined,
+}));
+
+describe('MemorySessionCache', () => {
+  it('holds at most maxEntries, forgetting the least recently used', async () => {
+    const cache = new MemorySessionCache(2);
+    const userId = freshUserId();
+    const [a, b, c] = [tokenHash(), tokenHash(), tokenHash()];
+    for (const hash of [a, b, c]) await cache.set(hash, cachedSession({ userId }), 60);
+    expect(await cache.get(a)).toBeNull();
+    expect(await cache.get(b)).not.toBeNull();
+    expect(await cache.get(c)).not.toBeNull();
+    await cache.deleteUser(userId);
+    expect(await cache.get(b)).toBeNull();
+    expect(await cache.get(c)).toBeNull();
+  });
+});
+
+/** A key prefix of this run's own, so parallel runs and the e2e suites never meet. */
+const prefix = `contract:${randomBytes(6).toString('hex')}:`;
+const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+
+afterAll(async () => {
+  await deleteUnder(redis, prefix);
+  await redis.quit();
+});
+
+sessionCacheContract('Redis', async () => ({
+  cache: new RedisSessionCache(redis, prefix),
+  close: () => deleteUnder(redis, prefix),
+}));
+
+describe('RedisSessionCache storage', () => {
+  const cache = new RedisSessionCache(redis, prefix);
+
+  it('keeps no raw token: keys and values hold the hash only', async () => {
+    const rawToken = mintToken('access', ['contract-test-secret-0123456789abcdef']);
+    const hash = hashToken(rawToken);
+    const session = cachedSession();
+    await cache.set(hash, session, 60);
+
+    const keys = (await keysUnder(redis, prefix)).filter(
+      (key) => key.includes(hash) || key.includes(session.userId),
+    );
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.some((key) => key.includes(hash))).toBe(true);
+    const rawBody = rawToken.slice(3);
+    for (const key of keys) {
+      expect(key).not.toContain(rawBody);
+      const type = await redis.type(key);
+      const values = type === 'string' ? [(await redis.get(key))!] : type === 'set' ? await redis.smembers(key) : [];
+      expect(values.length).toBeGreaterThan(0);
+      for (const value of values) expect(value).not.toContain(rawBody);
+    }
+  });
+
+  it('stores a session compactly (MEMORY USAGE under 400 bytes)', async () => {
+    const hash = tokenHash();
+    await cache.set(hash, cachedSession({ roles: ['user', 'admin'] }), 60);
+    const [sessionKey] = (await keysUnder(redis, prefix)).filter((key) => key.includes(hash));
+    expect(await redis.type(sessionKey)).toBe('string');
+    const bytes = Number(await redis.call('MEMORY', 'USAGE', sessionKey));
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(400);
+  });
+
+  it('gives every key it writes a TTL, and the user index ends with the user’s last entry', async () => {
+    const userId = freshUserId();
+    await cache.set(tokenHash(), cachedSession({ userId }), 1);
+    await cache.set(tokenHash(), cachedSession({ userId }), 30);
+    const longUser = freshUserId();
+    await cache.set(tokenHash(), cachedSession({ userId: longUser }), 30);
+    await cache.set(tokenHash(), cachedSession({ userId: longUser }), 1);
+    // No key without an expiry (-1), and none longer than the longest TTL any case sets (60 s).
+    for (const key of await keysUnder(redis, prefix)) {
+      const ttl = await redis.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
+    // The index outlives the shorter entry (its TTL only grows)...
+    const indexKeys = (await keysUnder(redis, prefix)).filter((key) => key.includes(longUser));
+    expect(indexKeys).toHaveLength(1);
+    expect(await redis.pttl(indexKeys[0])).toBeGreaterThan(2_000);
+
+    // ...and a user whose only entry expired leaves nothing behind.
+    const shortUser = freshUserId();
+    await cache.set(tokenHash(), cachedSession({ userId: shortUser }), 1);
+    await sleep(1200);
+    expect((await keysUnder(redis, prefix)).filter((key) => key.includes(shortUser))).toEqual([]);
+  });
+
+  it('ping answers false when Redis cannot be reached', async () => {
+    const down = new Redis({
+      host: '127.0.0.1',
+      port: 1,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    try {
+      expect(await new RedisSessionCache(down, prefix).ping()).toBe(false);
+    } finally {
+      down.disconnect();
+    }
+  });
+});
