@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AppConfigModule } from './config/app-config.module';
 import { AppEnv } from './config/app-env';
 import { loadSessionSecrets } from './config/session-secret';
@@ -19,6 +20,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(env),
+        EventEmitterModule.forRoot({ wildcard: true }),
         DatabaseModule,
         UsersModule,
         SessionModule.forRootAsync({

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
+import helmet from 'helmet';
 import type { AppEnv } from './config/app-env';
 import { jsonOnly } from './http/json-only.middleware';
 
@@ -14,6 +15,7 @@ export function setupApp(app: INestApplication, env: AppEnv): void {
   express.useBodyParser('json', { limit: BODY_LIMIT });
   if (env.TRUST_PROXY) express.set('trust proxy', parseTrustProxy(env.TRUST_PROXY));
   express.disable('x-powered-by');
+  app.use(helmet());
   app.use(cookieParser());
   app.enableShutdownHooks();
 }

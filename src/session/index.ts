@@ -28,6 +28,7 @@ export { SESSION_MIGRATIONS } from './adapters/typeorm/migrations';
 export * from './errors/session.errors';
 export { SessionConfigurationError } from './errors/session-configuration.error';
 
+import { RotatedRefreshTokenEntity } from './adapters/typeorm/rotated-refresh-token.entity';
 import { SessionEntity } from './adapters/typeorm/session.entity';
 /** The module's TypeORM entities: add them to your DataSource's `entities`. */
-export const SESSION_ENTITIES = [SessionEntity];
+export const SESSION_ENTITIES = [SessionEntity, RotatedRefreshTokenEntity];

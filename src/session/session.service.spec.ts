@@ -586,23 +586,39 @@ describe('SessionService', () => {
         await expect(service.validate(b.tokens.accessToken)).resolves.toBeDefined();
       });
 
-      // Known gap, listed under "Not yet" in README.md: `refreshGrace` is resolved but never read
-      // by SessionService. Marked `it.fails`; once the grace window exists this reports a pass-
-      // that-should-fail, and `.fails` must be removed.
-      it.fails('within refreshGrace, presenting the just-rotated refresh token again does not revoke the session', async () => {
-        // SessionModuleOptions.refreshGrace: "Seconds in which the refresh token rotated away just
-        // before may be presented again (two tabs refreshing at once) without counting as reuse."
+      it('within refreshGrace, the just-rotated refresh token returns the same new pair and revokes nothing', async () => {
         const { service, login, store, clock } = setup({ refreshGrace: 10 });
         const first = await login();
         const second = await service.refresh(first.tokens.refreshToken);
         clock.advance(2);
-        const again = await service.refresh(first.tokens.refreshToken).then(
-          () => null,
-          (e: unknown) => e,
-        );
-        expect(again).not.toBeInstanceOf(RefreshTokenReuseError);
+        const again = await service.refresh(first.tokens.refreshToken);
+        expect(again.tokens.accessToken).toBe(second.tokens.accessToken);
+        expect(again.tokens.refreshToken).toBe(second.tokens.refreshToken);
+        expect(again.session.id).toBe(first.session.id);
         expect((await store.findById(first.session.id))!.revokedAt).toBeNull();
         await expect(service.validate(second.tokens.accessToken)).resolves.toBeDefined();
+        // The successor keeps rotating normally.
+        const third = await service.refresh(second.tokens.refreshToken);
+        await expect(service.validate(third.tokens.accessToken)).resolves.toBeDefined();
+      });
+
+      it('a token two rotations back is reuse even within the grace window', async () => {
+        const { service, login, store } = setup({ refreshGrace: 10 });
+        const first = await login();
+        const second = await service.refresh(first.tokens.refreshToken);
+        const third = await service.refresh(second.tokens.refreshToken);
+        await expect(service.refresh(first.tokens.refreshToken)).rejects.toBeInstanceOf(RefreshTokenReuseError);
+        expect((await store.findById(first.session.id))!.revokedReason).toBe('reuse_detected');
+        await expectInvalid(service.validate(third.tokens.accessToken));
+      });
+
+      it('the previous token after the grace window is reuse', async () => {
+        const { service, login, clock } = setup({ refreshGrace: 10 });
+        const first = await login();
+        const second = await service.refresh(first.tokens.refreshToken);
+        clock.advance(10.5);
+        await expect(service.refresh(first.tokens.refreshToken)).rejects.toBeInstanceOf(RefreshTokenReuseError);
+        await expectInvalid(service.validate(second.tokens.accessToken));
       });
     });
   });

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { InvalidTokenError, RefreshTokenReuseError, SessionNotFoundError } from './errors/session.errors';
 import { Clock } from './ports/clock';
@@ -19,7 +20,8 @@ import type {
   IssuedSession,
   IssuedTokens,
 } from './session.types';
-import { hashToken, mintToken, sameHash, verifyToken } from './tokens';
+import { SESSION_EVENT, SessionEvent, SessionEventType } from './session.events';
+import { deriveToken, hashToken, mintToken, sameHash, verifyToken } from './tokens';
 
 const CLEANUP_BATCH = 1000;
 
@@ -37,6 +39,7 @@ export class SessionService {
     private readonly cache: SessionCache,
     private readonly clock: Clock,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+    @Optional() private readonly events?: EventEmitter2,
   ) {}
 
   /** Opens a session for a user who just proved who they are, evicting the least recently used beyond the limit. */
@@ -71,6 +74,8 @@ export class SessionService {
       session.id,
     );
     await this.forget(evicted);
+    this.emit('login', session, now);
+    for (const ended of evicted) this.emit('evicted', ended, now);
     return { session, tokens: this.tokens(accessToken, refreshToken, session, now) };
   }
 
@@ -103,43 +108,52 @@ export class SessionService {
   }
 
   /**
-   * Rotates a session's tokens: the refresh token presented stops working, a new pair is
-   * issued. A refresh token already rotated away is reuse: the whole session is revoked.
+   * Rotates a session's tokens: the refresh token presented stops working and a new pair is
+   * issued. The new pair is derived from the presented token, so presenting the token just
+   * rotated away again within `refreshGrace` seconds (two tabs racing) returns the same pair
+   * and logs nobody out. Any other rotated-away token is reuse: the whole session is revoked.
    * @throws InvalidTokenError, RefreshTokenReuseError
    */
   async refresh(refreshToken: unknown): Promise<IssuedSession> {
     if (!verifyToken(refreshToken, 'refresh', this.options.secrets)) {
       throw new InvalidTokenError('malformed or forged');
     }
-    const refreshHash = hashToken(refreshToken as string);
+    const presented = refreshToken as string;
+    const refreshHash = hashToken(presented);
     const now = new Date(this.clock.now());
-    const { accessToken, refreshToken: nextRefresh, accessExpiresAt, refreshExpiresAt } =
-      this.mintPair(now);
+    const accessToken = deriveToken('access', this.options.secrets, presented);
+    const nextRefresh = deriveToken('refresh', this.options.secrets, presented);
     const rotation = await this.store.rotate(
       refreshHash,
       {
         accessHash: hashToken(accessToken),
         refreshHash: hashToken(nextRefresh),
-        accessExpiresAt,
-        expiresAt: refreshExpiresAt,
+        accessExpiresAt: this.after(now, this.options.accessTtl),
+        expiresAt: this.after(now, this.options.refreshTtl),
       },
       this.window(now),
     );
-    if (!rotation) {
-      await this.detectReuse(refreshHash, now);
+    if (rotation) {
+      await this.cacheDelete(rotation.session.userId, [rotation.replacedAccessHash]);
+      this.emit('refresh', rotation.session, now);
+      return { session: rotation.session, tokens: this.tokens(accessToken, nextRefresh, rotation.session, now) };
+    }
+    const session = await this.store.findByRotatedRefreshHash(refreshHash);
+    if (!session || !isLive(session, this.window(now))) {
       throw new InvalidTokenError('unknown refresh token');
     }
-    await this.cacheDelete(rotation.session.userId, [rotation.replacedAccessHash]);
-    return {
-      session: rotation.session,
-      tokens: this.tokens(accessToken, nextRefresh, rotation.session, now),
-    };
+    if (this.isGraceRetry(session, refreshHash, nextRefresh, now)) {
+      return { session, tokens: this.tokens(accessToken, nextRefresh, session, now) };
+    }
+    await this.revoke(session.id, 'reuse_detected');
+    this.logger.warn(`Refresh token reuse detected; session ${session.id} revoked`);
+    throw new RefreshTokenReuseError(session.id);
   }
 
   /** Ends one session, whoever owns it. @returns false when it was not live */
   async revoke(sessionId: string, reason: RevocationReason = 'revoked'): Promise<boolean> {
     const ended = await this.store.revoke({ id: sessionId }, reason, this.window(this.nowDate()));
-    await this.forget(ended);
+    await this.forget(ended, reason);
     return ended.length > 0;
   }
 
@@ -153,7 +167,7 @@ export class SessionService {
       reason,
       this.window(this.nowDate()),
     );
-    await this.forget(ended);
+    await this.forget(ended, reason);
     if (ended.length === 0) throw new SessionNotFoundError();
   }
 
@@ -167,7 +181,7 @@ export class SessionService {
       options.reason ?? 'revoked_all',
       this.window(this.nowDate()),
     );
-    await this.forget(ended);
+    await this.forget(ended, options.reason ?? 'revoked_all');
     return ended.length;
   }
 
@@ -222,13 +236,27 @@ export class SessionService {
     }
   }
 
-  /** Presenting the refresh token just rotated away revokes the session (token theft). */
-  private async detectReuse(refreshHash: string, now: Date): Promise<void> {
-    const session = await this.store.findByPreviousRefreshHash(refreshHash);
-    if (!session || !isLive(session, this.window(now))) return;
-    await this.revoke(session.id, 'reuse_detected');
-    this.logger.warn(`Refresh token reuse detected; session ${session.id} revoked`);
-    throw new RefreshTokenReuseError(session.id);
+  /**
+   * The token presented is the one rotated away last, within the grace window, and the session
+   * still holds exactly the pair derived from it: a retry, not a theft.
+   */
+  private isGraceRetry(session: SessionRecord, refreshHash: string, successor: string, now: Date): boolean {
+    const graceMs = this.options.refreshGrace * 1000;
+    return (
+      graceMs > 0 &&
+      session.previousRefreshHash !== null &&
+      sameHash(session.previousRefreshHash, refreshHash) &&
+      sameHash(session.refreshHash, hashToken(successor)) &&
+      session.rotatedAt !== null &&
+      now.getTime() - session.rotatedAt.getTime() <= graceMs
+    );
+  }
+
+  private emit(type: SessionEventType, session: Pick<SessionRecord, 'userId' | 'id'> & Partial<SessionRecord>, at: Date, detail: string | null = null): void {
+    this.events?.emit(
+      SESSION_EVENT[type],
+      new SessionEvent(type, at, session.userId, session.id, session.ipAddress ?? null, session.userAgent ?? null, detail),
+    );
   }
 
   private accessIsValid(s: CachedSession, nowMs: number): boolean {
@@ -270,10 +298,16 @@ export class SessionService {
     };
   }
 
-  private async forget(ended: SessionRecord[]): Promise<void> {
+  /** Clears ended sessions from the cache and, given a reason, tells subscribers. */
+  private async forget(ended: SessionRecord[], reason?: RevocationReason): Promise<void> {
     const byUser = new Map<string, string[]>();
     for (const s of ended) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s.accessHash]);
     await Promise.all([...byUser].map(([userId, hashes]) => this.cacheDelete(userId, hashes)));
+    if (reason === undefined) return;
+    const now = this.nowDate();
+    const type: SessionEventType =
+      reason === 'logout' ? 'logout' : reason === 'reuse_detected' ? 'reuse_detected' : reason === 'hijack_suspected' ? 'hijack_suspected' : 'revoked';
+    for (const s of ended) this.emit(type, s, now, reason);
   }
 
   private async cacheGet(accessHash: string): Promise<CachedSession | null> {

@@ -32,6 +32,18 @@ export function mintToken(kind: TokenKind, keys: readonly string[]): string {
 }
 
 /**
+ * The successor of `from`: a token of `kind` whose random part is HMAC-SHA256 under the signing
+ * key of `from`, tagged like any other. Unpredictable without the key, and the same every time
+ * for the same `from` — so a refresh retried with the same token (two tabs racing) yields the
+ * same new pair instead of a second, diverging one.
+ */
+export function deriveToken(kind: TokenKind, keys: readonly string[], from: string): string {
+  const random = createHmac('sha256', keys[0]).update(`derive|${PREFIX[kind]}|`).update(from).digest();
+  const body = Buffer.concat([random, tag(keys[0], kind, random)]).toString('base64url');
+  return `${PREFIX[kind]}_${body}`;
+}
+
+/**
  * True when `token` is well formed, of `kind`, and tagged by one of `keys`.
  * Runs in constant time with respect to the tag; never throws on any input.
  */

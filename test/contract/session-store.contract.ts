@@ -173,18 +173,18 @@ export function sessionStoreContract(
         expect(await store.findById(expired.id)).toEqual(expired);
       });
 
-      it('findByPreviousRefreshHash finds a session only by its rotated-away refresh hash', async () => {
+      it('findByRotatedRefreshHash finds a session only by a refresh hash it rotated away', async () => {
         const [stored] = await insert(newSession());
-        expect(await store.findByPreviousRefreshHash(stored.refreshHash)).toBeNull();
+        expect(await store.findByRotatedRefreshHash(stored.refreshHash)).toBeNull();
         const target = rotationTarget(60);
         await store.rotate(stored.refreshHash, target, windowAt(60));
-        expect(await store.findByPreviousRefreshHash(stored.refreshHash)).toMatchObject({
+        expect(await store.findByRotatedRefreshHash(stored.refreshHash)).toMatchObject({
           id: stored.id,
           refreshHash: target.refreshHash,
           previousRefreshHash: stored.refreshHash,
         });
-        expect(await store.findByPreviousRefreshHash(target.refreshHash)).toBeNull();
-        expect(await store.findByPreviousRefreshHash(tokenHash())).toBeNull();
+        expect(await store.findByRotatedRefreshHash(target.refreshHash)).toBeNull();
+        expect(await store.findByRotatedRefreshHash(tokenHash())).toBeNull();
       });
 
       it('hands out copies: changing a returned record or the inserted input does not change the store', async () => {
@@ -250,8 +250,10 @@ export function sessionStoreContract(
           rotatedAt: at(180),
         });
         expect(r2!.session.version).toBeGreaterThan(r1!.session.version);
-        // Only the most recent rotated-away hash is remembered.
-        expect(await store.findByPreviousRefreshHash(before.refreshHash)).toBeNull();
+        // Every rotated-away hash is remembered, not only the most recent.
+        expect(await store.findByRotatedRefreshHash(before.refreshHash)).toMatchObject({ id: before.id });
+        expect(await store.findByRotatedRefreshHash(first.refreshHash)).toMatchObject({ id: before.id });
+        expect(await store.findByRotatedRefreshHash(second.refreshHash)).toBeNull();
       });
 
       it('caps the new end at the absolute expiry', async () => {
@@ -287,7 +289,7 @@ export function sessionStoreContract(
         const before = await store.findById(session.id);
         expect(await store.rotate(session.refreshHash, rotationTarget(60), windowAt(60))).toBeNull();
         expect(await store.findById(session.id)).toEqual(before);
-        expect(await store.findByPreviousRefreshHash(session.refreshHash)).toBeNull();
+        expect(await store.findByRotatedRefreshHash(session.refreshHash)).toBeNull();
       });
 
       it('returns null for an unknown refresh hash', async () => {

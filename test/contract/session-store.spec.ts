@@ -26,7 +26,7 @@ async function typeOrmHarness(options: DataSourceOptions, cleanup = () => undefi
   const harness: SessionStoreHarness = {
     store: new TypeOrmSessionStore(dataSource),
     reset: async () => {
-      await dataSource.query('TRUNCATE sessions');
+      await dataSource.query('TRUNCATE sessions CASCADE');
     },
     close: async () => {
       await dataSource.destroy();

@@ -120,7 +120,8 @@ describe('auth routes (PostgreSQL + Redis)', () => {
 
     it('reuse of a rotated-away refresh token is 401 and revokes the whole session', async () => {
       const user = await registerAndLogin(running.http);
-      const first = await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+      const between = await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+      const first = await running.http.post('/auth/refresh').send({ refreshToken: between.body.refreshToken }).expect(200);
       const reuse = await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken });
       expect(reuse.status).toBe(401);
       expect(reuse.body).toEqual(INVALID_TOKEN_BODY);

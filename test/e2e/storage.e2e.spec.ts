@@ -38,6 +38,7 @@ describe('storage: PostgreSQL truth, Redis cache', () => {
     await running.http.get('/ping/secure').auth(user.accessToken, { type: 'bearer' }).expect(200);
     const refreshed = await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
     await running.http.get('/ping/secure').auth(refreshed.body.accessToken, { type: 'bearer' }).expect(200);
+    await running.http.post('/auth/refresh').send({ refreshToken: refreshed.body.refreshToken }).expect(200);
     await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401); // reuse, logged
 
     const rawTokens = [user.accessToken, user.refreshToken, refreshed.body.accessToken, refreshed.body.refreshToken];

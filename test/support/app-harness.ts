@@ -50,7 +50,7 @@ export async function resetDatabase(url = TEST_DATABASE_URL): Promise<void> {
   await client.connect();
   try {
     await client.query(`DO $$ BEGIN
-      IF to_regclass('public.sessions') IS NOT NULL THEN TRUNCATE sessions; END IF;
+      IF to_regclass('public.sessions') IS NOT NULL THEN TRUNCATE sessions CASCADE; END IF;
       IF to_regclass('public.users') IS NOT NULL THEN TRUNCATE users CASCADE; END IF;
     END $$`);
   } finally {

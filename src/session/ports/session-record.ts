@@ -6,6 +6,7 @@ export type RevocationReason =
   | 'revoked_all'
   | 'evicted'
   | 'reuse_detected'
+  | 'hijack_suspected'
   | 'password_changed';
 
 /** What a new session carries besides its tokens: where and on what it was opened. */

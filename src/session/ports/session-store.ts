@@ -27,13 +27,14 @@ export abstract class SessionStore {
   /** The session with this id, live or not. */
   abstract findById(id: string): Promise<SessionRecord | null>;
 
-  /** The session whose previous (rotated away) refresh token has this hash. */
-  abstract findByPreviousRefreshHash(refreshHash: string): Promise<SessionRecord | null>;
+  /** The session that once rotated away a refresh token with this hash (any rotation back). */
+  abstract findByRotatedRefreshHash(refreshHash: string): Promise<SessionRecord | null>;
 
   /**
    * Replaces the tokens of the live session whose current refresh token has `refreshHash`.
    * The session's end only moves forward and never past its absolute expiry; the access
-   * token never outlives the session. Atomic: of two concurrent calls with one hash, at most one
+   * token never outlives the session. The replaced refresh hash is remembered for
+   * `findByRotatedRefreshHash` until the session is deleted. Atomic: of two concurrent calls with one hash, at most one
    * succeeds.
    * @returns null when no live session has that refresh token
    */

@@ -30,6 +30,8 @@ const copy = (s: SessionRecord): SessionRecord => ({
 @Injectable()
 export class MemorySessionStore extends SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
+  /** Rotated-away refresh hash → session id. */
+  private readonly rotated = new Map<string, string>();
 
   async insert(session: NewSessionRecord): Promise<SessionRecord> {
     const record: SessionRecord = copy({
@@ -52,8 +54,9 @@ export class MemorySessionStore extends SessionStore {
     return this.copy(this.sessions.get(id));
   }
 
-  async findByPreviousRefreshHash(refreshHash: string): Promise<SessionRecord | null> {
-    return this.copy(this.find((s) => s.previousRefreshHash === refreshHash));
+  async findByRotatedRefreshHash(refreshHash: string): Promise<SessionRecord | null> {
+    const id = this.rotated.get(refreshHash);
+    return id === undefined ? null : this.copy(this.sessions.get(id));
   }
 
   async rotate(
@@ -64,6 +67,7 @@ export class MemorySessionStore extends SessionStore {
     const session = this.find((s) => s.refreshHash === refreshHash && isLive(s, window));
     if (!session) return null;
     const replacedAccessHash = session.accessHash;
+    this.rotated.set(refreshHash, session.id);
     const expiresAt = minDate(maxDate(session.expiresAt, target.expiresAt), session.absoluteExpiresAt);
     Object.assign(session, {
       previousRefreshHash: session.refreshHash,
@@ -151,6 +155,7 @@ export class MemorySessionStore extends SessionStore {
         s.lastActivityAt.getTime() < idleBefore;
       if (ended) {
         this.sessions.delete(id);
+        for (const [hash, sessionId] of this.rotated) if (sessionId === id) this.rotated.delete(hash);
         deleted += 1;
       }
     }

@@ -29,7 +29,6 @@ export class SessionEntity {
   @Column({ name: 'refresh_hash', type: 'varchar', length: 64 })
   refreshHash!: string;
 
-  @Index('sessions_previous_refresh_hash_idx', { where: 'previous_refresh_hash IS NOT NULL' })
   @Column({ name: 'previous_refresh_hash', type: 'varchar', length: 64, nullable: true })
   previousRefreshHash!: string | null;
 

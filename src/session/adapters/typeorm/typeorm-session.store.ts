@@ -68,10 +68,12 @@ export class TypeOrmSessionStore extends SessionStore {
     return rows[0] ?? null;
   }
 
-  async findByPreviousRefreshHash(refreshHash: string): Promise<SessionRecord | null> {
-    const rows = await this.query(`SELECT * FROM sessions WHERE previous_refresh_hash = $1`, [
-      refreshHash,
-    ]);
+  async findByRotatedRefreshHash(refreshHash: string): Promise<SessionRecord | null> {
+    const rows = await this.query(
+      `SELECT s.* FROM session_rotated_refresh_tokens r JOIN sessions s ON s.id = r.session_id
+        WHERE r.hash = $1`,
+      [refreshHash],
+    );
     return rows[0] ?? null;
   }
 
@@ -85,19 +87,25 @@ export class TypeOrmSessionStore extends SessionStore {
          SELECT id, access_hash FROM sessions
           WHERE refresh_hash = $1 AND ${LIVE('$6', '$7')}
           FOR UPDATE
+       ), rotated AS (
+         UPDATE sessions s SET
+           previous_refresh_hash = s.refresh_hash,
+           rotated_at = $6,
+           access_hash = $2,
+           refresh_hash = $3,
+           access_expires_at = LEAST($4::timestamptz, GREATEST(s.expires_at, $5::timestamptz), s.absolute_expires_at),
+           expires_at = LEAST(GREATEST(s.expires_at, $5::timestamptz), s.absolute_expires_at),
+           last_activity_at = GREATEST(s.last_activity_at, $6),
+           version = s.version + 1
+         FROM old
+         WHERE s.id = old.id AND s.refresh_hash = $1
+         RETURNING s.*, old.access_hash AS replaced_access_hash
+       ), remembered AS (
+         INSERT INTO session_rotated_refresh_tokens (hash, session_id, rotated_at)
+         SELECT $1, id, $6 FROM rotated
+         ON CONFLICT (hash) DO NOTHING
        )
-       UPDATE sessions s SET
-         previous_refresh_hash = s.refresh_hash,
-         rotated_at = $6,
-         access_hash = $2,
-         refresh_hash = $3,
-         access_expires_at = LEAST($4::timestamptz, GREATEST(s.expires_at, $5::timestamptz), s.absolute_expires_at),
-         expires_at = LEAST(GREATEST(s.expires_at, $5::timestamptz), s.absolute_expires_at),
-         last_activity_at = GREATEST(s.last_activity_at, $6),
-         version = s.version + 1
-       FROM old
-       WHERE s.id = old.id AND s.refresh_hash = $1
-       RETURNING s.*, old.access_hash AS replaced_access_hash`,
+       SELECT * FROM rotated`,
       [
         refreshHash,
         target.accessHash,

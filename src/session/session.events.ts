@@ -1,0 +1,38 @@
+/**
+ * Lifecycle events, emitted through `@nestjs/event-emitter` when the app has it
+ * (`EventEmitterModule.forRoot()`); subscribe with `@OnEvent(SESSION_EVENT.login)` or
+ * `@OnEvent('session.*')`. They never carry a token or a token hash.
+ */
+export const SESSION_EVENT_TYPES = [
+  'login',
+  'login_failed',
+  'refresh',
+  'logout',
+  'revoked',
+  'evicted',
+  'expired',
+  'reuse_detected',
+  'hijack_suspected',
+  'throttled',
+] as const;
+
+export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
+
+/** Event names: `session.<type>`. */
+export const SESSION_EVENT = Object.fromEntries(
+  SESSION_EVENT_TYPES.map((type) => [type, `session.${type}`]),
+) as Record<SessionEventType, string>;
+
+/** One thing that happened to a session, or to a login attempt. */
+export class SessionEvent {
+  constructor(
+    readonly type: SessionEventType,
+    readonly at: Date,
+    readonly userId: string | null,
+    readonly sessionId: string | null,
+    readonly ipAddress: string | null = null,
+    readonly userAgent: string | null = null,
+    /** Why, in a few words (a revocation reason, a failure cause). Never a secret. */
+    readonly detail: string | null = null,
+  ) {}
+}
