@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { AccountModule } from './account/account.module';
 import { AppConfigModule } from './config/app-config.module';
 import { AppEnv } from './config/app-env';
 import { loadSessionSecrets } from './config/session-secret';
@@ -24,6 +25,7 @@ export class AppModule {
         DatabaseModule,
         UsersModule,
         SessionModule.forRootAsync({
+          isGlobal: true,
           imports: [UsersModule],
           inject: [AppEnv, UsersService],
           useFactory: (config: AppEnv, users: UsersService) => ({
@@ -42,6 +44,7 @@ export class AppModule {
             rateLimit: { limit: config.THROTTLE_LIMIT, ttl: config.THROTTLE_TTL },
           }),
         }),
+        AccountModule,
       ],
       controllers: [PingController],
       providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }],

@@ -21,6 +21,10 @@ export { SessionStrategy, SESSION_STRATEGY } from './http/guards/session.strateg
 export { Public } from './http/decorators/public.decorator';
 export { Roles } from './http/decorators/roles.decorator';
 export { LoginThrottle } from './http/decorators/login-throttle.decorator';
+export { FreshSession } from './http/decorators/fresh-session.decorator';
+export { FreshSessionGuard } from './http/guards/fresh-session.guard';
+export { SESSION_EVENT, SESSION_EVENT_TYPES, SessionEvent } from './session.events';
+export type { SessionEventType } from './session.events';
 export { CurrentUser, CurrentSession } from './http/decorators/current-session.decorator';
 export type { CurrentUserInfo } from './http/decorators/current-session.decorator';
 export { SessionEntity } from './adapters/typeorm/session.entity';

@@ -4,6 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
 import { AdminSessionsController } from './http/admin-sessions.controller';
 import { AuthSessionController } from './http/auth-session.controller';
+import { FreshSessionGuard } from './http/guards/fresh-session.guard';
 import { RolesGuard } from './http/guards/roles.guard';
 import { SessionAuthGuard } from './http/guards/session-auth.guard';
 import { SessionThrottlerGuard } from './http/guards/session-throttler.guard';
@@ -41,6 +42,7 @@ import { SessionService } from './session.service';
     SessionStrategy,
     SessionAuthGuard,
     RolesGuard,
+    FreshSessionGuard,
     SessionThrottlerGuard,
     { provide: APP_FILTER, useClass: SessionExceptionFilter },
   ],
@@ -50,6 +52,7 @@ import { SessionService } from './session.service';
     SessionCache,
     SessionAuthGuard,
     RolesGuard,
+    FreshSessionGuard,
     SessionThrottlerGuard,
     RESOLVED_SESSION_OPTIONS,
     getOptionsToken(),

@@ -52,6 +52,18 @@ export class UsersService implements CredentialsVerifier {
     if (Object.keys(update).length > 0) await this.users.update({ id: existing.id }, update);
   }
 
+  /**
+   * Sets a new password when `currentPassword` is right.
+   * @returns false when the user is unknown or the current password is wrong
+   */
+  async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<boolean> {
+    const user = UUID.test(userId) ? await this.users.findOneBy({ id: userId }) : null;
+    const ok = await this.hasher.verify(user?.passwordHash ?? null, currentPassword);
+    if (!user || !ok) return false;
+    await this.users.update({ id: user.id }, { passwordHash: await this.hasher.hash(newPassword) });
+    return true;
+  }
+
   async verify(email: string, password: string): Promise<SessionUser | null> {
     const user = await this.users.findOneBy({ email: normalize(email) });
     const ok = await this.hasher.verify(user?.passwordHash ?? null, password);

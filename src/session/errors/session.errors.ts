@@ -30,6 +30,20 @@ export class InvalidCredentialsError extends SessionError {
   }
 }
 
+/** The route needs a recent login (`@FreshSession`) and this session's is too old. */
+export class StaleSessionError extends SessionError {
+  constructor() {
+    super('Recent authentication required');
+  }
+}
+
+/** Too many failed logins for this account from this network: wait `retryAfter` seconds. */
+export class LoginThrottledError extends SessionError {
+  constructor(readonly retryAfter: number) {
+    super('Too many failed login attempts, try again later');
+  }
+}
+
 /** No live session with that id (of that user). */
 export class SessionNotFoundError extends SessionError {
   constructor() {

@@ -4,6 +4,7 @@ import {
   ExceptionFilter,
   ForbiddenException,
   HttpException,
+  HttpStatus,
   InternalServerErrorException,
   NotFoundException,
   ServiceUnavailableException,
@@ -14,6 +15,8 @@ import {
   CsrfTokenError,
   InvalidCredentialsError,
   InvalidTokenError,
+  LoginThrottledError,
+  StaleSessionError,
   SessionError,
   SessionNotFoundError,
   SessionStoreUnavailableError,
@@ -35,6 +38,21 @@ export function mapSessionError(error: SessionError): MappedSessionError {
   }
   if (error instanceof InvalidCredentialsError) {
     return { exception: new UnauthorizedException('Invalid credentials'), headers: {} };
+  }
+  if (error instanceof StaleSessionError) {
+    return {
+      exception: new UnauthorizedException('Recent authentication required'),
+      headers: { 'WWW-Authenticate': 'Bearer error="insufficient_user_authentication"' },
+    };
+  }
+  if (error instanceof LoginThrottledError) {
+    return {
+      exception: new HttpException(
+        { statusCode: 429, message: 'Too many failed login attempts, try again later', error: 'Too Many Requests' },
+        HttpStatus.TOO_MANY_REQUESTS,
+      ),
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfter))) },
+    };
   }
   if (error instanceof SessionNotFoundError) {
     return { exception: new NotFoundException('Session not found'), headers: {} };

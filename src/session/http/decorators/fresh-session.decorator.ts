@@ -1,0 +1,10 @@
+import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
+import { FRESH_SESSION_KEY, FreshSessionGuard } from '../guards/fresh-session.guard';
+
+/**
+ * The route needs a session whose user logged in (entered credentials) within `seconds`;
+ * refreshing does not count. For sensitive actions such as changing a password.
+ * @param seconds default 600 (10 minutes)
+ */
+export const FreshSession = (seconds = 600) =>
+  applyDecorators(SetMetadata(FRESH_SESSION_KEY, seconds), UseGuards(FreshSessionGuard));
