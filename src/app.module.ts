@@ -38,6 +38,7 @@ export class AppModule {
             maxSessionsPerUser: config.SESSION_MAX_PER_USER,
             refreshGrace: config.SESSION_REFRESH_GRACE,
             cookies: config.SESSION_COOKIES,
+            binding: config.SESSION_BINDING,
             redis: config.REDIS_URL,
             redisKeyPrefix: config.REDIS_KEY_PREFIX,
             loginRateLimit: { limit: config.THROTTLE_LOGIN_LIMIT, ttl: config.THROTTLE_LOGIN_TTL },

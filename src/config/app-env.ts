@@ -47,6 +47,8 @@ export class AppEnv {
   @Transform(toInt) @IsInt() @Min(0) SESSION_REFRESH_GRACE: number = 10;
   /** @default true */
   @Transform(toBool) SESSION_COOKIES: boolean = true;
+  /** What ties a session to its client: off | ua | ip. @default 'ua' */
+  @IsIn(['off', 'ua', 'ip']) SESSION_BINDING: 'off' | 'ua' | 'ip' = 'ua';
   /** @default 300 */
   @Transform(toInt) @IsInt() @Min(1) SESSION_CLEANUP_INTERVAL: number = 300;
   /** @default 2592000 */

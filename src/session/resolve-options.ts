@@ -54,6 +54,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       'activityWriteInterval',
       options.activityWriteInterval ?? Math.max(1, Math.min(60, Math.floor(idleTtl / 20))),
     ),
+    binding: options.binding ?? SESSION_DEFAULTS.binding,
     cookies: options.cookies ?? SESSION_DEFAULTS.cookies,
     store: options.store ?? SESSION_DEFAULTS.store,
     dataSourceName: options.dataSourceName,
@@ -71,6 +72,9 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     throw new SessionConfigurationError(
       'SessionModule option "refreshGrace" must be a whole number of seconds, 0 to turn it off.',
     );
+  }
+  if (!['off', 'ua', 'ip'].includes(resolved.binding)) {
+    throw new SessionConfigurationError('SessionModule option "binding" must be "off", "ua" or "ip".');
   }
   if (resolved.activityWriteInterval >= idleTtl) {
     throw new SessionConfigurationError(

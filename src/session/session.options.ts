@@ -1,5 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import type { CredentialsVerifier } from './ports/credentials-verifier';
+import type { SessionBinding } from './session-binding';
 
 /** Which adapter keeps the sessions (the source of truth). */
 export type SessionStoreKind = 'typeorm' | 'memory';
@@ -60,6 +61,15 @@ export interface SessionModuleOptions {
    * @default 10
    */
   refreshGrace?: number;
+
+  /**
+   * What ties a session to the client that opened it. A request that breaks the binding revokes
+   * the session (`hijack_suspected`) and is refused: `ua` compares the browser and OS family,
+   * `ip` the network (/24 IPv4, /48 IPv6; mobile clients that change networks get logged out),
+   * `off` nothing.
+   * @default 'ua'
+   */
+  binding?: SessionBinding;
 
   /**
    * Last activity is written to the store at most once per this many seconds, so a busy session
@@ -147,6 +157,7 @@ export const SESSION_DEFAULTS = {
   absoluteTtl: 2_592_000,
   maxSessionsPerUser: 10,
   refreshGrace: 10,
+  binding: 'ua' as SessionBinding,
   cookies: true,
   store: 'typeorm' as SessionStoreKind,
   redisKeyPrefix: 'sess:',

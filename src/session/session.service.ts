@@ -20,6 +20,7 @@ import type {
   IssuedSession,
   IssuedTokens,
 } from './session.types';
+import { bindingBroken, ClientContext, networkOf, userAgentFamily } from './session-binding';
 import { SESSION_EVENT, SessionEvent, SessionEventType } from './session.events';
 import { deriveToken, hashToken, mintToken, sameHash, verifyToken } from './tokens';
 
@@ -84,7 +85,7 @@ export class SessionService {
    * before any I/O; a cached session costs no store query.
    * @throws InvalidTokenError
    */
-  async validate(accessToken: unknown): Promise<AuthenticatedSession> {
+  async validate(accessToken: unknown, client?: ClientContext): Promise<AuthenticatedSession> {
     if (!verifyToken(accessToken, 'access', this.options.secrets)) {
       throw new InvalidTokenError('malformed or forged');
     }
@@ -101,6 +102,9 @@ export class SessionService {
       await this.cacheSet(accessHash, cached, nowMs);
     }
     if (!this.accessIsValid(cached, nowMs)) throw new InvalidTokenError('expired');
+    if (client && bindingBroken(this.options.binding, cached, client)) {
+      await this.revokeHijacked(cached.id, client);
+    }
     if (nowMs - cached.lastActivityAt >= this.options.activityWriteInterval * 1000) {
       await this.recordActivity(accessHash, cached, nowMs);
     }
@@ -114,7 +118,7 @@ export class SessionService {
    * and logs nobody out. Any other rotated-away token is reuse: the whole session is revoked.
    * @throws InvalidTokenError, RefreshTokenReuseError
    */
-  async refresh(refreshToken: unknown): Promise<IssuedSession> {
+  async refresh(refreshToken: unknown, client?: ClientContext): Promise<IssuedSession> {
     if (!verifyToken(refreshToken, 'refresh', this.options.secrets)) {
       throw new InvalidTokenError('malformed or forged');
     }
@@ -135,6 +139,9 @@ export class SessionService {
     );
     if (rotation) {
       await this.cacheDelete(rotation.session.userId, [rotation.replacedAccessHash]);
+      if (client && bindingBroken(this.options.binding, toCached(rotation.session), client)) {
+        await this.revokeHijacked(rotation.session.id, client);
+      }
       this.emit('refresh', rotation.session, now);
       return { session: rotation.session, tokens: this.tokens(accessToken, nextRefresh, rotation.session, now) };
     }
@@ -236,6 +243,21 @@ export class SessionService {
     }
   }
 
+  /** A request from another client than the session's: end the session, tell subscribers, refuse. */
+  private async revokeHijacked(sessionId: string, client: ClientContext): Promise<never> {
+    const ended = await this.store.revoke({ id: sessionId }, 'hijack_suspected', this.window(this.nowDate()));
+    await this.forget(ended);
+    const now = this.nowDate();
+    for (const s of ended) {
+      this.events?.emit(
+        SESSION_EVENT.hijack_suspected,
+        new SessionEvent('hijack_suspected', now, s.userId, s.id, client.ipAddress ?? null, client.userAgent ?? null, `binding: ${this.options.binding}`),
+      );
+    }
+    this.logger.warn(`Session ${sessionId} used from another client (${this.options.binding} binding); revoked`);
+    throw new InvalidTokenError('binding broken');
+  }
+
   /**
    * The token presented is the one rotated away last, within the grace window, and the session
    * still holds exactly the pair derived from it: a retry, not a theft.
@@ -306,7 +328,7 @@ export class SessionService {
     if (reason === undefined) return;
     const now = this.nowDate();
     const type: SessionEventType =
-      reason === 'logout' ? 'logout' : reason === 'reuse_detected' ? 'reuse_detected' : reason === 'hijack_suspected' ? 'hijack_suspected' : 'revoked';
+      reason === 'logout' ? 'logout' : reason === 'reuse_detected' ? 'reuse_detected' : 'revoked';
     for (const s of ended) this.emit(type, s, now, reason);
   }
 
@@ -366,6 +388,8 @@ function toCached(s: SessionRecord): CachedSession {
     authenticatedAt: s.authenticatedAt.getTime(),
     createdAt: s.createdAt.getTime(),
     version: s.version,
+    uaFamily: userAgentFamily(s.userAgent),
+    network: networkOf(s.ipAddress),
   };
 }
 

@@ -28,6 +28,8 @@ export function cachedSession(overrides: Partial<CachedSession> = {}): CachedSes
     authenticatedAt: created - 7,
     createdAt: created,
     version: 42,
+    uaFamily: 'Chrome/macOS',
+    network: '203.0.113',
     ...overrides,
   };
 }
@@ -66,6 +68,8 @@ export function sessionCacheContract(name: string, factory: () => Promise<Sessio
       ['no roles', { roles: [] }],
       ['one role', { roles: ['user'] }],
       ['many roles, version 1', { roles: ['a', 'b-c', 'd_e', 'f.g', 'ünï'], version: 1 }],
+      ['no client binding data', { uaFamily: '', network: '' }],
+      ['an IPv6 network and a spaced family', { uaFamily: 'Mobile Safari/iOS', network: '2001:db8:85a3' }],
       [
         'a large version and far-future times',
         { version: 2_147_483_647, accessExpiresAt: Date.UTC(2999, 11, 31), expiresAt: Date.UTC(2999, 11, 31, 1) },

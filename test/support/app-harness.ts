@@ -35,6 +35,8 @@ export async function startApp(
       REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
       THROTTLE_LIMIT: '10000',
       THROTTLE_LOGIN_LIMIT: '10000',
+      // Suites log in with one User-Agent and call without any; binding has its own suite.
+      SESSION_BINDING: 'off',
       ...overrides,
     }).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );

@@ -85,7 +85,7 @@ export class AuthSessionController {
       if (token !== undefined) assertCsrf(req, cookies[CSRF_COOKIE]);
     }
     if (token === undefined) throw new InvalidTokenError('missing');
-    const issued = await this.sessions.refresh(token);
+    const issued = await this.sessions.refresh(token, requestMetadata(req));
     const user = await this.options.credentials.findById(issued.session.userId);
     if (!user) {
       await this.sessions.revoke(issued.session.id, 'revoked');

@@ -9,6 +9,10 @@ export interface CachedSession {
   authenticatedAt: number;
   createdAt: number;
   version: number;
+  /** Browser/OS family of the client that opened the session (for `ua` binding). */
+  uaFamily: string;
+  /** Network (/24 or /48) of the client that opened the session (for `ip` binding). */
+  network: string;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { CachedSession } from '../../ports/session-cache';
 const SEP = '|';
 
 export function encodeCachedSession(s: CachedSession): string {
-  for (const part of [s.id, s.userId, ...s.roles]) {
+  for (const part of [s.id, s.userId, ...s.roles, s.uaFamily, s.network]) {
     if (part.includes(SEP) || part.includes(',')) {
       throw new Error(`Session id, user id and role names must not contain "${SEP}" or ","`);
     }
@@ -22,12 +22,14 @@ export function encodeCachedSession(s: CachedSession): string {
     s.authenticatedAt.toString(36),
     s.createdAt.toString(36),
     s.version.toString(36),
+    s.uaFamily,
+    s.network,
   ].join(SEP);
 }
 
 export function decodeCachedSession(text: string): CachedSession | null {
   const f = text.split(SEP);
-  if (f.length !== 9) return null;
+  if (f.length !== 11) return null;
   const n = (i: number) => parseInt(f[i], 36);
   const session: CachedSession = {
     id: f[0],
@@ -39,6 +41,8 @@ export function decodeCachedSession(text: string): CachedSession | null {
     authenticatedAt: n(6),
     createdAt: n(7),
     version: n(8),
+    uaFamily: f[9],
+    network: f[10],
   };
   return [3, 4, 5, 6, 7, 8].some((i) => Number.isNaN(n(i))) ? null : session;
 }

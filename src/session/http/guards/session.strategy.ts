@@ -28,7 +28,11 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
   async validate(req: TokenRequest & Record<string, unknown>): Promise<{ id: string; roles: string[] }> {
     const token = extractAccessToken(req, this.options.cookies);
     if (!token) throw new InvalidTokenError('missing');
-    const session: AuthenticatedSession = await this.sessions.validate(token);
+    const userAgent = req.headers['user-agent'];
+    const session: AuthenticatedSession = await this.sessions.validate(token, {
+      ipAddress: (req as { ip?: string }).ip,
+      userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+    });
     req[REQUEST_SESSION_KEY] = session;
     return { id: session.userId, roles: session.roles };
   }
