@@ -1,6 +1,9 @@
 export { SessionModule } from './session.module';
 export type { SessionModuleExtras } from './session.module-definition';
 export { SessionService } from './session.service';
+export { LoginService } from './login.service';
+export { LoginFailureCounter } from './ports/login-failure-counter';
+export type { LoginFailurePolicy } from './ports/login-failure-counter';
 export type { SessionModuleOptions, RateLimit, SessionStoreKind } from './session.options';
 export type {
   AuthenticatedSession,

@@ -67,7 +67,11 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     ),
     loginRateLimit: options.loginRateLimit ?? { ...SESSION_DEFAULTS.loginRateLimit },
     rateLimit: options.rateLimit ?? { ...SESSION_DEFAULTS.rateLimit },
+    loginFailurePolicy: options.loginFailurePolicy ?? { ...SESSION_DEFAULTS.loginFailurePolicy },
   };
+  for (const name of ['freeAttempts', 'windowSeconds', 'maxBlockSeconds'] as const) {
+    positiveInteger(`loginFailurePolicy.${name}`, resolved.loginFailurePolicy[name]);
+  }
   if (resolved.refreshGrace < 0 || !Number.isInteger(resolved.refreshGrace)) {
     throw new SessionConfigurationError(
       'SessionModule option "refreshGrace" must be a whole number of seconds, 0 to turn it off.',

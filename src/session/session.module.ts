@@ -20,6 +20,7 @@ import {
 } from './session.module-definition';
 import { sessionProviders } from './session.providers';
 import { SessionService } from './session.service';
+import { LoginService } from './login.service';
 
 /**
  * Sessions kept in PostgreSQL and cached in Redis, with login, refresh, logout, own-session
@@ -39,6 +40,7 @@ import { SessionService } from './session.service';
   providers: [
     ...sessionProviders,
     SessionService,
+    LoginService,
     SessionStrategy,
     SessionAuthGuard,
     RolesGuard,
@@ -48,6 +50,7 @@ import { SessionService } from './session.service';
   ],
   exports: [
     SessionService,
+    LoginService,
     SessionStore,
     SessionCache,
     SessionAuthGuard,

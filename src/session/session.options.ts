@@ -1,6 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import type { CredentialsVerifier } from './ports/credentials-verifier';
 import type { SessionBinding } from './session-binding';
+import type { LoginFailurePolicy } from './ports/login-failure-counter';
 
 /** Which adapter keeps the sessions (the source of truth). */
 export type SessionStoreKind = 'typeorm' | 'memory';
@@ -133,6 +134,14 @@ export interface SessionModuleOptions {
   loginRateLimit?: RateLimit;
 
   /**
+   * Failed logins per (account, client network): free attempts, then a delay of 1, 2, 4 … seconds
+   * (429 with `Retry-After`) up to a cap; a success resets it. Other networks are not affected,
+   * so an attacker cannot lock the real user out.
+   * @default { freeAttempts: 5, windowSeconds: 900, maxBlockSeconds: 900 }
+   */
+  loginFailurePolicy?: LoginFailurePolicy;
+
+  /**
    * Rate limit of every other route guarded by `SessionThrottlerGuard`, per client IP.
    * @default { limit: 100, ttl: 60 }
    */
@@ -165,4 +174,5 @@ export const SESSION_DEFAULTS = {
   memoryCacheSize: 10_000,
   loginRateLimit: { limit: 5, ttl: 60 },
   rateLimit: { limit: 100, ttl: 60 },
+  loginFailurePolicy: { freeAttempts: 5, windowSeconds: 900, maxBlockSeconds: 900 },
 } as const;

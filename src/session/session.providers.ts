@@ -9,7 +9,11 @@ import {
   ThrottlerStorageService,
 } from '@nestjs/throttler';
 import type { DataSource } from 'typeorm';
+import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter';
 import { MemorySessionCache } from './adapters/memory/memory-session.cache';
+import { FallbackLoginFailureCounter } from './adapters/redis/fallback-login-failure.counter';
+import { RedisLoginFailureCounter } from './adapters/redis/redis-login-failure.counter';
+import { LoginFailureCounter } from './ports/login-failure-counter';
 import { MemorySessionStore } from './adapters/memory/memory-session.store';
 import { FallbackThrottlerStorage } from './adapters/redis/fallback-throttler.storage';
 import { connectRedis, OwnedRedis } from './adapters/redis/redis-connection';
@@ -90,6 +94,17 @@ export const sessionProviders: Provider[] = [
       redis
         ? new RedisSessionCache(redis.client, options.redisKeyPrefix)
         : new MemorySessionCache(options.memoryCacheSize),
+  },
+  {
+    provide: LoginFailureCounter,
+    inject: [RESOLVED_SESSION_OPTIONS, SESSION_REDIS],
+    useFactory: (options: ResolvedSessionOptions, redis: OwnedRedis | null): LoginFailureCounter =>
+      redis
+        ? new FallbackLoginFailureCounter(
+            new RedisLoginFailureCounter(redis.client, options.redisKeyPrefix),
+            new MemoryLoginFailureCounter(),
+          )
+        : new MemoryLoginFailureCounter(),
   },
   {
     provide: getStorageToken(),

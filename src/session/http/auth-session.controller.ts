@@ -14,7 +14,8 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
-import { InvalidCredentialsError, InvalidTokenError } from '../errors/session.errors';
+import { InvalidTokenError } from '../errors/session.errors';
+import { LoginService } from '../login.service';
 import { RESOLVED_SESSION_OPTIONS } from '../session.constants';
 import type { ResolvedSessionOptions } from '../session.options';
 import { SessionService } from '../session.service';
@@ -53,6 +54,7 @@ type Res = Parameters<typeof writeCookies>[0];
 export class AuthSessionController {
   constructor(
     private readonly sessions: SessionService,
+    private readonly logins: LoginService,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {}
 
@@ -62,13 +64,7 @@ export class AuthSessionController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   async login(@Body() body: LoginDto, @Req() req: Req, @Res({ passthrough: true }) res: Res) {
-    const user = await this.options.credentials.verify(body.email.trim().toLowerCase(), body.password);
-    if (!user) throw new InvalidCredentialsError();
-    const issued = await this.sessions.create({
-      userId: user.id,
-      roles: user.roles,
-      ...requestMetadata(req, body.deviceName),
-    });
+    const { issued, user } = await this.logins.login(body.email, body.password, requestMetadata(req, body.deviceName));
     return this.answer(issued, user, res);
   }
 

@@ -1,0 +1,39 @@
+import { Logger } from '@nestjs/common';
+import { LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter';
+
+/** Counts in Redis while it answers, in this process while it does not; never fails a login for it. */
+export class FallbackLoginFailureCounter extends LoginFailureCounter {
+  private readonly logger = new Logger('SessionLoginLimiter');
+  private lastWarning = 0;
+
+  constructor(
+    private readonly primary: LoginFailureCounter,
+    private readonly fallback: LoginFailureCounter,
+  ) {
+    super();
+  }
+
+  blockedFor(key: string, nowMs: number): Promise<number> {
+    return this.either((c) => c.blockedFor(key, nowMs));
+  }
+
+  fail(key: string, nowMs: number, policy: LoginFailurePolicy): Promise<number> {
+    return this.either((c) => c.fail(key, nowMs, policy));
+  }
+
+  reset(key: string): Promise<void> {
+    return this.either((c) => c.reset(key));
+  }
+
+  private async either<T>(call: (counter: LoginFailureCounter) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.primary);
+    } catch (error) {
+      if (Date.now() - this.lastWarning > 10_000) {
+        this.lastWarning = Date.now();
+        this.logger.warn(`Failed-login counters in Redis unavailable, counting in process: ${(error as Error).message}`);
+      }
+      return call(this.fallback);
+    }
+  }
+}

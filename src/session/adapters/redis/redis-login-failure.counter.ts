@@ -1,0 +1,56 @@
+import type { Cluster, Redis } from 'ioredis';
+import { LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter';
+
+/**
+ * One atomic round trip per failure: count it, compute the delay (1, 2, 4 … s past the free
+ * attempts, capped), store when the block ends, and keep the record for the window.
+ * ARGV: now ms, free attempts, window ms, max block ms. Returns the block in ms.
+ */
+const FAIL_SCRIPT = `
+local count = redis.call('HINCRBY', KEYS[1], 'count', 1)
+local free = tonumber(ARGV[2])
+local block = 0
+if count > free then
+  block = math.min(2 ^ (count - free - 1) * 1000, tonumber(ARGV[4]))
+  redis.call('HSET', KEYS[1], 'until', tonumber(ARGV[1]) + block)
+end
+redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), block))
+return block
+`;
+
+/** Failed-login counts in Redis, shared by every instance. Keys carry a hash tag (Cluster-safe). */
+export class RedisLoginFailureCounter extends LoginFailureCounter {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly prefix: string,
+  ) {
+    super();
+    if (!('loginFail' in redis)) redis.defineCommand('loginFail', { numberOfKeys: 1, lua: FAIL_SCRIPT });
+  }
+
+  async blockedFor(key: string, nowMs: number): Promise<number> {
+    const until = await this.redis.hget(this.key(key), 'until');
+    return until === null ? 0 : Math.max(0, Math.ceil((Number(until) - nowMs) / 1000));
+  }
+
+  async fail(key: string, nowMs: number, policy: LoginFailurePolicy): Promise<number> {
+    const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<number>>).loginFail;
+    const blockMs = await run.call(
+      this.redis,
+      this.key(key),
+      nowMs,
+      policy.freeAttempts,
+      policy.windowSeconds * 1000,
+      policy.maxBlockSeconds * 1000,
+    );
+    return Math.ceil(Number(blockMs) / 1000);
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.redis.del(this.key(key));
+  }
+
+  private key(key: string): string {
+    return `${this.prefix}lf:{${key}}`;
+  }
+}
