@@ -217,6 +217,15 @@ describe('hardening shared by every route', () => {
   });
   afterAll(() => running.close());
 
+  it('security headers (helmet) on every answer, and no X-Powered-By', async () => {
+    const res = await running.http.get('/ping').expect(200);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
   it('415 for a body that is not JSON', async () => {
     const res = await running.http.post('/auth/login').set('Content-Type', 'text/plain').send('email=a&password=b');
     expect(res.status).toBe(415);

@@ -1,0 +1,73 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter';
+import { MemorySessionCache } from './adapters/memory/memory-session.cache';
+import { MemorySessionStore } from './adapters/memory/memory-session.store';
+import { SystemClock } from './ports/clock';
+import { resolveSessionOptions } from './resolve-options';
+import { LoginService } from './login.service';
+import { SessionEvent, SessionEventType } from './session.events';
+import { SessionService } from './session.service';
+
+function setup() {
+  const events = new EventEmitter2({ wildcard: true });
+  const seen: SessionEvent[] = [];
+  events.on('session.*', (event: SessionEvent) => seen.push(event));
+  const options = resolveSessionOptions({
+    secret: 'events-secret-events-secret-events-secret',
+    credentials: {
+      verify: async (email, password) => (password === 'right' ? { id: 'u1', email, roles: [] } : null),
+      findById: async () => null,
+    },
+    refreshGrace: 0,
+    maxSessionsPerUser: 1,
+    binding: 'ua',
+  });
+  const clock = new SystemClock();
+  const sessions = new SessionService(new MemorySessionStore(), new MemorySessionCache(100), clock, options, events);
+  const logins = new LoginService(sessions, new MemoryLoginFailureCounter(), clock, options, events);
+  const types = () => seen.map((e) => e.type);
+  return { sessions, logins, seen, types };
+}
+
+const meta = { ipAddress: '203.0.113.5', userAgent: 'curl/8.5.0' };
+
+describe('lifecycle events (session.*)', () => {
+  it('login, login_failed, refresh, evicted, logout, reuse_detected, hijack_suspected — never a token', async () => {
+    const { sessions, logins, seen, types } = setup();
+    await expect(logins.login('a@b.co', 'wrong', meta)).rejects.toThrow();
+    const first = await logins.login('a@b.co', 'right', meta);
+    const second = await logins.login('a@b.co', 'right', meta); // evicts the first (max 1)
+    const rotated = await sessions.refresh(second.issued.tokens.refreshToken);
+    await expect(sessions.refresh(second.issued.tokens.refreshToken)).rejects.toThrow(); // reuse, grace off
+    const third = await logins.login('a@b.co', 'right', meta);
+    await expect(sessions.validate(third.issued.tokens.accessToken, { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' })).rejects.toThrow();
+    const fourth = await logins.login('a@b.co', 'right', meta);
+    await sessions.revoke(fourth.issued.session.id, 'logout');
+
+    expect(types()).toEqual([
+      'login_failed',
+      'login',
+      'login',
+      'evicted',
+      'refresh',
+      'reuse_detected',
+      'login',
+      'hijack_suspected',
+      'login',
+      'logout',
+    ] satisfies SessionEventType[]);
+    expect(seen.find((e) => e.type === 'evicted')!.sessionId).toBe(first.issued.session.id);
+    expect(seen.find((e) => e.type === 'login_failed')).toMatchObject({ userId: null, ipAddress: '203.0.113.5' });
+    const everything = JSON.stringify(seen);
+    for (const token of [first.issued.tokens, second.issued.tokens, rotated.tokens].flatMap((t) => [t.accessToken, t.refreshToken])) {
+      expect(everything).not.toContain(token.slice(3, 30));
+    }
+  });
+
+  it('a login blocked by the failure limit emits throttled', async () => {
+    const { logins, types } = setup();
+    for (let i = 0; i < 6; i++) await expect(logins.login('x@b.co', 'wrong', meta)).rejects.toThrow();
+    await expect(logins.login('x@b.co', 'wrong', meta)).rejects.toThrow(/Too many/);
+    expect(types().at(-1)).toBe('throttled');
+  });
+});
