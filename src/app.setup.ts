@@ -4,6 +4,7 @@ import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { AppEnv } from './config/app-env';
 import { jsonOnly } from './http/json-only.middleware';
+import { jsonSafety } from './session';
 
 /** Largest JSON body accepted (413 beyond). */
 export const BODY_LIMIT = '100kb';
@@ -13,6 +14,7 @@ export function setupApp(app: INestApplication, env: AppEnv): void {
   const express = app as NestExpressApplication;
   express.use(jsonOnly);
   express.useBodyParser('json', { limit: BODY_LIMIT });
+  express.use(jsonSafety);
   if (env.TRUST_PROXY) express.set('trust proxy', parseTrustProxy(env.TRUST_PROXY));
   express.disable('x-powered-by');
   app.use(helmet());

@@ -1,4 +1,5 @@
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, Provider } from '@nestjs/common';
+import { jsonSafety } from './http/json-safety.middleware';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
@@ -62,7 +63,12 @@ import { LoginService } from './login.service';
     getStorageToken(),
   ],
 })
-export class SessionModule extends SessionConfigurableModule {
+export class SessionModule extends SessionConfigurableModule implements NestModule {
+  /** The module's own routes refuse unsafe JSON even when the app installs no such guard. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(jsonSafety).forRoutes(AuthSessionController, AdminSessionsController);
+  }
+
   static override forRoot(options: typeof SESSION_OPTIONS_TYPE): DynamicModule {
     return withGlobalGuards(super.forRoot(options), options);
   }

@@ -19,6 +19,7 @@ import { AdminSessionsQuery } from './dto/admin-sessions.query';
 import { RolesGuard } from './guards/roles.guard';
 import { SessionAuthGuard } from './guards/session-auth.guard';
 import { presentAdminSession } from './session.presenter';
+import { ParseUserIdPipe } from './user-id.pipe';
 import { sessionValidationPipe } from './validation.pipe';
 
 /** Who is logged in where, and the power to end it: role `admin` only. */
@@ -50,8 +51,8 @@ export class AdminSessionsController {
   }
 
   @Delete('users/:userId/sessions')
-  async revokeUser(@Param('userId') userId: string) {
-    const revoked = await this.sessions.revokeAll(userId.slice(0, 128), { reason: 'revoked_by_admin' });
+  async revokeUser(@Param('userId', ParseUserIdPipe) userId: string) {
+    const revoked = await this.sessions.revokeAll(userId, { reason: 'revoked_by_admin' });
     return { revoked };
   }
 }

@@ -77,7 +77,8 @@ export class AuthSessionController {
     let token = body.refreshToken;
     if (token === undefined && this.options.cookies) {
       const cookies = requestCookies(req as never);
-      token = cookies[REFRESH_COOKIE];
+      const cookie: unknown = cookies[REFRESH_COOKIE];
+      token = typeof cookie === 'string' && cookie ? cookie : undefined;
       if (token !== undefined) assertCsrf(req, cookies[CSRF_COOKIE]);
     }
     if (token === undefined) throw new InvalidTokenError('missing');

@@ -26,15 +26,16 @@ export function extractAccessToken(req: TokenRequest, cookiesEnabled: boolean): 
   if (!cookiesEnabled) return undefined;
   const cookies = requestCookies(req as never);
   const token = cookies[ACCESS_COOKIE];
-  if (!token) return undefined;
+  if (typeof token !== 'string' || !token) return undefined;
   if (!SAFE_METHODS.has(req.method.toUpperCase())) assertCsrf(req, cookies[CSRF_COOKIE]);
   return token;
 }
 
 /** The double-submit check: the CSRF header equals the CSRF cookie. */
-export function assertCsrf(req: TokenRequest, expected: string | undefined): void {
+export function assertCsrf(req: TokenRequest, expected: unknown): void {
   const presented = req.headers[CSRF_HEADER];
-  if (!expected || typeof presented !== 'string') throw new CsrfTokenError();
+  // cookie-parser turns `j:{…}` cookie values into objects: only a non-empty string counts.
+  if (typeof expected !== 'string' || !expected || typeof presented !== 'string') throw new CsrfTokenError();
   const a = Buffer.from(presented);
   const b = Buffer.from(expected);
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw new CsrfTokenError();

@@ -1,11 +1,11 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { USER_ID_PATTERN } from '../user-id.pipe';
 
 export class AdminSessionsQuery {
   @IsOptional()
   @IsString()
-  @MinLength(1)
-  @MaxLength(128)
+  @Matches(USER_ID_PATTERN, { message: 'userId must be 1 to 128 printable characters' })
   userId?: string;
 
   @IsOptional()
