@@ -12,7 +12,7 @@ import { DataSource } from 'typeorm';
 import { RedisSessionCache } from '../src/session/adapters/redis/redis-session.cache';
 import { TypeOrmSessionStore } from '../src/session/adapters/typeorm/typeorm-session.store';
 import { SystemClock } from '../src/session/ports/clock';
-import { CachedSession, SessionCache } from '../src/session/ports/session-cache';
+import { CacheLookup, SessionCache } from '../src/session/ports/session-cache';
 import { resolveSessionOptions } from '../src/session/resolve-options';
 import { SESSION_ENTITIES, SESSION_MIGRATIONS } from '../src/session';
 import { SessionService } from '../src/session/session.service';
@@ -23,11 +23,12 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3000);
 
 /** A cache that never holds anything: every validation goes to the store. */
 class NoCache extends SessionCache {
-  async get(): Promise<CachedSession | null> {
+  async get(): Promise<CacheLookup> {
     return null;
   }
   async set(): Promise<void> {}
-  async delete(): Promise<void> {}
+  async markRevoked(): Promise<void> {}
+  async forget(): Promise<void> {}
   async deleteUser(): Promise<void> {}
   async ping(): Promise<boolean> {
     return true;

@@ -7,6 +7,7 @@ import { AppEnv } from './config/app-env';
 import { loadSessionSecrets } from './config/session-secret';
 import { DatabaseUnavailableFilter } from './database/database-unavailable.filter';
 import { DatabaseModule } from './database/database.module';
+import { HttpDrainOnShutdown } from './http/http-drain';
 import { PingController } from './ping/ping.controller';
 import { SessionModule } from './session';
 import { UsersModule } from './users/users.module';
@@ -39,6 +40,8 @@ export class AppModule {
             refreshGrace: config.SESSION_REFRESH_GRACE,
             cookies: config.SESSION_COOKIES,
             binding: config.SESSION_BINDING,
+            cleanupInterval: config.SESSION_CLEANUP_INTERVAL,
+            retention: config.SESSION_RETENTION,
             redis: config.REDIS_URL,
             redisKeyPrefix: config.REDIS_KEY_PREFIX,
             loginRateLimit: { limit: config.THROTTLE_LOGIN_LIMIT, ttl: config.THROTTLE_LOGIN_TTL },
@@ -48,7 +51,7 @@ export class AppModule {
         AccountModule,
       ],
       controllers: [PingController],
-      providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }],
+      providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }, HttpDrainOnShutdown],
     };
   }
 }

@@ -19,7 +19,8 @@ export function setupApp(app: INestApplication, env: AppEnv): void {
   express.disable('x-powered-by');
   app.use(helmet());
   app.use(cookieParser());
-  app.enableShutdownHooks();
+  // Exit with 0 once everything is closed (Nest would otherwise re-raise the signal).
+  app.enableShutdownHooks([], { useProcessExit: true });
 }
 
 /** `true`, a hop count, or addresses/subnets, as Express's `trust proxy` takes them. */

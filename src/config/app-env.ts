@@ -49,8 +49,8 @@ export class AppEnv {
   @Transform(toBool) SESSION_COOKIES: boolean = true;
   /** What ties a session to its client: off | ua | ip. @default 'ua' */
   @IsIn(['off', 'ua', 'ip']) SESSION_BINDING: 'off' | 'ua' | 'ip' = 'ua';
-  /** @default 300 */
-  @Transform(toInt) @IsInt() @Min(1) SESSION_CLEANUP_INTERVAL: number = 300;
+  /** Seconds between two cleanup passes; 0 turns the job off. @default 300 */
+  @Transform(toInt) @IsInt() @Min(0) @Max(2_147_483) SESSION_CLEANUP_INTERVAL: number = 300;
   /** @default 2592000 */
   @Transform(toInt) @IsInt() @Min(0) SESSION_RETENTION: number = 2_592_000;
   /** @default 5 */

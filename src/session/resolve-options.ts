@@ -16,6 +16,18 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
+/** Longest `cleanupInterval` a Node timer can wait (2^31 - 1 ms). */
+const MAX_CLEANUP_INTERVAL = 2_147_483;
+
+function nonNegativeInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new SessionConfigurationError(
+      `SessionModule option "${name}" must be a whole number of seconds from 0 to ${max}, got ${String(value)}.`,
+    );
+  }
+  return value;
+}
+
 /** Fills in defaults and rejects options that cannot work, naming the fix. */
 export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSessionOptions {
   const secrets = (Array.isArray(options.secret) ? options.secret : [options.secret])
@@ -65,6 +77,13 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       'memoryCacheSize',
       options.memoryCacheSize ?? SESSION_DEFAULTS.memoryCacheSize,
     ),
+    localCacheTtl: options.localCacheTtl ?? SESSION_DEFAULTS.localCacheTtl,
+    cleanupInterval: nonNegativeInteger(
+      'cleanupInterval',
+      options.cleanupInterval ?? SESSION_DEFAULTS.cleanupInterval,
+      MAX_CLEANUP_INTERVAL,
+    ),
+    retention: nonNegativeInteger('retention', options.retention ?? SESSION_DEFAULTS.retention),
     loginRateLimit: options.loginRateLimit ?? { ...SESSION_DEFAULTS.loginRateLimit },
     rateLimit: options.rateLimit ?? { ...SESSION_DEFAULTS.rateLimit },
     loginFailurePolicy: options.loginFailurePolicy ?? { ...SESSION_DEFAULTS.loginFailurePolicy },
@@ -76,6 +95,9 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     throw new SessionConfigurationError(
       'SessionModule option "refreshGrace" must be a whole number of seconds, 0 to turn it off.',
     );
+  }
+  if (!Number.isInteger(resolved.localCacheTtl) || resolved.localCacheTtl < 0) {
+    throw new SessionConfigurationError('SessionModule option "localCacheTtl" must be a whole number of seconds, 0 to turn the L1 off.');
   }
   if (!['off', 'ua', 'ip'].includes(resolved.binding)) {
     throw new SessionConfigurationError('SessionModule option "binding" must be "off", "ua" or "ip".');

@@ -22,6 +22,7 @@ import {
 import { sessionProviders } from './session.providers';
 import { SessionService } from './session.service';
 import { LoginService } from './login.service';
+import { SessionCleanupService } from './session-cleanup.service';
 
 /**
  * Sessions kept in PostgreSQL and cached in Redis, with login, refresh, logout, own-session
@@ -42,6 +43,7 @@ import { LoginService } from './login.service';
     ...sessionProviders,
     SessionService,
     LoginService,
+    SessionCleanupService,
     SessionStrategy,
     SessionAuthGuard,
     RolesGuard,
@@ -52,6 +54,7 @@ import { LoginService } from './login.service';
   exports: [
     SessionService,
     LoginService,
+    SessionCleanupService,
     SessionStore,
     SessionCache,
     SessionAuthGuard,

@@ -122,10 +122,19 @@ export interface SessionModuleOptions {
   cacheTtl?: number;
 
   /**
-   * Sessions kept in the in-process cache when no Redis is configured.
+   * Sessions kept in the in-process cache: the only cache without Redis, the L1 in front of it
+   * with Redis.
    * @default 10000
    */
   memoryCacheSize?: number;
+
+  /**
+   * Seconds an instance trusts a session in its in-process L1 cache (with Redis). Changes reach
+   * every instance at once through Redis pub/sub; this bounds the damage if one is ever missed.
+   * The L1 is switched off while the invalidation channel is unhealthy. 0 turns the L1 off.
+   * @default 10
+   */
+  localCacheTtl?: number;
 
   /**
    * Rate limit of login and refresh, per client IP.
@@ -140,6 +149,20 @@ export interface SessionModuleOptions {
    * @default { freeAttempts: 5, windowSeconds: 900, maxBlockSeconds: 900 }
    */
   loginFailurePolicy?: LoginFailurePolicy;
+
+  /**
+   * Seconds between two runs of the job that deletes ended sessions (revoked, expired or idle)
+   * older than `retention`, in batches, one instance at a time (PostgreSQL advisory lock).
+   * 0 turns the job off.
+   * @default 300
+   */
+  cleanupInterval?: number;
+
+  /**
+   * Seconds an ended session is kept (for the audit and stats) before the cleanup job deletes it.
+   * @default 2592000 (30 days)
+   */
+  retention?: number;
 
   /**
    * Rate limit of every other route guarded by `SessionThrottlerGuard`, per client IP.
@@ -172,6 +195,9 @@ export const SESSION_DEFAULTS = {
   redisKeyPrefix: 'sess:',
   cacheTtl: 300,
   memoryCacheSize: 10_000,
+  localCacheTtl: 10,
+  cleanupInterval: 300,
+  retention: 2_592_000,
   loginRateLimit: { limit: 5, ttl: 60 },
   rateLimit: { limit: 100, ttl: 60 },
   loginFailurePolicy: { freeAttempts: 5, windowSeconds: 900, maxBlockSeconds: 900 },

@@ -11,6 +11,9 @@ import {
 import type { DataSource } from 'typeorm';
 import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter';
 import { MemorySessionCache } from './adapters/memory/memory-session.cache';
+import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock';
+import { TypeOrmCleanupLock } from './adapters/typeorm/typeorm-cleanup.lock';
+import { CleanupLock } from './ports/cleanup-lock';
 import { FallbackLoginFailureCounter } from './adapters/redis/fallback-login-failure.counter';
 import { RedisLoginFailureCounter } from './adapters/redis/redis-login-failure.counter';
 import { LoginFailureCounter } from './ports/login-failure-counter';
@@ -18,6 +21,9 @@ import { MemorySessionStore } from './adapters/memory/memory-session.store';
 import { FallbackThrottlerStorage } from './adapters/redis/fallback-throttler.storage';
 import { connectRedis, OwnedRedis } from './adapters/redis/redis-connection';
 import { RedisSessionCache } from './adapters/redis/redis-session.cache';
+import { RedisInvalidationChannel } from './adapters/redis/redis-invalidation.channel';
+import { ResilientSessionCache } from './adapters/resilient-session.cache';
+import { TieredSessionCache } from './adapters/tiered-session.cache';
 import { RedisThrottlerStorage } from './adapters/redis/redis-throttler.storage';
 import { TypeOrmSessionStore } from './adapters/typeorm/typeorm-session.store';
 import { LOGIN_THROTTLE_KEY } from './http/decorators/login-throttle.decorator';
@@ -88,12 +94,48 @@ export const sessionProviders: Provider[] = [
     },
   },
   {
-    provide: SessionCache,
+    provide: CleanupLock,
+    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
+    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): CleanupLock => {
+      if (options.store === 'memory') return new MemoryCleanupLock();
+      const dataSource = moduleRef.get<DataSource>(getDataSourceToken(options.dataSourceName), {
+        strict: false,
+      });
+      return new TypeOrmCleanupLock(dataSource);
+    },
+  },
+  {
+    provide: RedisInvalidationChannel,
     inject: [RESOLVED_SESSION_OPTIONS, SESSION_REDIS],
-    useFactory: (options: ResolvedSessionOptions, redis: OwnedRedis | null): SessionCache =>
+    useFactory: (options: ResolvedSessionOptions, redis: OwnedRedis | null) =>
       redis
-        ? new RedisSessionCache(redis.client, options.redisKeyPrefix)
-        : new MemorySessionCache(options.memoryCacheSize),
+        ? new RedisInvalidationChannel(
+            redis.client,
+            redis.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined }),
+            `${options.redisKeyPrefix}invalidate`,
+          )
+        : null,
+  },
+  {
+    // Without Redis: one in-process cache. With Redis: a resilient L1 + Redis stack.
+    provide: SessionCache,
+    inject: [RESOLVED_SESSION_OPTIONS, SESSION_REDIS, RedisInvalidationChannel],
+    useFactory: (
+      options: ResolvedSessionOptions,
+      redis: OwnedRedis | null,
+      channel: RedisInvalidationChannel | null,
+    ): SessionCache => {
+      if (!redis || !channel) return new MemorySessionCache(options.memoryCacheSize, options.cacheTtl);
+      const shared = new RedisSessionCache(redis.client, options.redisKeyPrefix, redis.breaker, options.cacheTtl);
+      const layered =
+        options.localCacheTtl > 0
+          ? new TieredSessionCache(shared, channel, {
+              maxEntries: options.memoryCacheSize,
+              ttlMs: options.localCacheTtl * 1000,
+            })
+          : shared;
+      return new ResilientSessionCache(layered);
+    },
   },
   {
     provide: LoginFailureCounter,
@@ -101,7 +143,7 @@ export const sessionProviders: Provider[] = [
     useFactory: (options: ResolvedSessionOptions, redis: OwnedRedis | null): LoginFailureCounter =>
       redis
         ? new FallbackLoginFailureCounter(
-            new RedisLoginFailureCounter(redis.client, options.redisKeyPrefix),
+            new RedisLoginFailureCounter(redis.client, options.redisKeyPrefix, redis.breaker),
             new MemoryLoginFailureCounter(),
           )
         : new MemoryLoginFailureCounter(),
@@ -112,7 +154,7 @@ export const sessionProviders: Provider[] = [
     useFactory: (options: ResolvedSessionOptions, redis: OwnedRedis | null): ThrottlerStorage =>
       redis
         ? new FallbackThrottlerStorage(
-            new RedisThrottlerStorage(redis.client, options.redisKeyPrefix),
+            new RedisThrottlerStorage(redis.client, options.redisKeyPrefix, redis.breaker),
             new ThrottlerStorageService(),
           )
         : new ThrottlerStorageService(),

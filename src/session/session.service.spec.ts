@@ -8,7 +8,7 @@ import {
 } from './errors/session.errors';
 import { Clock } from './ports/clock';
 import type { CredentialsVerifier } from './ports/credentials-verifier';
-import { CachedSession, SessionCache } from './ports/session-cache';
+import { CachedSession, CacheLookup, SessionCache } from './ports/session-cache';
 import { resolveSessionOptions } from './resolve-options';
 import { SessionService } from './session.service';
 import type { SessionModuleOptions } from './session.options';
@@ -48,7 +48,7 @@ class FailingCache extends SessionCache {
     return Promise.reject(new Error(`cache down (${method})`));
   }
 
-  get(): Promise<CachedSession | null> {
+  get(): Promise<CacheLookup> {
     return this.fail('get');
   }
 
@@ -56,8 +56,12 @@ class FailingCache extends SessionCache {
     return this.fail('set');
   }
 
-  delete(): Promise<void> {
-    return this.fail('delete');
+  markRevoked(): Promise<void> {
+    return this.fail('markRevoked');
+  }
+
+  forget(): Promise<void> {
+    return this.fail('forget');
   }
 
   deleteUser(): Promise<void> {
@@ -378,30 +382,34 @@ describe('SessionService', () => {
       it('writes activity at most once per activityWriteInterval', async () => {
         const { service, store, login, clock } = setup({ activityWriteInterval: 60 });
         const { tokens, session } = await login();
-        const touch = vi.spyOn(store, 'touch');
+        const touch = vi.spyOn(store, 'touchMany');
+        const validate = async () => {
+          await service.validate(tokens.accessToken);
+          await service.flushActivity();
+        };
 
-        await service.validate(tokens.accessToken);
+        await validate();
         clock.advance(30);
-        await service.validate(tokens.accessToken);
+        await validate();
         clock.advance(29);
-        await service.validate(tokens.accessToken);
+        await validate();
         expect(touch).not.toHaveBeenCalled();
 
         clock.advance(1); // 60 s since login
-        await service.validate(tokens.accessToken);
+        await validate();
         expect(touch).toHaveBeenCalledTimes(1);
-        expect(touch).toHaveBeenCalledWith(session.id, new Date(T0 + 60_000));
+        expect(touch).toHaveBeenCalledWith([{ id: session.id, at: new Date(T0 + 60_000) }]);
 
         // Right after a write: no further write until another full interval.
-        await service.validate(tokens.accessToken);
+        await validate();
         clock.advance(59);
-        await service.validate(tokens.accessToken);
+        await validate();
         expect(touch).toHaveBeenCalledTimes(1);
 
         clock.advance(1);
-        await service.validate(tokens.accessToken);
+        await validate();
         expect(touch).toHaveBeenCalledTimes(2);
-        expect(touch).toHaveBeenLastCalledWith(session.id, new Date(T0 + 120_000));
+        expect(touch).toHaveBeenLastCalledWith([{ id: session.id, at: new Date(T0 + 120_000) }]);
         expect((await store.findById(session.id))!.lastActivityAt.getTime()).toBe(T0 + 120_000);
       });
 
@@ -409,9 +417,10 @@ describe('SessionService', () => {
         const { service, store, login, clock } = setup({ activityWriteInterval: 60 });
         const { tokens } = await login();
         clock.advance(61);
-        const touch = vi.spyOn(store, 'touch');
+        const touch = vi.spyOn(store, 'touchMany');
         const first = await service.validate(tokens.accessToken);
         const second = await service.validate(tokens.accessToken);
+        await service.flushActivity();
         expect(touch).toHaveBeenCalledTimes(1);
         expect(first.lastActivityAt.getTime()).toBe(T0 + 61_000);
         expect(second.lastActivityAt.getTime()).toBe(T0 + 61_000);
@@ -421,8 +430,9 @@ describe('SessionService', () => {
         const { service, store, login, clock } = setup();
         const { tokens } = await login();
         clock.advance(120);
-        vi.spyOn(store, 'touch').mockRejectedValue(new Error('db down'));
+        vi.spyOn(store, 'touchMany').mockRejectedValue(new Error('db down'));
         await expect(service.validate(tokens.accessToken)).resolves.toBeDefined();
+        await service.flushActivity();
         expect(warn).toHaveBeenCalled();
       });
     });
@@ -905,7 +915,7 @@ describe('SessionService', () => {
       const second = await service.refresh(first.tokens.refreshToken);
       await expectInvalid(service.validate(first.tokens.accessToken));
       await expect(service.validate(second.tokens.accessToken)).resolves.toBeDefined();
-      expect(cache.calls).toContain('delete');
+      expect(cache.calls).toContain('markRevoked');
       expect(logError).toHaveBeenCalled();
 
       await expect(service.extend(second.session.id, 10)).resolves.toBeDefined();

@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { InvalidTokenError, RefreshTokenReuseError, SessionNotFoundError } from './errors/session.errors';
 import { Clock } from './ports/clock';
-import { CachedSession, SessionCache } from './ports/session-cache';
+import { CachedSession, CacheLookup, REVOKED, SessionCache } from './ports/session-cache';
+import { ActivityRecorder } from './activity-recorder';
 import {
   isLive,
   LiveWindow,
@@ -32,8 +33,11 @@ const CLEANUP_BATCH = 1000;
  * every write that ends or changes a session.
  */
 @Injectable()
-export class SessionService {
+export class SessionService implements OnApplicationShutdown {
   private readonly logger = new Logger(SessionService.name);
+  /** Store reads in flight per access hash: concurrent misses share one query. */
+  private readonly loading = new Map<string, Promise<CachedSession | null>>();
+  private readonly activity: ActivityRecorder;
 
   constructor(
     private readonly store: SessionStore,
@@ -41,7 +45,19 @@ export class SessionService {
     private readonly clock: Clock,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
     @Optional() private readonly events?: EventEmitter2,
-  ) {}
+  ) {
+    this.activity = new ActivityRecorder(store);
+  }
+
+  /** Writes pending activity before the app stops. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.activity.flush();
+  }
+
+  /** Writes the last-activity notes waiting for the next batch now. */
+  flushActivity(): Promise<void> {
+    return this.activity.flush();
+  }
 
   /** Opens a session for a user who just proved who they are, evicting the least recently used beyond the limit. */
   async create(input: CreateSessionInput): Promise<IssuedSession> {
@@ -68,6 +84,7 @@ export class SessionService {
       deviceId: input.deviceId ?? null,
       data: input.data ?? null,
     });
+    await this.activity.flush(); // evict by up-to-date last activity
     const evicted = await this.store.evictBeyond(
       input.userId,
       this.options.maxSessionsPerUser,
@@ -91,22 +108,18 @@ export class SessionService {
     }
     const accessHash = hashToken(accessToken as string);
     const nowMs = this.clock.now();
-    let cached = await this.cacheGet(accessHash);
-    if (!cached) {
-      const record = await this.store.findByAccessHash(accessHash);
-      if (!record || !sameHash(record.accessHash, accessHash)) {
-        throw new InvalidTokenError('unknown');
-      }
-      if (!isLive(record, this.window(new Date(nowMs)))) throw new InvalidTokenError('ended');
-      cached = toCached(record);
-      await this.cacheSet(accessHash, cached, nowMs);
-    }
+    const lookup = await this.cacheGet(accessHash);
+    if (lookup === REVOKED) throw new InvalidTokenError('revoked');
+    let cached = lookup ?? (await this.loadOnce(accessHash, nowMs));
+    if (!cached) throw new InvalidTokenError('unknown or ended');
     if (!this.accessIsValid(cached, nowMs)) throw new InvalidTokenError('expired');
     if (client && bindingBroken(this.options.binding, cached, client)) {
       await this.revokeHijacked(cached.id, client);
     }
     if (nowMs - cached.lastActivityAt >= this.options.activityWriteInterval * 1000) {
-      await this.recordActivity(accessHash, cached, nowMs);
+      this.activity.record(cached.id, nowMs);
+      cached = { ...cached, lastActivityAt: nowMs };
+      await this.cacheSet(accessHash, cached, nowMs);
     }
     return toAuthenticated(cached, this.options.idleTtl);
   }
@@ -138,7 +151,7 @@ export class SessionService {
       this.window(now),
     );
     if (rotation) {
-      await this.cacheDelete(rotation.session.userId, [rotation.replacedAccessHash]);
+      await this.cacheRevoke(rotation.session.userId, [rotation.replacedAccessHash]);
       if (client && bindingBroken(this.options.binding, toCached(rotation.session), client)) {
         await this.revokeHijacked(rotation.session.id, client);
       }
@@ -192,8 +205,28 @@ export class SessionService {
     return ended.length;
   }
 
+  /** Reads a session from the store and caches it; concurrent misses of one hash share the read. */
+  private loadOnce(accessHash: string, nowMs: number): Promise<CachedSession | null> {
+    let load = this.loading.get(accessHash);
+    if (!load) {
+      load = this.load(accessHash, nowMs).finally(() => this.loading.delete(accessHash));
+      this.loading.set(accessHash, load);
+    }
+    return load;
+  }
+
+  private async load(accessHash: string, nowMs: number): Promise<CachedSession | null> {
+    const record = await this.store.findByAccessHash(accessHash);
+    if (!record || !sameHash(record.accessHash, accessHash)) return null;
+    if (!isLive(record, this.window(new Date(nowMs)))) return null;
+    const cached = toCached(record);
+    await this.cacheSet(accessHash, cached, nowMs);
+    return cached;
+  }
+
   /** A user's live sessions, most recently active first. */
-  list(userId: string): Promise<SessionRecord[]> {
+  async list(userId: string): Promise<SessionRecord[]> {
+    await this.activity.flush();
     return this.store.listLive(userId, this.window(this.nowDate()));
   }
 
@@ -209,7 +242,8 @@ export class SessionService {
   }
 
   /** A page of live sessions, optionally of one user (admin listing). */
-  page(query: { userId?: string; page: number; limit: number }): Promise<SessionPage> {
+  async page(query: { userId?: string; page: number; limit: number }): Promise<SessionPage> {
+    await this.activity.flush();
     return this.store.pageLive(
       { userId: query.userId, offset: (query.page - 1) * query.limit, limit: query.limit },
       this.window(this.nowDate()),
@@ -225,7 +259,7 @@ export class SessionService {
     const now = this.nowDate();
     const session = await this.store.extend(sessionId, this.after(now, seconds), this.window(now));
     if (!session) throw new SessionNotFoundError();
-    await this.cacheDelete(session.userId, [session.accessHash]);
+    await this.cacheForget(session.userId, [session.accessHash]);
     return session;
   }
 
@@ -234,6 +268,7 @@ export class SessionService {
    * @returns how many rows were deleted
    */
   async cleanup(retentionSeconds = 0): Promise<number> {
+    await this.activity.flush();
     const before = this.after(this.nowDate(), -retentionSeconds);
     let total = 0;
     for (;;) {
@@ -289,18 +324,6 @@ export class SessionService {
     );
   }
 
-  /** Slides the idle window: written at most once per `activityWriteInterval`. */
-  private async recordActivity(accessHash: string, cached: CachedSession, nowMs: number): Promise<void> {
-    try {
-      await this.store.touch(cached.id, new Date(nowMs));
-    } catch (error) {
-      this.logger.warn(`Could not record activity of session ${cached.id}: ${describe(error)}`);
-      return;
-    }
-    cached.lastActivityAt = nowMs;
-    await this.cacheSet(accessHash, cached, nowMs);
-  }
-
   private mintPair(now: Date) {
     return {
       accessToken: mintToken('access', this.options.secrets),
@@ -324,7 +347,7 @@ export class SessionService {
   private async forget(ended: SessionRecord[], reason?: RevocationReason): Promise<void> {
     const byUser = new Map<string, string[]>();
     for (const s of ended) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s.accessHash]);
-    await Promise.all([...byUser].map(([userId, hashes]) => this.cacheDelete(userId, hashes)));
+    await Promise.all([...byUser].map(([userId, hashes]) => this.cacheRevoke(userId, hashes)));
     if (reason === undefined) return;
     const now = this.nowDate();
     const type: SessionEventType =
@@ -332,7 +355,7 @@ export class SessionService {
     for (const s of ended) this.emit(type, s, now, reason);
   }
 
-  private async cacheGet(accessHash: string): Promise<CachedSession | null> {
+  private async cacheGet(accessHash: string): Promise<CacheLookup> {
     try {
       return await this.cache.get(accessHash);
     } catch (error) {
@@ -356,11 +379,19 @@ export class SessionService {
     }
   }
 
-  private async cacheDelete(userId: string, accessHashes: string[]): Promise<void> {
+  private async cacheRevoke(userId: string, accessHashes: string[]): Promise<void> {
     try {
-      await this.cache.delete(userId, accessHashes);
+      await this.cache.markRevoked(userId, accessHashes);
     } catch (error) {
-      this.logger.error(`Session cache invalidation failed: ${describe(error)}`);
+      this.logger.error(`Session cache revocation failed: ${describe(error)}`);
+    }
+  }
+
+  private async cacheForget(userId: string, accessHashes: string[]): Promise<void> {
+    try {
+      await this.cache.forget(userId, accessHashes);
+    } catch (error) {
+      this.logger.warn(`Session cache invalidation failed: ${describe(error)}`);
     }
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { REVOKED } from '../../src/session/ports/session-cache';
 import type { CachedSession, SessionCache } from '../../src/session/ports/session-cache';
 
 /** What a cache adapter hands the contract. Cases use fresh user ids and hashes, so no reset. */
@@ -99,9 +100,9 @@ export function sessionCacheContract(name: string, factory: () => Promise<Sessio
       await cache.set(hash, session, 60);
       session.roles.push('admin-after-set');
       session.version = 999;
-      const got = await cache.get(hash);
-      got!.roles.push('admin-after-get');
-      got!.lastActivityAt = 0;
+      const got = (await cache.get(hash)) as CachedSession;
+      got.roles.push('admin-after-get');
+      got.lastActivityAt = 0;
       expect(await cache.get(hash)).toEqual(asSet);
     });
 
@@ -122,24 +123,45 @@ export function sessionCacheContract(name: string, factory: () => Promise<Sessio
       expect(await cache.get(long)).toBeNull();
     });
 
-    it('delete(userId, hashes) forgets exactly those hashes', async () => {
+    it('markRevoked(userId, hashes) marks exactly those hashes revoked', async () => {
       const userId = freshUserId();
       const [a, b, c] = [tokenHash(), tokenHash(), tokenHash()];
       for (const hash of [a, b, c]) await cache.set(hash, cachedSession({ userId }), 60);
-      await cache.delete(userId, [a, b]);
-      expect(await cache.get(a)).toBeNull();
-      expect(await cache.get(b)).toBeNull();
+      await cache.markRevoked(userId, [a, b]);
+      expect(await cache.get(a)).toBe(REVOKED);
+      expect(await cache.get(b)).toBe(REVOKED);
       expect(await cache.get(c)).not.toBeNull();
     });
 
-    it('delete with no hashes, or hashes never cached, is harmless', async () => {
+    it('a revocation mark wins over a later fill (a cache fill racing a revocation)', async () => {
+      const userId = freshUserId();
+      const hash = tokenHash();
+      await cache.markRevoked(userId, [hash]);
+      await cache.set(hash, cachedSession({ userId }), 60);
+      expect(await cache.get(hash)).toBe(REVOKED);
+    });
+
+    it('forget(userId, hashes) drops entries without marking them: they can be cached again', async () => {
+      const userId = freshUserId();
+      const [a, b] = [tokenHash(), tokenHash()];
+      for (const hash of [a, b]) await cache.set(hash, cachedSession({ userId }), 60);
+      await cache.forget(userId, [a]);
+      expect(await cache.get(a)).toBeNull();
+      expect(await cache.get(b)).not.toBeNull();
+      const again = cachedSession({ userId, version: 7 });
+      await cache.set(a, again, 60);
+      expect(await cache.get(a)).toEqual(again);
+    });
+
+    it('marking or forgetting no hashes, or hashes never cached, is harmless', async () => {
       const userId = freshUserId();
       const kept = tokenHash();
       const session = cachedSession({ userId });
       await cache.set(kept, session, 60);
-      await expect(cache.delete(userId, [])).resolves.toBeUndefined();
-      await expect(cache.delete(userId, [tokenHash()])).resolves.toBeUndefined();
-      await expect(cache.delete(freshUserId(), [tokenHash()])).resolves.toBeUndefined();
+      await expect(cache.markRevoked(userId, [])).resolves.toBeUndefined();
+      await expect(cache.forget(userId, [])).resolves.toBeUndefined();
+      await expect(cache.markRevoked(freshUserId(), [tokenHash()])).resolves.toBeUndefined();
+      await expect(cache.forget(freshUserId(), [tokenHash()])).resolves.toBeUndefined();
       expect(await cache.get(kept)).toEqual(session);
     });
 
@@ -162,10 +184,10 @@ export function sessionCacheContract(name: string, factory: () => Promise<Sessio
       const userId = freshUserId();
       const [a, b, c] = [tokenHash(), tokenHash(), tokenHash()];
       for (const hash of [a, b]) await cache.set(hash, cachedSession({ userId }), 60);
-      await cache.delete(userId, [a]);
+      await cache.forget(userId, [a]);
       await cache.set(b, cachedSession({ userId, version: 50 }), 60);
       await cache.set(c, cachedSession({ userId }), 60);
-      // `a` comes back after being deleted: it must be indexed again.
+      // `a` comes back after being forgotten: it must be indexed again.
       await cache.set(a, cachedSession({ userId }), 60);
       await cache.deleteUser(userId);
       for (const hash of [a, b, c]) expect(await cache.get(hash)).toBeNull();

@@ -36,7 +36,7 @@ describe('login abuse resistance', () => {
     expect(Number(longer.headers['retry-after'])).toBe(2);
   });
 
-  it('V6.3.2 a success resets the count', async () => {
+  it('V6.3.1 a success resets the count', async () => {
     const email = uniqueEmail();
     await running.http.post('/auth/register').send({ email, password: 'the right one' }).expect(201);
     for (let i = 0; i < 5; i++) await attempt(email, 'guess', '192.0.2.1').expect(401);

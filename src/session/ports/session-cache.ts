@@ -15,25 +15,37 @@ export interface CachedSession {
   network: string;
 }
 
+/** What the cache answers for a token it knows was revoked or rotated away. */
+export const REVOKED = 'revoked' as const;
+export type CacheLookup = CachedSession | typeof REVOKED | null;
+
 /**
  * A cache of live sessions keyed by access-token hash, in front of the store. It may forget
- * anything at any time; the store stays the truth.
+ * anything at any time; the store stays the truth. A revocation leaves a mark (a tombstone) that
+ * a late cache fill cannot overwrite, so no race brings a revoked session back.
  *
- * Adapters: `RedisSessionCache`, `MemorySessionCache`. Both pass
- * `test/contract/session-cache.contract.ts`. Methods may reject when the backend is down; the
- * service treats that as a miss.
+ * Adapters: `RedisSessionCache`, `MemorySessionCache`, and the decorators `TieredSessionCache`
+ * (in-process L1 with pub/sub invalidation) and `ResilientSessionCache` (retries failed
+ * invalidations). The adapters pass `test/contract/session-cache.contract.ts`.
+ * Methods may reject when the backend is down.
  */
 export abstract class SessionCache {
-  /** The cached session for this access hash, or null. */
-  abstract get(accessHash: string): Promise<CachedSession | null>;
+  /** The cached session for this access hash, `REVOKED` when it is marked revoked, or null. */
+  abstract get(accessHash: string): Promise<CacheLookup>;
 
-  /** Caches a session for `ttlSeconds` (a whole number, at least 1) and indexes it by user. */
+  /**
+   * Caches a session for `ttlSeconds` (a whole number, at least 1) and indexes it by user.
+   * Does nothing when the hash is marked revoked.
+   */
   abstract set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void>;
 
-  /** Forgets these access hashes of one user (and drops them from the user's index). */
-  abstract delete(userId: string, accessHashes: readonly string[]): Promise<void>;
+  /** Marks these access hashes of one user revoked (for the tombstone lifetime) and drops them from the user's index. */
+  abstract markRevoked(userId: string, accessHashes: readonly string[]): Promise<void>;
 
-  /** Forgets every cached session of this user. */
+  /** Forgets these access hashes (they will be read from the store again). */
+  abstract forget(userId: string, accessHashes: readonly string[]): Promise<void>;
+
+  /** Forgets every cached session of this user (e.g. after their roles changed). */
   abstract deleteUser(userId: string): Promise<void>;
 
   /** True when the cache answers. */

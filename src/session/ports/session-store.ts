@@ -47,6 +47,9 @@ export abstract class SessionStore {
   /** Moves last activity forward to `at` (never backward) on a live session. */
   abstract touch(id: string, at: Date): Promise<void>;
 
+  /** `touch` for many sessions in one statement (the write-behind of last activity). */
+  abstract touchMany(entries: ReadonlyArray<{ id: string; at: Date }>): Promise<void>;
+
   /**
    * Moves the end of a live session forward to `expiresAt`, never past its absolute expiry and
    * never backward. @returns the session after the change, or null when it is not live

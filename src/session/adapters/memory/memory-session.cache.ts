@@ -1,26 +1,35 @@
 import { LRUCache } from 'lru-cache';
-import { CachedSession, SessionCache } from '../../ports/session-cache';
+import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../../ports/session-cache';
+
+type Entry = CachedSession | typeof REVOKED;
 
 /** In-process cache for a single instance (no `REDIS_URL`), bounded in entries and time. */
 export class MemorySessionCache extends SessionCache {
-  private readonly entries: LRUCache<string, CachedSession>;
+  private readonly entries: LRUCache<string, Entry>;
   private readonly byUser = new Map<string, Set<string>>();
 
-  constructor(maxEntries: number) {
+  /**
+   * @param maxEntries sessions (and revocation marks) kept at most
+   * @param tombstoneSeconds how long a revocation mark lasts: at least as long as any entry
+   */
+  constructor(maxEntries: number, private readonly tombstoneSeconds = 300) {
     super();
-    this.entries = new LRUCache<string, CachedSession>({
+    this.entries = new LRUCache<string, Entry>({
       max: maxEntries,
-      ttlAutopurge: false,
-      dispose: (session, accessHash) => this.unindex(session.userId, accessHash),
+      dispose: (entry, accessHash) => {
+        if (entry !== REVOKED) this.unindex(entry.userId, accessHash);
+      },
     });
   }
 
-  async get(accessHash: string): Promise<CachedSession | null> {
-    const session = this.entries.get(accessHash);
-    return session ? { ...session, roles: [...session.roles] } : null;
+  async get(accessHash: string): Promise<CacheLookup> {
+    const entry = this.entries.get(accessHash);
+    if (entry === undefined) return null;
+    return entry === REVOKED ? REVOKED : { ...entry, roles: [...entry.roles] };
   }
 
   async set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void> {
+    if (this.entries.get(accessHash) === REVOKED) return;
     // A copy, so nothing the caller does to its object changes what the cache holds.
     this.entries.set(accessHash, { ...session, roles: [...session.roles] }, { ttl: Math.max(1, ttlSeconds) * 1000 });
     let hashes = this.byUser.get(session.userId);
@@ -28,12 +37,18 @@ export class MemorySessionCache extends SessionCache {
     hashes.add(accessHash);
   }
 
-  async delete(_userId: string, accessHashes: readonly string[]): Promise<void> {
+  async markRevoked(_userId: string, accessHashes: readonly string[]): Promise<void> {
+    for (const hash of accessHashes) this.entries.set(hash, REVOKED, { ttl: this.tombstoneSeconds * 1000 });
+  }
+
+  async forget(_userId: string, accessHashes: readonly string[]): Promise<void> {
     for (const hash of accessHashes) this.entries.delete(hash);
   }
 
   async deleteUser(userId: string): Promise<void> {
-    for (const hash of [...(this.byUser.get(userId) ?? [])]) this.entries.delete(hash);
+    for (const hash of [...(this.byUser.get(userId) ?? [])]) {
+      if (this.entries.get(hash) !== REVOKED) this.entries.delete(hash);
+    }
     this.byUser.delete(userId);
   }
 

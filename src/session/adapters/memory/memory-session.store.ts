@@ -89,6 +89,10 @@ export class MemorySessionStore extends SessionStore {
     }
   }
 
+  async touchMany(entries: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
+    for (const { id, at } of entries) await this.touch(id, at);
+  }
+
   async extend(id: string, expiresAt: Date, window: LiveWindow): Promise<SessionRecord | null> {
     const session = this.sessions.get(id);
     if (!session || !isLive(session, window)) return null;

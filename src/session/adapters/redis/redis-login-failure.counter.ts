@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { CircuitBreaker } from './circuit-breaker';
 import { LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter';
 
 /**
@@ -23,31 +24,34 @@ export class RedisLoginFailureCounter extends LoginFailureCounter {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly prefix: string,
+    private readonly breaker: CircuitBreaker = new CircuitBreaker(),
   ) {
     super();
     if (!('loginFail' in redis)) redis.defineCommand('loginFail', { numberOfKeys: 1, lua: FAIL_SCRIPT });
   }
 
   async blockedFor(key: string, nowMs: number): Promise<number> {
-    const until = await this.redis.hget(this.key(key), 'until');
+    const until = await this.breaker.run(() => this.redis.hget(this.key(key), 'until'));
     return until === null ? 0 : Math.max(0, Math.ceil((Number(until) - nowMs) / 1000));
   }
 
   async fail(key: string, nowMs: number, policy: LoginFailurePolicy): Promise<number> {
     const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<number>>).loginFail;
-    const blockMs = await run.call(
-      this.redis,
-      this.key(key),
-      nowMs,
-      policy.freeAttempts,
-      policy.windowSeconds * 1000,
-      policy.maxBlockSeconds * 1000,
+    const blockMs = await this.breaker.run(() =>
+      run.call(
+        this.redis,
+        this.key(key),
+        nowMs,
+        policy.freeAttempts,
+        policy.windowSeconds * 1000,
+        policy.maxBlockSeconds * 1000,
+      ),
     );
     return Math.ceil(Number(blockMs) / 1000);
   }
 
   async reset(key: string): Promise<void> {
-    await this.redis.del(this.key(key));
+    await this.breaker.run(() => this.redis.del(this.key(key)));
   }
 
   private key(key: string): string {

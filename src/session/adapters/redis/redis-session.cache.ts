@@ -1,50 +1,84 @@
 import type { Cluster, Redis } from 'ioredis';
-import { CachedSession, SessionCache } from '../../ports/session-cache';
+import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../../ports/session-cache';
 import { decodeCachedSession, encodeCachedSession } from './cached-session.codec';
+import { CircuitBreaker } from './circuit-breaker';
+
+const TOMBSTONE = '!';
+
+/** Sets a session unless its key holds a revocation mark: a late fill cannot undo a revocation. */
+const SET_UNLESS_REVOKED = `
+if redis.call('GET', KEYS[1]) == '${TOMBSTONE}' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+`;
 
 /**
- * Sessions cached in Redis: one string key per access hash with a TTL, and one set per user
- * indexing that user's keys (its TTL follows the longest entry, so it cannot outgrow them).
- * Each command touches one key, so it runs unchanged on Redis Cluster.
+ * Sessions cached in Redis: one string key per access hash with a TTL (or a revocation mark),
+ * and one set per user indexing that user's keys (its TTL follows the longest entry, so it cannot
+ * outgrow them). Each command touches one key, so it runs unchanged on Redis Cluster. Every call
+ * goes through the circuit breaker, so a dead or frozen Redis fails fast.
  */
 export class RedisSessionCache extends SessionCache {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly prefix: string,
+    private readonly breaker: CircuitBreaker = new CircuitBreaker(),
+    /** Seconds a revocation mark lasts; at least the longest cache TTL. */
+    private readonly tombstoneSeconds = 300,
   ) {
     super();
+    if (!('setUnlessRevoked' in redis)) {
+      redis.defineCommand('setUnlessRevoked', { numberOfKeys: 1, lua: SET_UNLESS_REVOKED });
+    }
   }
 
-  async get(accessHash: string): Promise<CachedSession | null> {
-    const text = await this.redis.get(this.sessionKey(accessHash));
-    return text === null ? null : decodeCachedSession(text);
+  async get(accessHash: string): Promise<CacheLookup> {
+    const text = await this.breaker.run(() => this.redis.get(this.sessionKey(accessHash)));
+    if (text === null) return null;
+    return text === TOMBSTONE ? REVOKED : decodeCachedSession(text);
   }
 
   async set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void> {
     const ttl = Math.max(1, Math.ceil(ttlSeconds));
     const userKey = this.userKey(session.userId);
-    await Promise.all([
-      this.redis.set(this.sessionKey(accessHash), encodeCachedSession(session), 'EX', ttl),
-      this.redis.sadd(userKey, accessHash),
-    ]);
-    // Only ever lengthen the index's TTL (GT), so it outlives every entry it lists.
-    await this.redis.expire(userKey, ttl, 'GT');
-    await this.redis.expire(userKey, ttl, 'NX');
+    const setUnlessRevoked = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).setUnlessRevoked;
+    await this.breaker.run(async () => {
+      const stored = await setUnlessRevoked.call(this.redis, this.sessionKey(accessHash), encodeCachedSession(session), ttl);
+      if (stored !== 1) return;
+      await this.redis.sadd(userKey, accessHash);
+      // Only ever lengthen the index's TTL, so it outlives every entry it lists.
+      await this.redis.expire(userKey, ttl, 'GT');
+      await this.redis.expire(userKey, ttl, 'NX');
+    });
   }
 
-  async delete(userId: string, accessHashes: readonly string[]): Promise<void> {
+  async markRevoked(userId: string, accessHashes: readonly string[]): Promise<void> {
     if (accessHashes.length === 0) return;
-    await Promise.all([
-      ...accessHashes.map((hash) => this.redis.del(this.sessionKey(hash))),
-      this.redis.srem(this.userKey(userId), ...accessHashes),
-    ]);
+    await this.breaker.run(() =>
+      Promise.all([
+        ...accessHashes.map((hash) => this.redis.set(this.sessionKey(hash), TOMBSTONE, 'EX', this.tombstoneSeconds)),
+        this.redis.srem(this.userKey(userId), ...accessHashes),
+      ]),
+    );
+  }
+
+  async forget(userId: string, accessHashes: readonly string[]): Promise<void> {
+    if (accessHashes.length === 0) return;
+    await this.breaker.run(() =>
+      Promise.all([
+        ...accessHashes.map((hash) => this.redis.del(this.sessionKey(hash))),
+        this.redis.srem(this.userKey(userId), ...accessHashes),
+      ]),
+    );
   }
 
   async deleteUser(userId: string): Promise<void> {
     const userKey = this.userKey(userId);
-    const hashes = await this.redis.smembers(userKey);
-    await Promise.all(hashes.map((hash) => this.redis.del(this.sessionKey(hash))));
-    await this.redis.del(userKey);
+    await this.breaker.run(async () => {
+      const hashes = await this.redis.smembers(userKey);
+      await Promise.all(hashes.map((hash) => this.redis.del(this.sessionKey(hash))));
+      await this.redis.del(userKey);
+    });
   }
 
   async ping(): Promise<boolean> {

@@ -1,6 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type { Cluster, Redis } from 'ioredis';
+import { CircuitBreaker } from './circuit-breaker';
 
 /**
  * One atomic round trip per hit: count it in a fixed window, and block the key for
@@ -34,6 +35,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly prefix: string,
+    private readonly breaker: CircuitBreaker = new CircuitBreaker(),
   ) {
     if (!('throttleIncrement' in redis)) {
       redis.defineCommand('throttleIncrement', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
@@ -50,13 +52,15 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const base = `${this.prefix}rl:{${throttlerName}:${key}}`;
     const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<IncrementReply>>)
       .throttleIncrement;
-    const [totalHits, hitsPttl, blocked, blockPttl] = await run.call(
-      this.redis,
-      `${base}:hits`,
-      `${base}:block`,
-      Math.max(1, Math.ceil(ttl)),
-      limit,
-      Math.max(1, Math.ceil(blockDuration)),
+    const [totalHits, hitsPttl, blocked, blockPttl] = await this.breaker.run(() =>
+      run.call(
+        this.redis,
+        `${base}:hits`,
+        `${base}:block`,
+        Math.max(1, Math.ceil(ttl)),
+        limit,
+        Math.max(1, Math.ceil(blockDuration)),
+      ),
     );
     return {
       totalHits,

@@ -129,6 +129,16 @@ export class TypeOrmSessionStore extends SessionStore {
     );
   }
 
+  async touchMany(entries: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
+    if (entries.length === 0) return;
+    await this.run(
+      `UPDATE sessions s SET last_activity_at = v.at
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at)
+        WHERE s.id = v.id AND s.revoked_at IS NULL AND s.last_activity_at < v.at`,
+      [entries.map((e) => e.id), entries.map((e) => e.at.toISOString())],
+    );
+  }
+
   async extend(id: string, expiresAt: Date, window: LiveWindow): Promise<SessionRecord | null> {
     const rows = await this.query(
       `UPDATE sessions SET
@@ -218,14 +228,13 @@ export class TypeOrmSessionStore extends SessionStore {
 
   async deleteEnded(before: Date, idleTtlSeconds: number, batchSize: number): Promise<number> {
     const idleBefore = new Date(before.getTime() - idleTtlSeconds * 1000);
+    // One scan that stops at `batchSize` matches (SKIP LOCKED: never waits behind a live request).
     const result = await this.run(
       `DELETE FROM sessions WHERE id IN (
-         SELECT id FROM sessions WHERE revoked_at < $1
-         UNION
-         SELECT id FROM sessions WHERE expires_at < $1
-         UNION
-         SELECT id FROM sessions WHERE last_activity_at < $2
-         LIMIT $3)
+         SELECT id FROM sessions
+          WHERE revoked_at < $1 OR expires_at < $1 OR last_activity_at < $2
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED)
        RETURNING id`,
       [before, idleBefore, batchSize],
     );

@@ -1,0 +1,85 @@
+import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+
+/** What one instance tells the others: forget these access hashes, or everything of a user. */
+export interface Invalidation {
+  hashes?: string[];
+  userId?: string;
+}
+
+/**
+ * Redis pub/sub between instances, with a heartbeat: every `heartbeatMs` the instance publishes
+ * a beat and listens for its own. The channel is healthy only while beats come back within
+ * `staleMs` — so a frozen Redis (socket open, nothing answering) counts as down, not only a
+ * closed socket. Instances trust their in-process cache only while it is healthy.
+ */
+export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('SessionInvalidation');
+  private readonly instanceId = randomUUID();
+  private readonly handlers: Array<(invalidation: Invalidation) => void> = [];
+  private lastBeat = 0;
+  private timer?: NodeJS.Timeout;
+  private wasHealthy = false;
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    private readonly channel: string,
+    private readonly heartbeatMs = 200,
+    private readonly staleMs = 1000,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
+    // ioredis re-subscribes by itself after a reconnect.
+    await this.subscriber.subscribe(this.channel).catch((error: Error) => {
+      this.logger.warn(`Could not subscribe to ${this.channel} yet: ${error.message}`);
+    });
+    this.beat();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.timer);
+    this.subscriber.disconnect();
+  }
+
+  /** True while this instance hears its own heartbeat: invalidations from others reach it. */
+  get healthy(): boolean {
+    const healthy = Date.now() - this.lastBeat < this.staleMs;
+    if (healthy !== this.wasHealthy) {
+      this.wasHealthy = healthy;
+      this.logger.log(healthy ? 'Invalidation channel healthy: in-process cache on' : 'Invalidation channel unhealthy: in-process cache off');
+    }
+    return healthy;
+  }
+
+  onInvalidation(handler: (invalidation: Invalidation) => void): void {
+    this.handlers.push(handler);
+  }
+
+  /** Tells every instance (this one included). Rejects when Redis does not take it. */
+  async publish(invalidation: Invalidation): Promise<void> {
+    await this.publisher.publish(this.channel, JSON.stringify({ ...invalidation, from: this.instanceId }));
+  }
+
+  private beat(): void {
+    this.publisher.publish(this.channel, JSON.stringify({ beat: this.instanceId })).catch(() => undefined);
+    this.timer = setTimeout(() => this.beat(), this.heartbeatMs).unref();
+  }
+
+  private receive(channel: string, message: string): void {
+    if (channel !== this.channel) return;
+    let parsed: Invalidation & { beat?: string };
+    try {
+      parsed = JSON.parse(message) as Invalidation & { beat?: string };
+    } catch {
+      return;
+    }
+    if (parsed.beat !== undefined) {
+      if (parsed.beat === this.instanceId) this.lastBeat = Date.now();
+      return;
+    }
+    for (const handler of this.handlers) handler({ hashes: parsed.hashes, userId: parsed.userId });
+  }
+}

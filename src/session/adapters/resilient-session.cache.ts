@@ -1,0 +1,120 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache';
+
+/** Most revocation marks waiting for delivery; past this the oldest are dropped (and logged). */
+const MAX_PENDING = 100_000;
+
+/**
+ * Makes the cache safe to lose: reads and fills that fail are misses, and a revocation mark that
+ * could not be written (Redis down or frozen) is kept here and retried every `retryMs` until it
+ * is delivered. Until then this instance answers `REVOKED` for those hashes itself.
+ */
+export class ResilientSessionCache extends SessionCache implements OnApplicationShutdown {
+  private readonly logger = new Logger('SessionCache');
+  /** access hash → user id, for revocation marks not yet delivered. */
+  private readonly pending = new Map<string, string>();
+  private timer?: NodeJS.Timeout;
+  private lastWarning = 0;
+
+  constructor(
+    private readonly inner: SessionCache,
+    private readonly retryMs = 200,
+  ) {
+    super();
+  }
+
+  /** Revocation marks waiting for the cache to come back. */
+  get pendingRevocations(): number {
+    return this.pending.size;
+  }
+
+  async get(accessHash: string): Promise<CacheLookup> {
+    if (this.pending.has(accessHash)) return REVOKED;
+    try {
+      return await this.inner.get(accessHash);
+    } catch (error) {
+      this.warn('read', error);
+      return null;
+    }
+  }
+
+  async set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void> {
+    if (this.pending.has(accessHash)) return;
+    try {
+      await this.inner.set(accessHash, session, ttlSeconds);
+    } catch (error) {
+      this.warn('write', error);
+    }
+  }
+
+  async markRevoked(userId: string, accessHashes: readonly string[]): Promise<void> {
+    if (accessHashes.length === 0) return;
+    try {
+      await this.inner.markRevoked(userId, accessHashes);
+    } catch (error) {
+      this.warn('revocation', error);
+      for (const hash of accessHashes) this.pending.set(hash, userId);
+      while (this.pending.size > MAX_PENDING) {
+        const oldest = this.pending.keys().next().value as string;
+        this.pending.delete(oldest);
+        this.logger.error('Too many undelivered cache revocations; dropped the oldest (it ends with its cache TTL)');
+      }
+      this.scheduleRetry();
+    }
+  }
+
+  async forget(userId: string, accessHashes: readonly string[]): Promise<void> {
+    try {
+      await this.inner.forget(userId, accessHashes);
+    } catch (error) {
+      this.warn('invalidation', error);
+    }
+  }
+
+  async deleteUser(userId: string): Promise<void> {
+    try {
+      await this.inner.deleteUser(userId);
+    } catch (error) {
+      this.warn('invalidation', error);
+    }
+  }
+
+  ping(): Promise<boolean> {
+    return this.inner.ping();
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** Delivers pending marks, grouped by user; what fails stays for the next round. */
+  async deliverPending(): Promise<void> {
+    const byUser = new Map<string, string[]>();
+    for (const [hash, userId] of this.pending) byUser.set(userId, [...(byUser.get(userId) ?? []), hash]);
+    for (const [userId, hashes] of byUser) {
+      try {
+        await this.inner.markRevoked(userId, hashes);
+        for (const hash of hashes) this.pending.delete(hash);
+      } catch {
+        return;
+      }
+    }
+    if (this.pending.size === 0) this.logger.log('Delivered every pending cache revocation');
+  }
+
+  private scheduleRetry(): void {
+    if (this.timer) return;
+    const tick = async () => {
+      await this.deliverPending();
+      this.timer = this.pending.size > 0 ? setTimeout(tick, this.retryMs).unref() : undefined;
+    };
+    this.timer = setTimeout(tick, this.retryMs).unref();
+  }
+
+  private warn(what: string, error: unknown): void {
+    const now = Date.now();
+    if (now - this.lastWarning < 5000) return;
+    this.lastWarning = now;
+    this.logger.warn(`Session cache ${what} failed, using PostgreSQL: ${(error as Error).message}`);
+  }
+}

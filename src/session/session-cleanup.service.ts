@@ -1,0 +1,188 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { CleanupLock } from './ports/cleanup-lock';
+import { Clock } from './ports/clock';
+import { SessionStore } from './ports/session-store';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants';
+
+/** Rows one DELETE removes at most: each batch is one short statement. */
+export const DEFAULT_CLEANUP_BATCH_SIZE = 1000;
+/** Milliseconds between two batches, so live queries get the database in between. */
+export const DEFAULT_CLEANUP_BATCH_PAUSE_MS = 100;
+/** Longest delay `setTimeout` honours (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The options the cleanup job reads (a subset of `ResolvedSessionOptions`). */
+export interface SessionCleanupOptions {
+  /** Seconds between two cleanup passes; 0 turns the periodic job off (`runOnce` still works). */
+  cleanupInterval: number;
+  /** Seconds an ended (revoked, expired or idle) session is kept before it is deleted. */
+  retention: number;
+  /** Seconds of inactivity after which a session is over: an idle session ended then. */
+  idleTtl: number;
+  /** Rows deleted per statement. @default 1000 */
+  cleanupBatchSize?: number;
+  /** Milliseconds of pause between two batches. @default 100 */
+  cleanupBatchPauseMs?: number;
+}
+
+/** What one cleanup pass did. */
+export interface CleanupResult {
+  /** Sessions deleted (their rotated refresh-token rows went with them). */
+  deleted: number;
+  /** True when another instance held the cleanup lock, so this one did nothing. */
+  skipped: boolean;
+}
+
+/** A pass that failed part-way: `deleted` rows were already gone when `cause` happened. */
+export class SessionCleanupError extends Error {
+  constructor(
+    readonly deleted: number,
+    override readonly cause: unknown,
+  ) {
+    super(`Session cleanup failed after deleting ${deleted} rows: ${describe(cause)}`);
+    this.name = 'SessionCleanupError';
+  }
+}
+
+/**
+ * Deletes sessions that ended (revoked, expired or idle) more than `retention` seconds ago,
+ * every `cleanupInterval` seconds, in batches of `cleanupBatchSize` rows with a pause between
+ * them, so live traffic never waits behind a long DELETE. One instance at a time: a pass runs
+ * under the `CleanupLock` and is skipped when another instance holds it.
+ *
+ * The timer never throws (a database outage logs a warning and the next pass tries again),
+ * is chained with `setTimeout` (passes never overlap) and unref'd (it never keeps the process
+ * alive). Shutdown stops the timer and waits for a running pass, which stops after its current
+ * batch. It does so already in `beforeApplicationShutdown`, before `@nestjs/typeorm` destroys the
+ * DataSource in its `onApplicationShutdown`, so the last batch and the unlock still reach the
+ * database.
+ */
+@Injectable()
+export class SessionCleanupService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
+  private readonly logger = new Logger('SessionCleanup');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<CleanupResult> | undefined;
+  private stopping = false;
+  /** Ends the pause between two batches early (on shutdown). */
+  private wake: (() => void) | undefined;
+
+  constructor(
+    @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: SessionCleanupOptions,
+    private readonly store: SessionStore,
+    private readonly lock: CleanupLock,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.cleanupInterval > 0) this.schedule();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.stop();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.stop();
+  }
+
+  /** Stops the timer and waits for a running pass; idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.wake?.();
+    await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * One cleanup pass now, under the lock. A call while this instance already runs a pass joins
+   * that pass. Rejects (with `SessionCleanupError` once rows were deleted) when the store fails.
+   * After shutdown it deletes nothing.
+   */
+  runOnce(): Promise<CleanupResult> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    const delay = Math.min(this.options.cleanupInterval * 1000, MAX_TIMER_MS);
+    this.timer = setTimeout(() => void this.tick(), delay);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.runOnce();
+    } catch (error) {
+      this.logger.warn(
+        error instanceof SessionCleanupError ? error.message : `Session cleanup failed: ${describe(error)}`,
+      );
+    } finally {
+      this.schedule();
+    }
+  }
+
+  private async pass(): Promise<CleanupResult> {
+    if (this.stopping) return { deleted: 0, skipped: false };
+    const startedAt = Date.now();
+    let deleted = 0;
+    let batches = 0;
+    const outcome = await this.lock.runExclusive(async () => {
+      const before = new Date(this.clock.now() - this.options.retention * 1000);
+      const batchSize = this.options.cleanupBatchSize ?? DEFAULT_CLEANUP_BATCH_SIZE;
+      const pauseMs = this.options.cleanupBatchPauseMs ?? DEFAULT_CLEANUP_BATCH_PAUSE_MS;
+      try {
+        while (!this.stopping) {
+          if (batches > 0 && pauseMs > 0) await this.pause(pauseMs);
+          if (this.stopping) break;
+          const n = await this.store.deleteEnded(before, this.options.idleTtl, batchSize);
+          batches += 1;
+          deleted += n;
+          if (n < batchSize) break;
+        }
+      } catch (error) {
+        throw deleted > 0 ? new SessionCleanupError(deleted, error) : error;
+      }
+      return before;
+    });
+    if (!outcome.acquired) {
+      this.logger.debug('Session cleanup skipped: another instance holds the lock');
+      return { deleted: 0, skipped: true };
+    }
+    const summary = `Session cleanup deleted ${deleted} sessions ended before ${outcome.result.toISOString()} in ${batches} batch(es), ${Date.now() - startedAt} ms`;
+    if (deleted > 0) this.logger.log(summary);
+    else this.logger.debug(summary);
+    return { deleted, skipped: false };
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.wake = done;
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+}
