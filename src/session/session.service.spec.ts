@@ -8,7 +8,7 @@ import {
 } from './errors/session.errors';
 import { Clock } from './ports/clock';
 import type { CredentialsVerifier } from './ports/credentials-verifier';
-import { CachedSession, CacheLookup, SessionCache } from './ports/session-cache';
+import { CacheLookup, SessionCache } from './ports/session-cache';
 import { resolveSessionOptions } from './resolve-options';
 import { SessionService } from './session.service';
 import type { SessionModuleOptions } from './session.options';
