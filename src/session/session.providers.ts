@@ -40,6 +40,7 @@ export class SessionRedisCloser implements OnApplicationShutdown {
   constructor(private readonly redis: OwnedRedis | null) {}
 
   async onApplicationShutdown(): Promise<void> {
+    this.redis?.breaker.stop();
     if (this.redis?.owned) await this.redis.client.quit().catch(() => this.redis?.client.disconnect());
   }
 }

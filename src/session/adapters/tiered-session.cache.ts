@@ -34,6 +34,10 @@ export class TieredSessionCache extends SessionCache {
       if (hashes) for (const hash of hashes) this.l1.delete(hash);
       else if (userId !== undefined) this.l1.clear();
     });
+    channel.onHealthChange(() => {
+      this.epoch += 1;
+      this.l1.clear();
+    });
   }
 
   async get(accessHash: string): Promise<CacheLookup> {

@@ -51,3 +51,26 @@ describe('CircuitBreaker', () => {
     await expect(trial).resolves.toBe('ok');
   });
 });
+
+describe('CircuitBreaker with a background probe', () => {
+  it('while open never runs calls; a successful probe closes it', async () => {
+    vi.useFakeTimers();
+    try {
+      let up = false;
+      const probe = vi.fn(() => (up ? Promise.resolve('PONG') : Promise.reject(new Error('down'))));
+      const b = new CircuitBreaker({ failureThreshold: 2, openMs: 100, probe });
+      for (let i = 0; i < 2; i++) await expect(b.run(() => Promise.reject(new Error('x')))).rejects.toThrow('x');
+      const call = vi.fn(() => Promise.resolve('ok'));
+      await vi.advanceTimersByTimeAsync(250);
+      await expect(b.run(call)).rejects.toBeInstanceOf(CircuitOpenError);
+      expect(call).not.toHaveBeenCalled();
+      expect(probe).toHaveBeenCalled();
+      up = true;
+      await vi.advanceTimersByTimeAsync(100);
+      await expect(b.run(call)).resolves.toBe('ok');
+      b.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -9,8 +9,14 @@ export class CircuitOpenError extends Error {
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit. @default 3 */
   failureThreshold?: number;
-  /** Milliseconds the circuit stays open before one trial call. @default 1000 */
+  /** Milliseconds the circuit stays open before one trial call (or between probes). @default 1000 */
   openMs?: number;
+  /**
+   * A cheap check (e.g. Redis PING) run in the background while the circuit is open; its success
+   * closes the circuit. With a probe no request ever pays for a trial; without one, the first
+   * call after `openMs` is the trial.
+   */
+  probe?: () => Promise<unknown>;
 }
 
 /**
@@ -22,21 +28,32 @@ export class CircuitBreaker {
   private failures = 0;
   private openUntil = 0;
   private trialInFlight = false;
+  private probing?: NodeJS.Timeout;
   private readonly threshold: number;
   private readonly openMs: number;
+  private readonly probe?: () => Promise<unknown>;
 
   constructor(options: CircuitBreakerOptions = {}, private readonly now: () => number = Date.now) {
     this.threshold = options.failureThreshold ?? 3;
     this.openMs = options.openMs ?? 1000;
+    this.probe = options.probe;
   }
 
   /** True while calls are refused. */
   get isOpen(): boolean {
-    return this.failures >= this.threshold && (this.now() < this.openUntil || this.trialInFlight);
+    if (this.failures < this.threshold) return false;
+    return this.probe !== undefined || this.now() < this.openUntil || this.trialInFlight;
+  }
+
+  /** Stops background probing (on shutdown). */
+  stop(): void {
+    clearTimeout(this.probing);
+    this.probing = undefined;
   }
 
   async run<T>(call: () => Promise<T>): Promise<T> {
     const tripped = this.failures >= this.threshold;
+    if (tripped && this.probe) throw new CircuitOpenError();
     if (tripped && (this.now() < this.openUntil || this.trialInFlight)) throw new CircuitOpenError();
     if (tripped) this.trialInFlight = true;
     try {
@@ -45,10 +62,27 @@ export class CircuitBreaker {
       return result;
     } catch (error) {
       this.failures += 1;
-      if (this.failures >= this.threshold) this.openUntil = this.now() + this.openMs;
+      if (this.failures >= this.threshold) {
+        this.openUntil = this.now() + this.openMs;
+        this.startProbing();
+      }
       throw error;
     } finally {
       if (tripped) this.trialInFlight = false;
     }
+  }
+
+  private startProbing(): void {
+    if (!this.probe || this.probing) return;
+    const tick = async () => {
+      try {
+        await this.probe!();
+        this.failures = 0;
+        this.probing = undefined;
+      } catch {
+        this.probing = setTimeout(tick, this.openMs).unref();
+      }
+    };
+    this.probing = setTimeout(tick, this.openMs).unref();
   }
 }

@@ -9,7 +9,7 @@ import { CircuitBreaker } from './circuit-breaker';
 export const REQUEST_PATH_REDIS_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
-  commandTimeout: 250,
+  commandTimeout: 150,
   connectTimeout: 2000,
   retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   lazyConnect: false,
@@ -26,11 +26,13 @@ export interface OwnedRedis {
 }
 
 export function connectRedis(config: string | RedisOptions | Redis): OwnedRedis {
-  const breaker = new CircuitBreaker();
-  if (config instanceof Redis) return { client: config, owned: false, breaker };
   const client =
-    typeof config === 'string'
-      ? new Redis(config, REQUEST_PATH_REDIS_OPTIONS)
-      : new Redis({ ...REQUEST_PATH_REDIS_OPTIONS, ...config });
-  return { client, owned: true, breaker };
+    config instanceof Redis
+      ? config
+      : typeof config === 'string'
+        ? new Redis(config, REQUEST_PATH_REDIS_OPTIONS)
+        : new Redis({ ...REQUEST_PATH_REDIS_OPTIONS, ...config });
+  // While open, a background PING decides when Redis is back: no request pays for a trial.
+  const breaker = new CircuitBreaker({ failureThreshold: 2, openMs: 500, probe: () => client.ping() });
+  return { client, owned: !(config instanceof Redis), breaker };
 }

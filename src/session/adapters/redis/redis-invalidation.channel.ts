@@ -18,6 +18,7 @@ export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShut
   private readonly logger = new Logger('SessionInvalidation');
   private readonly instanceId = randomUUID();
   private readonly handlers: Array<(invalidation: Invalidation) => void> = [];
+  private readonly healthHandlers: Array<(healthy: boolean) => void> = [];
   private lastBeat = 0;
   private timer?: NodeJS.Timeout;
   private wasHealthy = false;
@@ -50,8 +51,15 @@ export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShut
     if (healthy !== this.wasHealthy) {
       this.wasHealthy = healthy;
       this.logger.log(healthy ? 'Invalidation channel healthy: in-process cache on' : 'Invalidation channel unhealthy: in-process cache off');
+      // Messages may have been missed while unhealthy: whoever keeps copies must drop them.
+      for (const handler of this.healthHandlers) handler(healthy);
     }
     return healthy;
+  }
+
+  /** Called on every change of health (checked at least once per heartbeat). */
+  onHealthChange(handler: (healthy: boolean) => void): void {
+    this.healthHandlers.push(handler);
   }
 
   onInvalidation(handler: (invalidation: Invalidation) => void): void {
@@ -64,6 +72,7 @@ export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShut
   }
 
   private beat(): void {
+    void this.healthy; // notices a stale channel even when no request asks
     this.publisher.publish(this.channel, JSON.stringify({ beat: this.instanceId })).catch(() => undefined);
     this.timer = setTimeout(() => this.beat(), this.heartbeatMs).unref();
   }

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { SessionStore } from '../../src/session';
+import { hashToken } from '../../src/session/tokens';
+import { login, registerAndLogin, resetDatabase, RunningApp, startApp } from '../support/app-harness';
+import { PrivateRedis } from '../support/private-redis';
+
+const BEARER = { type: 'bearer' } as const;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function p99(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
+}
+
+/** Polls until `check` holds or `ms` pass; returns how long it took (or Infinity). */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    if (await check()) return performance.now() - start;
+    await sleep(5);
+  }
+  return Infinity;
+}
+
+/** Two instances sharing PostgreSQL and a private Redis that the tests kill, freeze and restart. */
+describe('Redis faults and many instances', () => {
+  let redis: PrivateRedis;
+  let a: RunningApp;
+  let b: RunningApp;
+  const prefix = `f${randomBytes(3).toString('hex')}:`;
+
+  const status = async (app: RunningApp, token: string) => (await app.http.get('/ping/secure').auth(token, BEARER)).status;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    redis = await PrivateRedis.create();
+    const env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix };
+    a = await startApp(env);
+    b = await startApp(env);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([a?.close(), b?.close()]);
+    await redis?.destroy();
+  });
+
+  afterEach(async () => {
+    redis.thaw();
+  });
+
+  it('normal operation: a revocation on one instance is refused by the other within 100 ms (L1 invalidated over pub/sub)', async () => {
+    const lags: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const user = await registerAndLogin(a.http);
+      // Warm both instances' caches (L1 and Redis).
+      for (let j = 0; j < 3; j++) {
+        expect(await status(a, user.accessToken)).toBe(200);
+        expect(await status(b, user.accessToken)).toBe(200);
+      }
+      await a.http.post('/auth/logout').auth(user.accessToken, BEARER).expect(204);
+      lags.push(await within(2000, async () => (await status(b, user.accessToken)) === 401));
+    }
+    console.log(`cross-instance revocation lag (ms): p50 ${lags.sort((x, y) => x - y)[7].toFixed(1)}, max ${Math.max(...lags).toFixed(1)}`);
+    expect(Math.max(...lags)).toBeLessThan(100);
+  });
+
+  it('a warm session validates with no SQL; concurrent misses of one session cost one query', async () => {
+    const user = await registerAndLogin(a.http);
+    const store = a.app.get(SessionStore, { strict: false });
+    const dataSource = a.app.get(DataSource, { strict: false });
+    const finds = vi.spyOn(store, 'findByAccessHash');
+    const queries = vi.spyOn(dataSource, 'query');
+    try {
+      const burst = await Promise.all(Array.from({ length: 20 }, () => status(a, user.accessToken)));
+      expect(burst.every((s) => s === 200)).toBe(true);
+      expect(finds).toHaveBeenCalledTimes(1);
+      queries.mockClear();
+      for (let i = 0; i < 50; i++) expect(await status(a, user.accessToken)).toBe(200);
+      expect(queries).not.toHaveBeenCalled();
+    } finally {
+      finds.mockRestore();
+      queries.mockRestore();
+    }
+  });
+
+  it('Redis killed: validation falls back to PostgreSQL (p99 < 500 ms), login, refresh and revocation work, no 5xx; all heals on restart', async () => {
+    const user = await registerAndLogin(a.http);
+    const other = await login(a.http, user.email, user.password);
+    expect(await status(a, user.accessToken)).toBe(200);
+    expect(await status(b, other.accessToken)).toBe(200);
+
+    await redis.stop();
+
+    const samples: number[] = [];
+    for (let i = 0; i < 150; i++) {
+      const started = performance.now();
+      expect(await status(i % 2 ? a : b, user.accessToken)).toBe(200);
+      samples.push(performance.now() - started);
+    }
+    console.log(`validation while Redis is down: p99 ${p99(samples).toFixed(1)} ms`);
+    expect(p99(samples)).toBeLessThan(500);
+
+    const fresh = await login(b.http, user.email, user.password);
+    const refreshed = await a.http.post('/auth/refresh').send({ refreshToken: fresh.refreshToken }).expect(200);
+    await b.http.delete(`/auth/sessions/${other.sessionId}`).auth(user.accessToken, BEARER).expect(204);
+    expect(await status(a, other.accessToken)).toBe(401);
+    expect(await status(b, other.accessToken)).toBe(401);
+    expect(await status(a, refreshed.body.accessToken)).toBe(200);
+    await b.http.post('/auth/login').send({ email: user.email, password: 'wrong password' }).expect(401);
+
+    await redis.start();
+    // Healed: the revoked token stays refused everywhere, and Redis holds its revocation mark.
+    const probe = new Redis(redis.url).on('error', () => undefined);
+    try {
+      const delivered = await within(2000, async () => (await probe.get(`${prefix}s:${hashToken(other.accessToken)}`)) === '!');
+      expect(delivered).toBeLessThan(2000);
+    } finally {
+      probe.disconnect();
+    }
+    expect(await status(a, other.accessToken)).toBe(401);
+    expect(await status(b, other.accessToken)).toBe(401);
+    expect(await status(b, user.accessToken)).toBe(200);
+  });
+
+  it('Redis frozen (SIGSTOP): validations stay fast, a revocation during the freeze is refused everywhere within 2 s, and after the thaw too', async () => {
+    const user = await registerAndLogin(a.http);
+    const victim = await login(a.http, user.email, user.password);
+    for (let j = 0; j < 3; j++) {
+      expect(await status(a, victim.accessToken)).toBe(200);
+      expect(await status(b, victim.accessToken)).toBe(200);
+    }
+
+    redis.freeze();
+
+    const samples: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const started = performance.now();
+      expect(await status(i % 2 ? a : b, user.accessToken)).toBe(200);
+      samples.push(performance.now() - started);
+    }
+    console.log(`validation while Redis is frozen: p99 ${p99(samples).toFixed(1)} ms`);
+    expect(p99(samples)).toBeLessThan(500);
+
+    await a.http.delete(`/auth/sessions/${victim.sessionId}`).auth(user.accessToken, BEARER).expect(204);
+    const lagWhileFrozen = await within(2000, async () => (await status(b, victim.accessToken)) === 401);
+    console.log(`revocation seen by the other instance while Redis is frozen after ${lagWhileFrozen.toFixed(0)} ms`);
+    expect(lagWhileFrozen).toBeLessThan(2000);
+
+    redis.thaw();
+    const lagAfterThaw = await within(2000, async () =>
+      (await status(a, victim.accessToken)) === 401 && (await status(b, victim.accessToken)) === 401,
+    );
+    expect(lagAfterThaw).toBeLessThan(2000);
+    for (let i = 0; i < 20; i++) {
+      expect(await status(b, victim.accessToken)).toBe(401);
+      expect(await status(a, victim.accessToken)).toBe(401);
+      await sleep(50);
+    }
+    expect(await status(b, user.accessToken)).toBe(200);
+  });
+});
