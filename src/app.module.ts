@@ -3,7 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { AccountModule } from './account/account.module';
 import { AppConfigModule } from './config/app-config.module';
-import { AppEnv } from './config/app-env';
+import { AppEnv, redisConfigOf } from './config/app-env';
 import { loadSessionSecrets } from './config/session-secret';
 import { DatabaseUnavailableFilter } from './database/database-unavailable.filter';
 import { DatabaseModule } from './database/database.module';
@@ -42,7 +42,7 @@ export class AppModule {
             binding: config.SESSION_BINDING,
             cleanupInterval: config.SESSION_CLEANUP_INTERVAL,
             retention: config.SESSION_RETENTION,
-            redis: config.REDIS_URL,
+            redis: redisConfigOf(config),
             redisKeyPrefix: config.REDIS_KEY_PREFIX,
             loginRateLimit: { limit: config.THROTTLE_LOGIN_LIMIT, ttl: config.THROTTLE_LOGIN_TTL },
             rateLimit: { limit: config.THROTTLE_LIMIT, ttl: config.THROTTLE_TTL },

@@ -16,7 +16,13 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   logger.log(`Database: ${describeDatabase(env)}`);
   logger.log(
-    `Cache and rate limits: ${env.REDIS_URL ? `Redis at ${new URL(env.REDIS_URL).host}` : 'in process (no REDIS_URL)'}`,
+    `Cache and rate limits: ${
+      env.REDIS_CLUSTER_NODES
+        ? `Redis Cluster at ${env.REDIS_CLUSTER_NODES}`
+        : env.REDIS_URL
+          ? `Redis at ${new URL(env.REDIS_URL).host}`
+          : 'in process (no REDIS_URL)'
+    }`,
   );
   logger.log(`Listening on port ${env.PORT}`);
 }

@@ -1,4 +1,4 @@
-import { parseAppEnv } from './app-env';
+import { parseAppEnv, redisConfigOf } from './app-env';
 
 describe('parseAppEnv', () => {
   it('fills in the contract defaults', () => {
@@ -38,6 +38,10 @@ describe('parseAppEnv', () => {
 
   it('refuses what this version cannot do instead of ignoring it', () => {
     expect(() => parseAppEnv({ HTTP_ADAPTER: 'fastify' })).toThrow(/not supported/);
-    expect(() => parseAppEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' })).toThrow(/not supported/);
+    expect(() => parseAppEnv({ REDIS_CLUSTER_NODES: 'not a node list' })).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(redisConfigOf(parseAppEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, 127.0.0.1:7001', REDIS_URL: 'redis://x' }))).toEqual({
+      clusterNodes: ['127.0.0.1:7000', '127.0.0.1:7001'],
+    });
+    expect(redisConfigOf(parseAppEnv({ REDIS_URL: 'redis://x:6379' }))).toBe('redis://x:6379');
   });
 });

@@ -71,6 +71,12 @@ export class AppEnv {
   @IsString() REDIS_KEY_PREFIX: string = 'sess:';
 }
 
+/** The Redis the app uses: a cluster when REDIS_CLUSTER_NODES is set, else REDIS_URL, else none. */
+export function redisConfigOf(env: AppEnv): string | { clusterNodes: string[] } | undefined {
+  if (env.REDIS_CLUSTER_NODES) return { clusterNodes: env.REDIS_CLUSTER_NODES.split(',').map((n) => n.trim()) };
+  return env.REDIS_URL;
+}
+
 /** Reads and checks the environment; a bad value stops start-up with a message naming it. */
 export function parseAppEnv(env: Record<string, string | undefined>): AppEnv {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -84,8 +90,8 @@ export function parseAppEnv(env: Record<string, string | undefined>): AppEnv {
   if (parsed.HTTP_ADAPTER === 'fastify') {
     throw new Error('HTTP_ADAPTER=fastify is not supported by this version yet; unset it to run on Express.');
   }
-  if (parsed.REDIS_CLUSTER_NODES) {
-    throw new Error('REDIS_CLUSTER_NODES is not supported by this version yet; use REDIS_URL.');
+  if (parsed.REDIS_CLUSTER_NODES !== undefined && !/^\s*[^\s:,]+:\d+\s*(,\s*[^\s:,]+:\d+\s*)*$/.test(parsed.REDIS_CLUSTER_NODES)) {
+    throw new Error(`Invalid environment:\n  REDIS_CLUSTER_NODES: must be host:port,host:port,…`);
   }
   return parsed;
 }

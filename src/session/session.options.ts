@@ -1,4 +1,4 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { CredentialsVerifier } from './ports/credentials-verifier';
 import type { SessionBinding } from './session-binding';
 import type { LoginFailurePolicy } from './ports/login-failure-counter';
@@ -13,6 +13,9 @@ export interface RateLimit {
   /** Window length in seconds. */
   ttl: number;
 }
+
+/** Where the module's Redis is: see `SessionModuleOptions.redis`. */
+export type RedisConfig = string | RedisOptions | Redis | Cluster | { clusterNodes: string[] };
 
 /** Options of `SessionModule.forRoot()` / `forRootAsync()`. */
 export interface SessionModuleOptions {
@@ -103,11 +106,12 @@ export interface SessionModuleOptions {
 
   /**
    * Redis for the session cache and the rate-limit counters: a URL (`redis://`, `rediss://`),
-   * ioredis options, or a client the app owns (the module then never closes it).
+   * ioredis options, `{ clusterNodes: ['host:port', …] }` for a Redis Cluster, or a client the
+   * app owns (`Redis` or `Cluster`; the module then never closes it).
    * Unset: an in-process cache and in-process counters (one instance only).
    * @default undefined
    */
-  redis?: string | RedisOptions | Redis;
+  redis?: RedisConfig;
 
   /**
    * Prefix of every Redis key the module writes.
@@ -178,7 +182,7 @@ export interface ResolvedSessionOptions
   > {
   secrets: string[];
   credentials: CredentialsVerifier;
-  redis?: string | RedisOptions | Redis;
+  redis?: RedisConfig;
   dataSourceName?: string;
 }
 

@@ -19,7 +19,7 @@ import { RedisLoginFailureCounter } from './adapters/redis/redis-login-failure.c
 import { LoginFailureCounter } from './ports/login-failure-counter';
 import { MemorySessionStore } from './adapters/memory/memory-session.store';
 import { FallbackThrottlerStorage } from './adapters/redis/fallback-throttler.storage';
-import { connectRedis, OwnedRedis } from './adapters/redis/redis-connection';
+import { connectRedis, OwnedRedis, subscriberFor } from './adapters/redis/redis-connection';
 import { RedisSessionCache } from './adapters/redis/redis-session.cache';
 import { RedisInvalidationChannel } from './adapters/redis/redis-invalidation.channel';
 import { ResilientSessionCache } from './adapters/resilient-session.cache';
@@ -112,7 +112,7 @@ export const sessionProviders: Provider[] = [
       redis
         ? new RedisInvalidationChannel(
             redis.client,
-            redis.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined }),
+            subscriberFor(redis.client),
             `${options.redisKeyPrefix}invalidate`,
           )
         : null,

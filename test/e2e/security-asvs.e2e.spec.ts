@@ -108,8 +108,8 @@ describe('OWASP ASVS 5.0 (V6 Authentication, V7 Session Management) at the HTTP 
     });
   });
 
-  // Its own describe: @nestjs/passport registers strategies on passport's global instance, so
-  // two apps alive in one process would share one strategy (see SECURITY.md). One app at a time.
+  // The issuing app is closed before the verifying one starts, so the check cannot depend on
+  // how several apps in one process share passport's global strategy registry (SECURITY.md §5.7).
   describe('a token this server did not issue', () => {
     it('V7.2.1 tokens are verified by the server with its own key: a token issued under another key is refused although its session exists', async () => {
       const issuer = await startApp({ SESSION_SECRET: 'a-different-secret-that-is-long-enough-9876543210' });

@@ -1,4 +1,5 @@
-import { Redis, RedisOptions } from 'ioredis';
+import { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../../session.options';
 import { CircuitBreaker } from './circuit-breaker';
 
 /**
@@ -20,19 +21,49 @@ export const REQUEST_PATH_REDIS_OPTIONS: RedisOptions = {
  * handed it over, and the circuit breaker every Redis adapter of the module shares.
  */
 export interface OwnedRedis {
-  client: Redis;
+  client: Redis | Cluster;
   owned: boolean;
   breaker: CircuitBreaker;
 }
 
-export function connectRedis(config: string | RedisOptions | Redis): OwnedRedis {
-  const client =
-    config instanceof Redis
-      ? config
-      : typeof config === 'string'
-        ? new Redis(config, REQUEST_PATH_REDIS_OPTIONS)
-        : new Redis({ ...REQUEST_PATH_REDIS_OPTIONS, ...config });
+export function connectRedis(config: RedisConfig): OwnedRedis {
+  const client = clientFor(config);
   // While open, a background PING decides when Redis is back: no request pays for a trial.
   const breaker = new CircuitBreaker({ failureThreshold: 2, openMs: 500, probe: () => client.ping() });
-  return { client, owned: !(config instanceof Redis), breaker };
+  return { client, owned: client !== config, breaker };
+}
+
+function clientFor(config: RedisConfig): Redis | Cluster {
+  if (config instanceof Redis || config instanceof Cluster) return config;
+  if (typeof config === 'string') return new Redis(config, REQUEST_PATH_REDIS_OPTIONS);
+  if ('clusterNodes' in config) {
+    const nodes = config.clusterNodes.map((node) => {
+      const [host, port] = node.trim().split(':');
+      return { host, port: Number(port) };
+    });
+    return new Cluster(nodes, {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+      redisOptions: clusterNodeOptions(),
+    });
+  }
+  return new Redis({ ...REQUEST_PATH_REDIS_OPTIONS, ...config });
+}
+
+/** A second connection for pub/sub (a subscribed connection can do nothing else). */
+export function subscriberFor(client: Redis | Cluster): Redis | Cluster {
+  // Subscribing waits for the connection (offline queue) and is never timed out.
+  if (client instanceof Cluster) {
+    return client.duplicate(undefined, {
+      enableOfflineQueue: true,
+      redisOptions: { ...clusterNodeOptions(), commandTimeout: undefined },
+    });
+  }
+  return client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+}
+
+/** Per-node options of a cluster client (the cluster itself owns the queue and the retries). */
+function clusterNodeOptions() {
+  const { enableOfflineQueue: _queue, retryStrategy: _retry, ...rest } = REQUEST_PATH_REDIS_OPTIONS;
+  return rest;
 }

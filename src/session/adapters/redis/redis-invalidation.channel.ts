@@ -1,5 +1,5 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 
 /** What one instance tells the others: forget these access hashes, or everything of a user. */
@@ -24,8 +24,8 @@ export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShut
   private wasHealthy = false;
 
   constructor(
-    private readonly publisher: Redis,
-    private readonly subscriber: Redis,
+    private readonly publisher: Redis | Cluster,
+    private readonly subscriber: Redis | Cluster,
     private readonly channel: string,
     private readonly heartbeatMs = 200,
     private readonly staleMs = 1000,
