@@ -45,6 +45,11 @@ export class SessionRedisCloser implements OnApplicationShutdown {
   }
 }
 
+/** The app's TypeORM DataSource the store adapters use. */
+function dataSourceOf(options: ResolvedSessionOptions, moduleRef: ModuleRef): DataSource {
+  return moduleRef.get<DataSource>(getDataSourceToken(options.dataSourceName), { strict: false });
+}
+
 const isLoginRoute = (context: { getHandler(): object; getClass(): object }) =>
   Reflect.getMetadata(LOGIN_THROTTLE_KEY, context.getHandler()) === true ||
   Reflect.getMetadata(LOGIN_THROTTLE_KEY, context.getClass()) === true;
@@ -86,24 +91,18 @@ export const sessionProviders: Provider[] = [
   {
     provide: SessionStore,
     inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
-    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): SessionStore => {
-      if (options.store === 'memory') return new MemorySessionStore();
-      const dataSource = moduleRef.get<DataSource>(getDataSourceToken(options.dataSourceName), {
-        strict: false,
-      });
-      return new TypeOrmSessionStore(dataSource);
-    },
+    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): SessionStore =>
+      options.store === 'memory'
+        ? new MemorySessionStore()
+        : new TypeOrmSessionStore(dataSourceOf(options, moduleRef)),
   },
   {
     provide: CleanupLock,
     inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
-    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): CleanupLock => {
-      if (options.store === 'memory') return new MemoryCleanupLock();
-      const dataSource = moduleRef.get<DataSource>(getDataSourceToken(options.dataSourceName), {
-        strict: false,
-      });
-      return new TypeOrmCleanupLock(dataSource);
-    },
+    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): CleanupLock =>
+      options.store === 'memory'
+        ? new MemoryCleanupLock()
+        : new TypeOrmCleanupLock(dataSourceOf(options, moduleRef)),
   },
   {
     provide: RedisInvalidationChannel,

@@ -2,8 +2,8 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { freePort } from './private-postgres';
+import { waitForRedis } from './private-redis';
 
 /** A 3-master Redis Cluster of the test's own on free loopback ports. */
 export class PrivateRedisCluster {
@@ -38,7 +38,7 @@ export class PrivateRedisCluster {
       ),
     );
     const cluster = new PrivateRedisCluster(ports, dir, processes);
-    for (const port of ports) await waitForPing(port);
+    for (const port of ports) await waitForRedis(port);
     execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
       stdio: 'pipe',
     });
@@ -64,21 +64,4 @@ export class PrivateRedisCluster {
     );
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-async function waitForPing(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return;
-    } catch {
-      probe.disconnect();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`redis-server did not start on port ${port}`);
 }

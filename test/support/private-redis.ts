@@ -27,19 +27,7 @@ export class PrivateRedis {
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
       { stdio: 'ignore' },
     );
-    const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    for (let i = 0; i < 100; i++) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        probe.disconnect();
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    throw new Error(`redis-server did not start on port ${this.port}`);
+    await waitForRedis(this.port);
   }
 
   /** Kills the server (connections drop at once). */
@@ -64,4 +52,22 @@ export class PrivateRedis {
     this.thaw();
     await this.stop();
   }
+}
+
+/** Waits until a redis-server answers PING on `port` (5 s at most). */
+export async function waitForRedis(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      probe.disconnect();
+    }
+  }
+  throw new Error(`redis-server did not start on port ${port}`);
 }

@@ -1,5 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache';
+import { ThrottledWarning } from './redis/fallback-warning';
 
 /** Most revocation marks waiting for delivery; past this the oldest are dropped (and logged). */
 const MAX_PENDING = 100_000;
@@ -14,7 +15,7 @@ export class ResilientSessionCache extends SessionCache implements OnApplication
   /** access hash → user id, for revocation marks not yet delivered. */
   private readonly pending = new Map<string, string>();
   private timer?: NodeJS.Timeout;
-  private lastWarning = 0;
+  private readonly warning = new ThrottledWarning('SessionCache', 5000);
 
   constructor(
     private readonly inner: SessionCache,
@@ -112,9 +113,6 @@ export class ResilientSessionCache extends SessionCache implements OnApplication
   }
 
   private warn(what: string, error: unknown): void {
-    const now = Date.now();
-    if (now - this.lastWarning < 5000) return;
-    this.lastWarning = now;
-    this.logger.warn(`Session cache ${what} failed, using PostgreSQL: ${(error as Error).message}`);
+    this.warning.warn(`Session cache ${what} failed, using PostgreSQL: ${(error as Error).message}`);
   }
 }

@@ -1,10 +1,9 @@
-import { Logger } from '@nestjs/common';
 import { LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter';
+import { ThrottledWarning } from './fallback-warning';
 
 /** Counts in Redis while it answers, in this process while it does not; never fails a login for it. */
 export class FallbackLoginFailureCounter extends LoginFailureCounter {
-  private readonly logger = new Logger('SessionLoginLimiter');
-  private lastWarning = 0;
+  private readonly warning = new ThrottledWarning('SessionLoginLimiter');
 
   constructor(
     private readonly primary: LoginFailureCounter,
@@ -29,10 +28,7 @@ export class FallbackLoginFailureCounter extends LoginFailureCounter {
     try {
       return await call(this.primary);
     } catch (error) {
-      if (Date.now() - this.lastWarning > 10_000) {
-        this.lastWarning = Date.now();
-        this.logger.warn(`Failed-login counters in Redis unavailable, counting in process: ${(error as Error).message}`);
-      }
+      this.warning.warn(`Failed-login counters in Redis unavailable, counting in process: ${(error as Error).message}`);
       return call(this.fallback);
     }
   }

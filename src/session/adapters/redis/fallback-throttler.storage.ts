@@ -1,5 +1,5 @@
-import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { ThrottledWarning } from './fallback-warning';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 
 /**
@@ -7,8 +7,7 @@ import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-st
  * loosens the limit to per-instance counting for a while instead of turning into 500s.
  */
 export class FallbackThrottlerStorage implements ThrottlerStorage {
-  private readonly logger = new Logger('SessionThrottler');
-  private lastWarning = 0;
+  private readonly warning = new ThrottledWarning('SessionThrottler');
 
   constructor(
     private readonly primary: ThrottlerStorage,
@@ -25,13 +24,7 @@ export class FallbackThrottlerStorage implements ThrottlerStorage {
     try {
       return await this.primary.increment(key, ttl, limit, blockDuration, throttlerName);
     } catch (error) {
-      const now = Date.now();
-      if (now - this.lastWarning > 10_000) {
-        this.lastWarning = now;
-        this.logger.warn(
-          `Rate-limit counters in Redis unavailable, counting in process: ${(error as Error).message}`,
-        );
-      }
+      this.warning.warn(`Rate-limit counters in Redis unavailable, counting in process: ${(error as Error).message}`);
       return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
     }
   }
