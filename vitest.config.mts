@@ -29,6 +29,18 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'contract', include: ['test/contract/**/*.spec.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.spec.ts'] } },
+      // The HTTP contract again on @nestjs/platform-fastify (HTTP_ADAPTER=fastify): same suites,
+      // same expectations. Suites about processes and servers rather than HTTP run once, above.
+      {
+        extends: true,
+        test: {
+          name: 'e2e-fastify',
+          env: { TEST_HTTP_ADAPTER: 'fastify' },
+          include: [
+            'test/e2e/{auth,own-sessions,admin,cookies,password,throttling,storage,refresh-rotation,binding,login-abuse,fuzz,security-asvs}.e2e.spec.ts',
+          ],
+        },
+      },
     ],
   },
 });

@@ -1,19 +1,19 @@
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from './app.module';
-import { setupApp } from './app.setup';
+import { createApp } from './app.factory';
 import { AppEnv } from './config/app-env';
 import { describeDatabase } from './database/database-options';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
-    bodyParser: false,
-  });
+  try {
+    process.loadEnvFile('.env');
+  } catch {
+    // no .env: the environment alone configures the app
+  }
+  const app = await createApp();
   const env = app.get(AppEnv);
-  setupApp(app, env);
-  await app.listen(env.PORT);
+  await app.listen(env.PORT, '0.0.0.0');
   const logger = new Logger('Bootstrap');
+  logger.log(`HTTP: ${env.HTTP_ADAPTER}`);
   logger.log(`Database: ${describeDatabase(env)}`);
   logger.log(
     `Cache and rate limits: ${

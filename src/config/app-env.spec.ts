@@ -36,8 +36,8 @@ describe('parseAppEnv', () => {
     expect(() => parseAppEnv({ HTTP_ADAPTER: 'koa' })).toThrow(/HTTP_ADAPTER/);
   });
 
-  it('refuses what this version cannot do instead of ignoring it', () => {
-    expect(() => parseAppEnv({ HTTP_ADAPTER: 'fastify' })).toThrow(/not supported/);
+  it('reads the adapter and checks the cluster node list', () => {
+    expect(parseAppEnv({ HTTP_ADAPTER: 'fastify' }).HTTP_ADAPTER).toBe('fastify');
     expect(() => parseAppEnv({ REDIS_CLUSTER_NODES: 'not a node list' })).toThrow(/REDIS_CLUSTER_NODES/);
     expect(redisConfigOf(parseAppEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, 127.0.0.1:7001', REDIS_URL: 'redis://x' }))).toEqual({
       clusterNodes: ['127.0.0.1:7000', '127.0.0.1:7001'],

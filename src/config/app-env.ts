@@ -86,10 +86,6 @@ export function parseAppEnv(env: Record<string, string | undefined>): AppEnv {
     const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
   }
-  // Refuse what this version cannot do rather than silently running something else.
-  if (parsed.HTTP_ADAPTER === 'fastify') {
-    throw new Error('HTTP_ADAPTER=fastify is not supported by this version yet; unset it to run on Express.');
-  }
   if (parsed.REDIS_CLUSTER_NODES !== undefined && !/^\s*[^\s:,]+:\d+\s*(,\s*[^\s:,]+:\d+\s*)*$/.test(parsed.REDIS_CLUSTER_NODES)) {
     throw new Error(`Invalid environment:\n  REDIS_CLUSTER_NODES: must be host:port,host:port,…`);
   }

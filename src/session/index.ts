@@ -34,7 +34,7 @@ export { SESSION_EVENT, SESSION_EVENT_TYPES, SessionEvent } from './session.even
 export type { SessionEventType } from './session.events';
 export { CurrentUser, CurrentSession } from './http/decorators/current-session.decorator';
 export type { CurrentUserInfo } from './http/decorators/current-session.decorator';
-export { jsonSafety, unsafeJsonReason } from './http/json-safety.middleware';
+export { jsonSafety, refuseUnsafeJson, unsafeJsonReason } from './http/json-safety.middleware';
 export { SessionEntity } from './adapters/typeorm/session.entity';
 export { SESSION_MIGRATIONS } from './adapters/typeorm/migrations';
 export * from './errors/session.errors';

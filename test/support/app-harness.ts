@@ -1,12 +1,9 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import { AppModule } from '../../src/app.module';
-import { setupApp } from '../../src/app.setup';
-import { AppEnv } from '../../src/config/app-env';
+import { createApp, initApp } from '../../src/app.factory';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
 
 export interface RunningApp {
@@ -37,12 +34,13 @@ export async function startApp(
       THROTTLE_LOGIN_LIMIT: '10000',
       // Suites log in with one User-Agent and call without any; binding has its own suite.
       SESSION_BINDING: 'off',
+      // The e2e-fastify project runs the same suites on @nestjs/platform-fastify.
+      HTTP_ADAPTER: process.env.TEST_HTTP_ADAPTER ?? 'express',
       ...overrides,
     }).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
-  const app = await NestFactory.create(AppModule.forRoot(env), { bodyParser: false, logger });
-  setupApp(app, app.get(AppEnv));
-  await app.init();
+  const app = await createApp(env, logger);
+  await initApp(app);
   return { app, http: request(app.getHttpServer()), env, close: () => app.close() };
 }
 

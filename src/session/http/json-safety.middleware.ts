@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 const MAX_DEPTH = 32;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -25,15 +25,21 @@ export function unsafeJsonReason(body: unknown): string | null {
   return null;
 }
 
+/** Writes the 400 for an unsafe body on a plain Node response (Express or Fastify's raw reply). */
+export function refuseUnsafeJson(res: ServerResponse, reason: string): void {
+  res.statusCode = 400;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify({ statusCode: 400, message: reason, error: 'Bad Request' }));
+}
+
 /**
- * Refuses (400) parsed JSON bodies that are nested absurdly deep, carry prototype keys, or hold
- * ill-formed text, before validation or the database ever sees them. Runs after the body parser.
+ * Express-style middleware: refuses (400) parsed JSON bodies that are nested absurdly deep,
+ * carry prototype keys, or hold ill-formed text, before validation or the database ever sees
+ * them. Runs after the body parser; on Fastify use a `preValidation` hook with
+ * `unsafeJsonReason` (middleware runs before Fastify parses the body).
  */
-export function jsonSafety(req: Request, res: Response, next: NextFunction): void {
+export function jsonSafety(req: { body?: unknown }, res: ServerResponse, next: () => void): void {
   const reason = req.body === undefined ? null : unsafeJsonReason(req.body);
-  if (reason) {
-    res.status(400).json({ statusCode: 400, message: reason, error: 'Bad Request' });
-    return;
-  }
+  if (reason) return refuseUnsafeJson(res, reason);
   next();
 }

@@ -1,0 +1,19 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
+import helmet from 'helmet';
+import type { AppEnv } from '../config/app-env';
+import { jsonSafety } from '../session';
+import { BODY_LIMIT_BYTES, trustProxyOf } from './http-limits';
+import { jsonOnly } from './json-only.middleware';
+
+/** Express: JSON only (415), 100 kB bodies (413), safe JSON, trusted proxies, helmet, cookies. */
+export function setupExpress(app: NestExpressApplication, env: AppEnv): void {
+  app.use(jsonOnly);
+  app.useBodyParser('json', { limit: BODY_LIMIT_BYTES });
+  app.use(jsonSafety);
+  const trust = trustProxyOf(env.TRUST_PROXY);
+  if (trust !== false) app.set('trust proxy', trust);
+  app.disable('x-powered-by');
+  app.use(helmet());
+  app.use(cookieParser());
+}

@@ -1,0 +1,24 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { refuseUnsafeJson, unsafeJsonReason } from '../session';
+
+/**
+ * Fastify: the same behaviour as on Express. Fastify itself answers 415 for a media type it has
+ * no parser for, 413 past `bodyLimit` and 400 for prototype-poisoned JSON; the hook below adds
+ * the depth and ill-formed-text checks once the body is parsed.
+ */
+export async function setupFastify(app: NestFastifyApplication): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  // JSON only (Fastify's own parser, limited by `bodyLimit`); text/plain would become a string body.
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify.addHook('preValidation', async (request, reply) => {
+    const reason = request.body === undefined ? null : unsafeJsonReason(request.body);
+    if (reason) {
+      refuseUnsafeJson(reply.raw, reason);
+      return reply.hijack();
+    }
+  });
+  await app.register(fastifyHelmet as never);
+  await app.register(fastifyCookie as never);
+}
