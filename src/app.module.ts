@@ -44,6 +44,7 @@ export class AppModule {
             retention: config.SESSION_RETENTION,
             redis: redisConfigOf(config),
             redisKeyPrefix: config.REDIS_KEY_PREFIX,
+            localCacheTtl: config.SESSION_LOCAL_CACHE_TTL,
             loginRateLimit: { limit: config.THROTTLE_LOGIN_LIMIT, ttl: config.THROTTLE_LOGIN_TTL },
             rateLimit: { limit: config.THROTTLE_LIMIT, ttl: config.THROTTLE_TTL },
           }),

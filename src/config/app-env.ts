@@ -67,6 +67,8 @@ export class AppEnv {
   @IsIn(['express', 'fastify']) HTTP_ADAPTER: 'express' | 'fastify' = 'express';
   /** `host:port,…` of a Redis Cluster, used instead of REDIS_URL. */
   @IsOptional() @IsString() REDIS_CLUSTER_NODES?: string;
+  /** Seconds a session is trusted in the in-process cache (with Redis); 0 turns it off. @default 10 */
+  @Transform(toInt) @IsInt() @Min(0) SESSION_LOCAL_CACHE_TTL: number = 10;
   /** Key prefix of everything the app writes to Redis. @default 'sess:' */
   @IsString() REDIS_KEY_PREFIX: string = 'sess:';
 }
