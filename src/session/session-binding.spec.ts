@@ -1,4 +1,4 @@
-import { bindingBroken, networkOf, userAgentFamily } from './session-binding';
+import { bindingBroken, networkOf, userAgentFamily, userAgentFingerprint } from './session-binding';
 
 const CHROME_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
@@ -39,7 +39,7 @@ describe('networkOf', () => {
 });
 
 describe('bindingBroken', () => {
-  const bound = { uaFamily: 'Chrome/macOS', network: '203.0.113' };
+  const bound = { uaFingerprint: userAgentFingerprint(CHROME_MAC), network: '203.0.113' };
 
   it('ua: another browser or OS breaks it; a new version, another network do not', () => {
     expect(bindingBroken('ua', bound, { userAgent: CHROME_MAC_NEWER, ipAddress: '198.51.100.1' })).toBe(false);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
@@ -11,6 +12,21 @@ import { UAParser } from 'ua-parser-js';
 export type SessionBinding = 'off' | 'ua' | 'ip';
 
 const families = new LRUCache<string, string>({ max: 2000 });
+const fingerprints = new LRUCache<string, string>({ max: 2000 });
+
+/**
+ * A short fingerprint (8 base64url characters) of the browser/OS family of a user agent, `''`
+ * without one: what a cached session keeps for `ua` binding. Memoized, as it runs per request.
+ */
+export function userAgentFingerprint(userAgent: string | null | undefined): string {
+  if (!userAgent) return '';
+  let fingerprint = fingerprints.get(userAgent);
+  if (fingerprint === undefined) {
+    fingerprint = createHash('sha256').update(userAgentFamily(userAgent)).digest('base64url').slice(0, 8);
+    fingerprints.set(userAgent, fingerprint);
+  }
+  return fingerprint;
+}
 
 /** `Browser/OS` of a user agent (`''` when there is none); memoized, as it runs per request. */
 export function userAgentFamily(userAgent: string | null | undefined): string {
@@ -51,10 +67,10 @@ export interface ClientContext {
 /** True when `client` is not the client the session is bound to. */
 export function bindingBroken(
   binding: SessionBinding,
-  bound: { uaFamily: string; network: string },
+  bound: { uaFingerprint: string; network: string },
   client: ClientContext,
 ): boolean {
-  if (binding === 'ua') return userAgentFamily(client.userAgent) !== bound.uaFamily;
+  if (binding === 'ua') return userAgentFingerprint(client.userAgent) !== bound.uaFingerprint;
   if (binding === 'ip') return networkOf(client.ipAddress) !== bound.network;
   return false;
 }

@@ -21,7 +21,7 @@ import type {
   IssuedSession,
   IssuedTokens,
 } from './session.types';
-import { bindingBroken, ClientContext, networkOf, userAgentFamily } from './session-binding';
+import { bindingBroken, ClientContext, networkOf, userAgentFingerprint } from './session-binding';
 import { SESSION_EVENT, SessionEvent, SessionEventType } from './session.events';
 import { deriveToken, hashToken, mintToken, sameHash, verifyToken } from './tokens';
 
@@ -419,7 +419,7 @@ function toCached(s: SessionRecord): CachedSession {
     authenticatedAt: s.authenticatedAt.getTime(),
     createdAt: s.createdAt.getTime(),
     version: s.version,
-    uaFamily: userAgentFamily(s.userAgent),
+    uaFingerprint: userAgentFingerprint(s.userAgent),
     network: networkOf(s.ipAddress),
   };
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { MemorySessionCache } from '../../src/session/adapters/memory/memory-session.cache';
-import { RedisSessionCache } from '../../src/session/adapters/redis/redis-session.cache';
+import { RedisSessionCache, sessionCacheKey } from '../../src/session/adapters/redis/redis-session.cache';
 import { hashToken, mintToken } from '../../src/session/tokens';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { cachedSession, freshUserId, sessionCacheContract, tokenHash } from './session-cache.contract';
@@ -70,10 +70,10 @@ describe('RedisSessionCache storage', () => {
     await cache.set(hash, session, 60);
 
     const keys = (await keysUnder(redis, prefix)).filter(
-      (key) => key.includes(hash) || key.includes(session.userId),
+      (key) => key === sessionCacheKey(prefix, hash) || key.includes(session.userId),
     );
     expect(keys.length).toBeGreaterThan(0);
-    expect(keys.some((key) => key.includes(hash))).toBe(true);
+    expect(keys).toContain(sessionCacheKey(prefix, hash));
     const rawBody = rawToken.slice(3);
     for (const key of keys) {
       expect(key).not.toContain(rawBody);
@@ -84,14 +84,21 @@ describe('RedisSessionCache storage', () => {
     }
   });
 
-  it('stores a session compactly (MEMORY USAGE under 400 bytes)', async () => {
+  it('stores a session compactly (MEMORY USAGE of its key at most 200 bytes, with a prefix as short as the default)', async () => {
+    const shortPrefix = `${randomBytes(2).toString('hex')}:`; // as long as the default `sess:`
+    const compact = new RedisSessionCache(redis, shortPrefix);
     const hash = tokenHash();
-    await cache.set(hash, cachedSession({ roles: ['user', 'admin'] }), 60);
-    const [sessionKey] = (await keysUnder(redis, prefix)).filter((key) => key.includes(hash));
-    expect(await redis.type(sessionKey)).toBe('string');
-    const bytes = Number(await redis.call('MEMORY', 'USAGE', sessionKey));
-    expect(bytes).toBeGreaterThan(0);
-    expect(bytes).toBeLessThan(400);
+    const userId = randomUUID();
+    await compact.set(hash, cachedSession({ roles: ['user'], userId, uaFingerprint: 'AbCd-_12' }), 60);
+    const sessionKey = sessionCacheKey(shortPrefix, hash);
+    try {
+      expect(await redis.type(sessionKey)).toBe('string');
+      const bytes = Number(await redis.call('MEMORY', 'USAGE', sessionKey));
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThanOrEqual(200);
+    } finally {
+      await redis.del(sessionKey, `${shortPrefix}u:${userId}`);
+    }
   });
 
   it('gives every key it writes a TTL, and the user index ends with the user’s last entry', async () => {

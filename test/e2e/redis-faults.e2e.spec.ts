@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { SessionStore } from '../../src/session';
 import { hashToken } from '../../src/session/tokens';
+import { sessionCacheKey } from '../../src/session/adapters/redis/redis-session.cache';
 import { login, registerAndLogin, resetDatabase, RunningApp, startApp } from '../support/app-harness';
 import { PrivateRedis } from '../support/private-redis';
 
@@ -115,7 +116,7 @@ describe('Redis faults and many instances', () => {
     // Healed: the revoked token stays refused everywhere, and Redis holds its revocation mark.
     const probe = new Redis(redis.url).on('error', () => undefined);
     try {
-      const delivered = await within(2000, async () => (await probe.get(`${prefix}s:${hashToken(other.accessToken)}`)) === '!');
+      const delivered = await within(2000, async () => (await probe.get(sessionCacheKey(prefix, hashToken(other.accessToken)))) === '!');
       expect(delivered).toBeLessThan(2000);
     } finally {
       probe.disconnect();

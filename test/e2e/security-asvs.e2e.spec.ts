@@ -1,3 +1,4 @@
+import { sessionCacheKey } from '../../src/session/adapters/redis/redis-session.cache';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Response } from 'supertest';
@@ -82,7 +83,7 @@ describe('OWASP ASVS 5.0 (V6 Authentication, V7 Session Management) at the HTTP 
 
   /** Proves a token is being served from the Redis cache, so a revocation must reach the cache too. */
   async function expectCached(running: RunningApp, accessToken: string): Promise<void> {
-    const keys = await redis.keys(`${running.env.REDIS_KEY_PREFIX}*${sha256(accessToken)}`);
+    const keys = await redis.keys(sessionCacheKey(running.env.REDIS_KEY_PREFIX, sha256(accessToken)));
     expect(keys.length).toBeGreaterThan(0);
   }
 

@@ -9,8 +9,8 @@ export interface CachedSession {
   authenticatedAt: number;
   createdAt: number;
   version: number;
-  /** Browser/OS family of the client that opened the session (for `ua` binding). */
-  uaFamily: string;
+  /** Fingerprint of the browser/OS family of the client that opened the session (for `ua` binding). */
+  uaFingerprint: string;
   /** Network (/24 or /48) of the client that opened the session (for `ip` binding). */
   network: string;
 }

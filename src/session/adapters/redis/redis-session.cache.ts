@@ -5,6 +5,17 @@ import { CircuitBreaker } from './circuit-breaker';
 
 const TOMBSTONE = '!';
 
+/**
+ * The Redis key of a cached session: the first 22 characters (128 bits) of its access-token hash,
+ * enough to never collide, and 21 bytes less per session than the whole hash.
+ */
+export function sessionCacheKey(prefix: string, accessHash: string): string {
+  return `${prefix}s:${shortHash(accessHash)}`;
+}
+
+/** What the key and the user's index carry of an access hash. */
+const shortHash = (accessHash: string) => accessHash.slice(0, 22);
+
 /** Sets a session unless its key holds a revocation mark: a late fill cannot undo a revocation. */
 const SET_UNLESS_REVOKED = `
 if redis.call('GET', KEYS[1]) == '${TOMBSTONE}' then return 0 end
@@ -45,7 +56,7 @@ export class RedisSessionCache extends SessionCache {
     await this.breaker.run(async () => {
       const stored = await setUnlessRevoked.call(this.redis, this.sessionKey(accessHash), encodeCachedSession(session), ttl);
       if (stored !== 1) return;
-      await this.redis.sadd(userKey, accessHash);
+      await this.redis.sadd(userKey, shortHash(accessHash));
       // Only ever lengthen the index's TTL, so it outlives every entry it lists.
       await this.redis.expire(userKey, ttl, 'GT');
       await this.redis.expire(userKey, ttl, 'NX');
@@ -57,7 +68,7 @@ export class RedisSessionCache extends SessionCache {
     await this.breaker.run(() =>
       Promise.all([
         ...accessHashes.map((hash) => this.redis.set(this.sessionKey(hash), TOMBSTONE, 'EX', this.tombstoneSeconds)),
-        this.redis.srem(this.userKey(userId), ...accessHashes),
+        this.redis.srem(this.userKey(userId), ...accessHashes.map(shortHash)),
       ]),
     );
   }
@@ -67,7 +78,7 @@ export class RedisSessionCache extends SessionCache {
     await this.breaker.run(() =>
       Promise.all([
         ...accessHashes.map((hash) => this.redis.del(this.sessionKey(hash))),
-        this.redis.srem(this.userKey(userId), ...accessHashes),
+        this.redis.srem(this.userKey(userId), ...accessHashes.map(shortHash)),
       ]),
     );
   }
@@ -75,8 +86,8 @@ export class RedisSessionCache extends SessionCache {
   async deleteUser(userId: string): Promise<void> {
     const userKey = this.userKey(userId);
     await this.breaker.run(async () => {
-      const hashes = await this.redis.smembers(userKey);
-      await Promise.all(hashes.map((hash) => this.redis.del(this.sessionKey(hash))));
+      const members = await this.redis.smembers(userKey);
+      await Promise.all(members.map((member) => this.redis.del(`${this.prefix}s:${member}`)));
       await this.redis.del(userKey);
     });
   }
@@ -90,7 +101,7 @@ export class RedisSessionCache extends SessionCache {
   }
 
   private sessionKey(accessHash: string): string {
-    return `${this.prefix}s:${accessHash}`;
+    return sessionCacheKey(this.prefix, accessHash);
   }
 
   private userKey(userId: string): string {
