@@ -14,6 +14,8 @@ export function setupExpress(app: NestExpressApplication, env: AppEnv): void {
   const trust = trustProxyOf(env.TRUST_PROXY);
   if (trust !== false) app.set('trust proxy', trust);
   app.disable('x-powered-by');
+  // JSON API answers are per-user and uncacheable: no ETag hashing of every body.
+  app.set('etag', false);
   app.use(helmet());
   app.use(cookieParser());
 }

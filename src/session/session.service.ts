@@ -103,6 +103,7 @@ export class SessionService implements OnApplicationShutdown {
    * @throws InvalidTokenError
    */
   async validate(accessToken: unknown, client?: ClientContext): Promise<AuthenticatedSession> {
+    // A forged or malformed token is refused before any I/O (cache included).
     if (!verifyToken(accessToken, 'access', this.options.secrets)) {
       throw new InvalidTokenError('malformed or forged');
     }

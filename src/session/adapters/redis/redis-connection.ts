@@ -10,7 +10,7 @@ import { CircuitBreaker } from './circuit-breaker';
 export const REQUEST_PATH_REDIS_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
-  commandTimeout: 150,
+  commandTimeout: 100,
   connectTimeout: 2000,
   retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   lazyConnect: false,

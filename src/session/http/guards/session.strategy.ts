@@ -30,7 +30,8 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
     if (!token) throw new InvalidTokenError('missing');
     const userAgent = req.headers['user-agent'];
     const session: AuthenticatedSession = await this.sessions.validate(token, {
-      ipAddress: (req as { ip?: string }).ip,
+      // Reading req.ip is not free on Express: only `ip` binding needs it.
+      ipAddress: this.options.binding === 'ip' ? (req as { ip?: string }).ip : undefined,
       userAgent: typeof userAgent === 'string' ? userAgent : undefined,
     });
     req[REQUEST_SESSION_KEY] = session;
