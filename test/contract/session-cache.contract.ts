@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { REVOKED } from '../../src/session/ports/session-cache';
 import type { CachedSession, SessionCache } from '../../src/session/ports/session-cache';
+import { sleep } from '../support/timing';
 
 /** What a cache adapter hands the contract. Cases use fresh user ids and hashes, so no reset. */
 export interface SessionCacheHarness {
@@ -8,7 +9,6 @@ export interface SessionCacheHarness {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A token hash shaped like the real ones (SHA-256, base64url, 43 characters). */
 export const tokenHash = (): string => randomBytes(32).toString('base64url');
@@ -19,15 +19,16 @@ export const freshUserId = (): string => `user-${randomUUID()}`;
 const TIMES = ['accessExpiresAt', 'expiresAt', 'lastActivityAt', 'authenticatedAt', 'createdAt'] as const;
 
 /**
- * What the contract allows a cache to change: times may come back rounded down to the whole
- * second (never later than set); everything else exactly as set.
+ * What the contract allows a cache to change: expiries, creation and authentication times may
+ * come back rounded down to the whole second (never later than set); last activity, from which
+ * idle expiry is judged, and everything else exactly as set.
  */
 export function expectSameSession(got: unknown, want: CachedSession): void {
   expect(got).not.toBeNull();
   const session = got as CachedSession;
   for (const field of TIMES) {
     expect(session[field]).toBeLessThanOrEqual(want[field]);
-    expect(want[field] - session[field]).toBeLessThan(1000);
+    expect(want[field] - session[field]).toBeLessThan(field === 'lastActivityAt' ? 1 : 1000);
   }
   const strip = (s: CachedSession) => Object.fromEntries(Object.entries(s).filter(([k]) => !(TIMES as readonly string[]).includes(k)));
   expect(strip(session)).toEqual(strip(want));

@@ -5,8 +5,8 @@ import { RedisSessionCache, sessionCacheKey } from '../../src/session/adapters/r
 import { hashToken, mintToken } from '../../src/session/tokens';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { cachedSession, freshUserId, sessionCacheContract, tokenHash } from './session-cache.contract';
+import { sleep } from '../support/timing';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Every key under `prefix` (SCAN, never KEYS). */
 async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { sql, TEST_SECRET } from '../support/app-harness';
 import { freePort } from '../support/private-postgres';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env';
+import { sleep } from '../support/timing';
 
 /**
  * The issue: "On SIGTERM: stop accepting, finish in-flight requests, close pools and Redis
@@ -137,7 +138,6 @@ function request(
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function countPg(applicationName: string): Promise<number> {
   const rows = await sql<{ n: number }>(

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { SessionStore } from '../../src/session';
@@ -7,23 +6,13 @@ import { hashToken } from '../../src/session/tokens';
 import { sessionCacheKey } from '../../src/session/adapters/redis/redis-session.cache';
 import { login, registerAndLogin, resetDatabase, RunningApp, startApp } from '../support/app-harness';
 import { PrivateRedis } from '../support/private-redis';
+import { sleep, within } from '../support/timing';
 
 const BEARER = { type: 'bearer' } as const;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function p99(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
-}
-
-/** Polls until `check` holds or `ms` pass; returns how long it took (or Infinity). */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const start = performance.now();
-  while (performance.now() - start < ms) {
-    if (await check()) return performance.now() - start;
-    await sleep(5);
-  }
-  return Infinity;
 }
 
 /** Two instances sharing PostgreSQL and a private Redis that the tests kill, freeze and restart. */

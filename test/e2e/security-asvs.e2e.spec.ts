@@ -16,6 +16,7 @@ import {
   USER_AGENT_CHROME_MAC,
 } from '../support/app-harness';
 import { TEST_REDIS_URL } from '../support/test-env';
+import { sleep } from '../support/timing';
 
 /**
  * OWASP ASVS 5.0 security suite (see SECURITY.md for the full mapping). Every test name starts
@@ -29,7 +30,6 @@ const INVALID_CREDENTIALS = { statusCode: 401, message: 'Invalid credentials', e
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const BEARER = { type: 'bearer' } as const;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** What the store and the cache key a token by (README, "Tokens and storage"). */
 const sha256 = (token: string) => createHash('sha256').update(token).digest('base64url');
 

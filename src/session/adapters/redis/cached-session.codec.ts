@@ -2,13 +2,17 @@ import type { CachedSession } from '../../ports/session-cache';
 
 /**
  * Compact text form of a cached session, so one costs under 200 bytes of Redis memory:
- * `2|id|userId|roles|created|accessExp|expires|lastActivity|authenticated|version|ua|network`.
+ * `3|id|userId|roles|created|accessExp|expires|lastActivity|authenticated|version|ua|network`.
  * UUIDs are stored as 22 base64url characters (a user id that is not a UUID is stored as is,
- * behind `=`), times as whole seconds in base 36 — `created` absolute, the others as signed
- * offsets from it (expiries rounded down, so never later than the truth) — roles comma-separated. The leading `2` lets a future format coexist during a deploy.
+ * behind `=`), times in base 36 — `created` in whole seconds, the others as signed offsets from
+ * it — roles comma-separated. Expiries and the time of authentication are whole seconds rounded
+ * down (never later than the truth); last activity keeps its milliseconds, since idle expiry is
+ * judged from it and a second either way would end a short-idle session early or late. The
+ * leading version lets a future format coexist during a deploy: an entry of another version
+ * reads as a miss.
  */
 const SEP = '|';
-const VERSION = '2';
+const VERSION = '3';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function packId(id: string): string {
@@ -35,9 +39,10 @@ export function encodeCachedSession(s: CachedSession): string {
     packId(s.userId),
     s.roles.join(','),
     seconds(s.createdAt).toString(36),
-    ...[s.accessExpiresAt, s.expiresAt, s.lastActivityAt, s.authenticatedAt].map((ms) =>
-      (seconds(ms) - seconds(s.createdAt)).toString(36),
-    ),
+    (seconds(s.accessExpiresAt) - seconds(s.createdAt)).toString(36),
+    (seconds(s.expiresAt) - seconds(s.createdAt)).toString(36),
+    (s.lastActivityAt - seconds(s.createdAt) * 1000).toString(36),
+    (seconds(s.authenticatedAt) - seconds(s.createdAt)).toString(36),
     s.version.toString(36),
     s.uaFingerprint,
     s.network,
@@ -49,17 +54,18 @@ export function decodeCachedSession(text: string): CachedSession | null {
   const f = text.split(SEP);
   if (f.length !== 12 || f[0] !== VERSION) return null;
   const created = parseInt(f[4], 36);
-  const times = [5, 6, 7, 8].map((i) => (created + parseInt(f[i], 36)) * 1000);
+  const times = [5, 6, 8].map((i) => (created + parseInt(f[i], 36)) * 1000);
+  const lastActivityAt = created * 1000 + parseInt(f[7], 36);
   const version = parseInt(f[9], 36);
-  if (Number.isNaN(created) || times.some(Number.isNaN) || Number.isNaN(version)) return null;
+  if ([created, ...times, lastActivityAt, version].some(Number.isNaN)) return null;
   return {
     id: unpackId(f[1]),
     userId: unpackId(f[2]),
     roles: f[3] ? f[3].split(',') : [],
     accessExpiresAt: times[0],
     expiresAt: times[1],
-    lastActivityAt: times[2],
-    authenticatedAt: times[3],
+    lastActivityAt,
+    authenticatedAt: times[2],
     createdAt: created * 1000,
     version,
     uaFingerprint: f[10],
