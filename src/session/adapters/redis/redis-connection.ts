@@ -56,6 +56,8 @@ export function subscriberFor(client: Redis | Cluster): Redis | Cluster {
   if (client instanceof Cluster) {
     return client.duplicate(undefined, {
       enableOfflineQueue: true,
+      // One subscriber per master, for sharded pub/sub (see RedisInvalidationChannel).
+      shardedSubscribers: true,
       redisOptions: { ...clusterNodeOptions(), commandTimeout: undefined },
     });
   }

@@ -1,5 +1,5 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 
 /** What one instance tells the others: forget these access hashes, or everything of a user. */
@@ -13,6 +13,11 @@ export interface Invalidation {
  * a beat and listens for its own. The channel is healthy only while beats come back within
  * `staleMs` — so a frozen Redis (socket open, nothing answering) counts as down, not only a
  * closed socket. Instances trust their in-process cache only while it is healthy.
+ *
+ * On a Redis Cluster it uses sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7): the channel's own
+ * master delivers a message to its subscribers before it answers the publisher, as a single
+ * Redis does, instead of relaying it over the cluster bus after answering — so an instance that
+ * revoked a session can rely on the others having been told by the time it answers.
  */
 export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('SessionInvalidation');
@@ -22,6 +27,7 @@ export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShut
   private lastBeat = 0;
   private timer?: NodeJS.Timeout;
   private wasHealthy = false;
+  private readonly sharded: boolean;
 
   constructor(
     private readonly publisher: Redis | Cluster,
@@ -29,12 +35,17 @@ export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShut
     private readonly channel: string,
     private readonly heartbeatMs = 200,
     private readonly staleMs = 1000,
-  ) {}
+  ) {
+    this.sharded = publisher instanceof Cluster;
+  }
 
   async onModuleInit(): Promise<void> {
-    this.subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
+    this.subscriber.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => this.receive(channel, message));
+    // Connection errors show as an unhealthy channel (no heartbeat); the main client logs them.
+    this.subscriber.on('error', () => undefined);
     // ioredis re-subscribes by itself after a reconnect.
-    await this.subscriber.subscribe(this.channel).catch((error: Error) => {
+    const subscribed = this.sharded ? this.subscriber.ssubscribe(this.channel) : this.subscriber.subscribe(this.channel);
+    await subscribed.catch((error: Error) => {
       this.logger.warn(`Could not subscribe to ${this.channel} yet: ${error.message}`);
     });
     this.beat();
@@ -68,12 +79,16 @@ export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShut
 
   /** Tells every instance (this one included). Rejects when Redis does not take it. */
   async publish(invalidation: Invalidation): Promise<void> {
-    await this.publisher.publish(this.channel, JSON.stringify({ ...invalidation, from: this.instanceId }));
+    await this.send(JSON.stringify({ ...invalidation, from: this.instanceId }));
+  }
+
+  private send(message: string): Promise<unknown> {
+    return this.sharded ? this.publisher.spublish(this.channel, message) : this.publisher.publish(this.channel, message);
   }
 
   private beat(): void {
     void this.healthy; // notices a stale channel even when no request asks
-    this.publisher.publish(this.channel, JSON.stringify({ beat: this.instanceId })).catch(() => undefined);
+    this.send(JSON.stringify({ beat: this.instanceId })).catch(() => undefined);
     this.timer = setTimeout(() => this.beat(), this.heartbeatMs).unref();
   }
 
