@@ -1,14 +1,21 @@
 import { Body, Controller, Post, UsePipes, ValidationPipe } from '@nestjs/common';
-import { Public } from '../session';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiError, ApiValidationError, Public } from '../session';
 import { RegisterDto } from './dto/register.dto';
+import { RegisteredUserResponse } from './dto/registered-user.response';
 import { UsersService } from './users.service';
 
+@ApiTags('users')
 @Controller('auth')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   /** Anyone may register; roles are never taken from the request. */
   @Post('register')
+  @ApiOperation({ summary: 'Create an account (without any role)' })
+  @ApiCreatedResponse({ type: RegisteredUserResponse })
+  @ApiValidationError(['email must be an email address', 'password must be at least 8 characters'])
+  @ApiError(409, 'Email already registered', { description: 'The email is taken, whatever its case.' })
   @Public()
   @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
   async register(@Body() body: RegisterDto) {

@@ -1,0 +1,7 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+/** How many sessions a bulk revocation ended. */
+export class RevokedCountResponse {
+  @ApiProperty({ minimum: 0, example: 3 })
+  revoked!: number;
+}
