@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { pino } from 'pino';
 import { createApp } from './app.factory';
 import { AppEnv } from './config/app-env';
 import { describeDatabase } from './database/database-options';
@@ -27,4 +28,8 @@ async function bootstrap(): Promise<void> {
   logger.log(`Listening on port ${env.PORT}`);
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  // The app's logger may not exist yet (a bad environment, say): a plain pino line, JSON as well.
+  pino().fatal({ err: error }, 'Start-up failed');
+  process.exit(1);
+});

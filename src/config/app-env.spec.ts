@@ -36,6 +36,13 @@ describe('parseAppEnv', () => {
     expect(() => parseAppEnv({ HTTP_ADAPTER: 'koa' })).toThrow(/HTTP_ADAPTER/);
   });
 
+  it('logs JSON at info unless told otherwise, and refuses levels and formats it does not have', () => {
+    expect(parseAppEnv({})).toMatchObject({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
+    expect(parseAppEnv({ LOG_LEVEL: 'silent' }).LOG_LEVEL).toBe('silent');
+    expect(() => parseAppEnv({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL/);
+    expect(() => parseAppEnv({ LOG_FORMAT: 'pretty' })).toThrow(/LOG_FORMAT/);
+  });
+
   it('reads the adapter and checks the cluster node list', () => {
     expect(parseAppEnv({ HTTP_ADAPTER: 'fastify' }).HTTP_ADAPTER).toBe('fastify');
     expect(() => parseAppEnv({ REDIS_CLUSTER_NODES: 'not a node list' })).toThrow(/REDIS_CLUSTER_NODES/);
