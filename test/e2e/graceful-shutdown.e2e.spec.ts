@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -106,6 +106,12 @@ function compiledEntry(): string {
     if (!isFresh(main, srcMtime)) throw error;
     console.warn(`graceful-shutdown e2e: tsc reported errors, running its output anyway:\n${String((error as { stdout?: Buffer }).stdout ?? '')}`);
   }
+  // The static files `nest build` copies (nest-cli.json "assets"): the admin page.
+  const pageDir = join('session', 'http', 'admin-page');
+  cpSync(join(ROOT, 'src', pageDir), join(outDir, pageDir), {
+    recursive: true,
+    filter: (source) => !/\.ts$/.test(source),
+  });
   return main;
 }
 

@@ -1,0 +1,41 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '../decorators/public.decorator';
+import { loadAdminPageAssets } from './admin-page.assets';
+
+/** Browsers revalidate, so a new deployment's page and script are picked up at once. */
+const REVALIDATE = 'no-cache';
+
+/**
+ * `GET /admin`: the admin web page, with its script and style sheet. Public, because the page
+ * holds no data: everything it shows comes from the role-guarded admin API, called with the
+ * visitor's own session cookies. Its routes are fixed paths, so they never shadow the API's
+ * `/admin/...` routes.
+ */
+@ApiExcludeController()
+@Public()
+@Controller('admin')
+export class AdminPageController {
+  private readonly assets = loadAdminPageAssets();
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', REVALIDATE)
+  page(): string {
+    return this.assets.html;
+  }
+
+  @Get('assets/admin.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', REVALIDATE)
+  script(): string {
+    return this.assets.script;
+  }
+
+  @Get('assets/admin.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  @Header('Cache-Control', REVALIDATE)
+  styles(): string {
+    return this.assets.styles;
+  }
+}
