@@ -29,6 +29,8 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'contract', include: ['test/contract/**/*.spec.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.spec.ts'] } },
+      // The admin page in a real Chromium (/usr/bin/chromium, driven by playwright-core).
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.spec.ts'] } },
       // The HTTP contract again on @nestjs/platform-fastify (HTTP_ADAPTER=fastify): same suites,
       // same expectations. Suites about processes and servers rather than HTTP run once, above.
       {
@@ -37,7 +39,7 @@ export default defineConfig({
           name: 'e2e-fastify',
           env: { TEST_HTTP_ADAPTER: 'fastify' },
           include: [
-            'test/e2e/{auth,own-sessions,admin,cookies,password,throttling,storage,refresh-rotation,binding,login-abuse,fuzz,security-asvs}.e2e.spec.ts',
+            'test/e2e/{auth,own-sessions,admin,admin-page,cookies,password,throttling,storage,refresh-rotation,binding,login-abuse,fuzz,security-asvs,openapi,logging,operations}.e2e.spec.ts',
           ],
         },
       },

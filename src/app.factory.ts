@@ -1,36 +1,51 @@
-import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { Registry } from 'prom-client';
+import { installHttpMetrics } from './metrics/http-metrics';
 import { AppModule } from './app.module';
 import { parseAppEnv } from './config/app-env';
 import { setupExpress } from './http/express.setup';
 import { setupFastify } from './http/fastify.setup';
 import { BODY_LIMIT_BYTES, trustProxyOf } from './http/http-limits';
+import { setupOpenApi } from './http/openapi';
+import { exposeFastifyRequests, FASTIFY_REQUEST_ID_OPTIONS } from './logging/fastify-request-logging';
+import type { LoggingModuleOptions } from './logging/logging.module';
 
 /**
  * Builds the app on the adapter `HTTP_ADAPTER` names, with the HTTP settings both adapters
  * share; `main.ts` and the e2e tests use it alike, so tests run the app as it ships.
  * @param envVars the variables to read; `process.env` when omitted
+ * @param logging where the JSON logs go; standard output by default
  */
 export async function createApp(
   envVars?: Record<string, string | undefined>,
-  logger?: LoggerService | LogLevel[] | false,
+  logging?: LoggingModuleOptions,
 ): Promise<INestApplication> {
   const env = parseAppEnv(envVars ?? process.env);
   // Each adapter's setup installs its JSON parser itself: JSON is the only body this API takes.
-  const options = { logger: logger ?? undefined, bodyParser: false };
+  // Nest's own start-up lines wait for the pino logger installed below.
+  const options = { bufferLogs: true, bodyParser: false };
   let app: INestApplication;
   if (env.HTTP_ADAPTER === 'fastify') {
-    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: trustProxyOf(env.TRUST_PROXY) as boolean | string });
-    const fastifyApp = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(envVars), adapter, options);
+    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: trustProxyOf(env.TRUST_PROXY) as boolean | string, ...FASTIFY_REQUEST_ID_OPTIONS });
+    const fastifyApp = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(envVars, logging), adapter, options);
+    installHttpMetrics(fastifyApp, fastifyApp.get(Registry));
     await setupFastify(fastifyApp);
+    exposeFastifyRequests(fastifyApp.getHttpAdapter().getInstance());
     app = fastifyApp;
   } else {
-    const expressApp = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(envVars), new ExpressAdapter(), options);
+    const expressApp = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(envVars, logging), new ExpressAdapter(), options);
+    // First, so the durations cover every middleware too.
+    installHttpMetrics(expressApp, expressApp.get(Registry));
     setupExpress(expressApp, env);
     app = expressApp;
   }
+  app.useLogger(app.get(Logger));
+  // After the adapter setup, so helmet and the other hooks cover /docs as well.
+  setupOpenApi(app);
   // Exit with 0 once everything is closed (Nest would otherwise re-raise the signal).
   app.enableShutdownHooks([], { useProcessExit: true });
   return app;

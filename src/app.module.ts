@@ -8,7 +8,11 @@ import { loadSessionSecrets } from './config/session-secret';
 import { DatabaseUnavailableFilter } from './database/database-unavailable.filter';
 import { DatabaseModule } from './database/database.module';
 import { HttpDrainOnShutdown } from './http/http-drain';
+import { LoggingModule, type LoggingModuleOptions } from './logging/logging.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PingController } from './ping/ping.controller';
+import { Registry } from 'prom-client';
 import { SessionModule } from './session';
 import { UsersModule } from './users/users.module';
 import { UsersService } from './users/users.service';
@@ -16,20 +20,25 @@ import { UsersService } from './users/users.service';
 /** The monolith that hosts `SessionModule`: users, registration, an admin, and ping routes. */
 @Module({})
 export class AppModule {
-  /** @param env the variables to read; `process.env` (plus `.env`) when omitted */
-  static forRoot(env?: Record<string, string | undefined>): DynamicModule {
+  /**
+   * @param env the variables to read; `process.env` (plus `.env`) when omitted
+   * @param logging where the JSON logs go; standard output by default
+   */
+  static forRoot(env?: Record<string, string | undefined>, logging?: LoggingModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(env),
+        LoggingModule.forRoot(logging),
         EventEmitterModule.forRoot({ wildcard: true }),
         DatabaseModule,
         UsersModule,
+        MetricsModule,
         SessionModule.forRootAsync({
           isGlobal: true,
           imports: [UsersModule],
-          inject: [AppEnv, UsersService],
-          useFactory: (config: AppEnv, users: UsersService) => ({
+          inject: [AppEnv, UsersService, Registry],
+          useFactory: (config: AppEnv, users: UsersService, metrics: Registry) => ({
             secret: loadSessionSecrets(config),
             credentials: users,
             accessTtl: config.SESSION_ACCESS_TTL,
@@ -47,9 +56,12 @@ export class AppModule {
             localCacheTtl: config.SESSION_LOCAL_CACHE_TTL,
             loginRateLimit: { limit: config.THROTTLE_LOGIN_LIMIT, ttl: config.THROTTLE_LOGIN_TTL },
             rateLimit: { limit: config.THROTTLE_LIMIT, ttl: config.THROTTLE_TTL },
+            sweepInterval: config.SESSION_SWEEP_INTERVAL,
+            metrics,
           }),
         }),
         AccountModule,
+        HealthModule,
       ],
       controllers: [PingController],
       providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }, HttpDrainOnShutdown],

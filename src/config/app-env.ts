@@ -9,6 +9,8 @@ import {
   validateSync,
 } from 'class-validator';
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
 const toBool = ({ value }: { value: unknown }) =>
@@ -53,6 +55,8 @@ export class AppEnv {
   @Transform(toInt) @IsInt() @Min(0) @Max(2_147_483) SESSION_CLEANUP_INTERVAL: number = 300;
   /** @default 2592000 */
   @Transform(toInt) @IsInt() @Min(0) SESSION_RETENTION: number = 2_592_000;
+  /** Seconds between two expiry sweeps (expired events, concurrency samples); 0 turns the timer off. @default 60 */
+  @Transform(toInt) @IsInt() @Min(0) @Max(2_147_483) SESSION_SWEEP_INTERVAL: number = 60;
   /** @default 5 */
   @Transform(toInt) @IsInt() @Min(1) THROTTLE_LOGIN_LIMIT: number = 5;
   /** @default 60 */
@@ -71,6 +75,10 @@ export class AppEnv {
   @Transform(toInt) @IsInt() @Min(0) SESSION_LOCAL_CACHE_TTL: number = 10;
   /** Key prefix of everything the app writes to Redis. @default 'sess:' */
   @IsString() REDIS_KEY_PREFIX: string = 'sess:';
+  /** Lowest level logged: fatal | error | warn | info | debug | trace | silent. @default 'info' */
+  @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+  /** Format of the log lines; JSON (one object per line) is the only one. @default 'json' */
+  @IsIn(['json']) LOG_FORMAT = 'json' as const;
 }
 
 /** The Redis the app uses: a cluster when REDIS_CLUSTER_NODES is set, else REDIS_URL, else none. */

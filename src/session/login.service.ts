@@ -1,5 +1,4 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { createHash } from 'node:crypto';
 import { InvalidCredentialsError, LoginThrottledError } from './errors/session.errors';
 import { Clock } from './ports/clock';
@@ -8,7 +7,8 @@ import type { SessionUser } from './ports/credentials-verifier';
 import type { SessionMetadata } from './ports/session-record';
 import { networkOf } from './session-binding';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants';
-import { SESSION_EVENT, SessionEvent, SessionEventType } from './session.events';
+import { SessionEventPublisher } from './session-event.publisher';
+import { SessionEvent, SessionEventType } from './session.events';
 import type { ResolvedSessionOptions } from './session.options';
 import { SessionService } from './session.service';
 import type { IssuedSession } from './session.types';
@@ -25,7 +25,7 @@ export class LoginService {
     private readonly failures: LoginFailureCounter,
     private readonly clock: Clock,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
-    @Optional() private readonly events?: EventEmitter2,
+    @Optional() private readonly events: SessionEventPublisher = new SessionEventPublisher(),
   ) {}
 
   /**
@@ -52,8 +52,7 @@ export class LoginService {
   }
 
   private emit(type: SessionEventType, userId: string | null, metadata: SessionMetadata, detail: string): void {
-    this.events?.emit(
-      SESSION_EVENT[type],
+    this.events.publish(
       new SessionEvent(type, new Date(this.clock.now()), userId, null, metadata.ipAddress ?? null, metadata.userAgent ?? null, detail),
     );
   }

@@ -1,3 +1,4 @@
+import { register } from 'prom-client';
 import { SessionConfigurationError } from './errors/session-configuration.error';
 import {
   ResolvedSessionOptions,
@@ -84,6 +85,12 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       MAX_CLEANUP_INTERVAL,
     ),
     retention: nonNegativeInteger('retention', options.retention ?? SESSION_DEFAULTS.retention),
+    sweepInterval: nonNegativeInteger(
+      'sweepInterval',
+      options.sweepInterval ?? SESSION_DEFAULTS.sweepInterval,
+      MAX_CLEANUP_INTERVAL,
+    ),
+    metrics: options.metrics ?? register,
     loginRateLimit: options.loginRateLimit ?? { ...SESSION_DEFAULTS.loginRateLimit },
     rateLimit: options.rateLimit ?? { ...SESSION_DEFAULTS.rateLimit },
     loginFailurePolicy: options.loginFailurePolicy ?? { ...SESSION_DEFAULTS.loginFailurePolicy },

@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock';
+import { MemoryAuditLog } from './adapters/memory/memory-audit.log';
 import { MemorySessionStore } from './adapters/memory/memory-session.store';
+import { SessionEvent } from './session.events';
 import { SessionStoreUnavailableError } from './errors/session.errors';
 import { CleanupLock } from './ports/cleanup-lock';
 import { Clock } from './ports/clock';
@@ -59,7 +61,7 @@ async function seed(
   return id;
 }
 
-function setup(overrides: Partial<SessionCleanupOptions> = {}, lock = new MemoryCleanupLock()) {
+function setup(overrides: Partial<SessionCleanupOptions> = {}, lock = new MemoryCleanupLock(), audit?: MemoryAuditLog) {
   const clock = new FakeClock();
   const store = new MemorySessionStore();
   const options: SessionCleanupOptions = {
@@ -70,7 +72,7 @@ function setup(overrides: Partial<SessionCleanupOptions> = {}, lock = new Memory
     cleanupBatchPauseMs: 0,
     ...overrides,
   };
-  const service = new SessionCleanupService(options, store, lock, clock);
+  const service = new SessionCleanupService(options, store, lock, clock, audit);
   return { clock, store, lock, service };
 }
 
@@ -101,6 +103,16 @@ afterEach(() => {
 
 describe('SessionCleanupService', () => {
   describe('runOnce', () => {
+    it('deletes audit entries older than the retention too, in batches, and keeps the recent ones', async () => {
+      const audit = new MemoryAuditLog();
+      const { service } = setup({ cleanupBatchSize: 2 }, new MemoryCleanupLock(), audit);
+      const entry = (days: number) => new SessionEvent('login', at(days * DAY), 'user-1', null);
+      await audit.append([entry(-40), entry(-35), entry(-31), entry(-29), entry(-1)]);
+      expect(await service.runOnce()).toEqual({ deleted: 0, auditDeleted: 3, skipped: false });
+      const { items } = await audit.page({ offset: 0, limit: 10 });
+      expect(items.map((e) => e.at)).toEqual([at(-1 * DAY), at(-29 * DAY)]);
+    });
+
     it('deletes sessions that ended before the retention cutoff, in batches, and keeps the rest', async () => {
       const { store, service } = setup({ cleanupBatchSize: 2 });
       const old = [
@@ -125,7 +137,7 @@ describe('SessionCleanupService', () => {
       ];
       const deleteEnded = vi.spyOn(store, 'deleteEnded');
 
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 5, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 5, auditDeleted: 0, skipped: false });
 
       // 2 + 2 + 1: the last, short batch ends the pass.
       expect(deleteEnded.mock.calls.map((call) => call[2])).toEqual([2, 2, 2]);
@@ -134,15 +146,15 @@ describe('SessionCleanupService', () => {
       for (const id of kept) expect(await store.findById(id)).not.toBeNull();
       expect(log).toHaveBeenCalledWith(expect.stringMatching(/deleted 5 sessions .* 3 batch/));
 
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, auditDeleted: 0, skipped: false });
     });
 
     it('reads the cutoff from the clock: what was recent becomes old as time passes', async () => {
       const { clock, store, service } = setup();
       const id = await seed(store, { createdAt: -2 * DAY, expiresAt: 10 * DAY, revokedAt: -1 * DAY });
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, auditDeleted: 0, skipped: false });
       clock.ms += 29 * DAY * 1000 + 1000;
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 1, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
       expect(await store.findById(id)).toBeNull();
     });
 
@@ -150,7 +162,7 @@ describe('SessionCleanupService', () => {
       const { store, service } = setup({ retention: 0 });
       const ended = await seed(store, { createdAt: -2 * DAY, expiresAt: 10 * DAY, revokedAt: -1 });
       const live = await seed(store, { createdAt: -2 * DAY, expiresAt: 10 * DAY, lastActivityAt: -1 });
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 1, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
       expect(await store.findById(ended)).toBeNull();
       expect(await store.findById(live)).not.toBeNull();
     });
@@ -163,11 +175,11 @@ describe('SessionCleanupService', () => {
 
       const [ra, rb] = await Promise.all([a.service.runOnce(), b.service.runOnce()]);
       expect([ra, rb]).toEqual([
-        { deleted: 1, skipped: false },
-        { deleted: 0, skipped: true },
+        { deleted: 1, auditDeleted: 0, skipped: false },
+        { deleted: 0, auditDeleted: 0, skipped: true },
       ]);
       expect(lock.isHeld).toBe(false);
-      await expect(b.service.runOnce()).resolves.toEqual({ deleted: 1, skipped: false });
+      await expect(b.service.runOnce()).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
     });
 
     it('joins the pass already running in this instance', async () => {
@@ -175,7 +187,7 @@ describe('SessionCleanupService', () => {
       await seed(store, { createdAt: -45 * DAY, expiresAt: 10 * DAY, revokedAt: -40 * DAY });
       const first = service.runOnce();
       expect(service.runOnce()).toBe(first);
-      await expect(first).resolves.toEqual({ deleted: 1, skipped: false });
+      await expect(first).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
     });
 
     it('rejects when the store fails, reporting what was already deleted, and releases the lock', async () => {
@@ -211,7 +223,7 @@ describe('SessionCleanupService', () => {
       await vi.advanceTimersByTimeAsync(200);
       // 3 full batches of 1, then a 4th that finds nothing.
       expect(deleteEnded).toHaveBeenCalledTimes(4);
-      expect(result).toEqual({ deleted: 3, skipped: false });
+      expect(result).toEqual({ deleted: 3, auditDeleted: 0, skipped: false });
       expect(vi.getTimerCount()).toBe(0);
     });
   });
@@ -288,7 +300,7 @@ describe('SessionCleanupService', () => {
       gate.resolve(1);
       await shutdown;
       // The full batch would call for another, but shutdown cut the pause short and ended the pass.
-      await expect(pass).resolves.toEqual({ deleted: 1, skipped: false });
+      await expect(pass).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
       expect(deleteEnded).toHaveBeenCalledTimes(1);
     });
 
@@ -298,7 +310,7 @@ describe('SessionCleanupService', () => {
       const runExclusive = vi.spyOn(lock, 'runExclusive');
       await service.beforeApplicationShutdown();
       await service.onApplicationShutdown();
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, auditDeleted: 0, skipped: false });
       expect(runExclusive).not.toHaveBeenCalled();
     });
 
@@ -310,7 +322,7 @@ describe('SessionCleanupService', () => {
       const started = Date.now();
       await service.onApplicationShutdown();
       expect(Date.now() - started).toBeLessThan(1000);
-      await expect(pass).resolves.toEqual({ deleted: 1, skipped: false });
+      await expect(pass).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
     });
   });
 

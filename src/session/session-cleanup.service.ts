@@ -5,7 +5,9 @@ import {
   Logger,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
+import { AuditLog } from './ports/audit-log';
 import { CleanupLock } from './ports/cleanup-lock';
 import { Clock } from './ports/clock';
 import { SessionStore } from './ports/session-store';
@@ -36,6 +38,8 @@ export interface SessionCleanupOptions {
 export interface CleanupResult {
   /** Sessions deleted (their rotated refresh-token rows went with them). */
   deleted: number;
+  /** Audit entries older than the retention deleted. */
+  auditDeleted: number;
   /** True when another instance held the cleanup lock, so this one did nothing. */
   skipped: boolean;
 }
@@ -52,7 +56,8 @@ export class SessionCleanupError extends Error {
 }
 
 /**
- * Deletes sessions that ended (revoked, expired or idle) more than `retention` seconds ago,
+ * Deletes sessions that ended (revoked, expired or idle) more than `retention` seconds ago, and
+ * audit entries older than that,
  * every `cleanupInterval` seconds, in batches of `cleanupBatchSize` rows with a pause between
  * them, so live traffic never waits behind a long DELETE. One instance at a time: a pass runs
  * under the `CleanupLock` and is skipped when another instance holds it.
@@ -80,6 +85,7 @@ export class SessionCleanupService
     private readonly store: SessionStore,
     private readonly lock: CleanupLock,
     private readonly clock: Clock,
+    @Optional() private readonly audit?: AuditLog,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -135,23 +141,35 @@ export class SessionCleanupService
   }
 
   private async pass(): Promise<CleanupResult> {
-    if (this.stopping) return { deleted: 0, skipped: false };
+    if (this.stopping) return { deleted: 0, auditDeleted: 0, skipped: false };
     const startedAt = Date.now();
     let deleted = 0;
+    let auditDeleted = 0;
     let batches = 0;
     const outcome = await this.lock.runExclusive(async () => {
       const before = new Date(this.clock.now() - this.options.retention * 1000);
       const batchSize = this.options.cleanupBatchSize ?? DEFAULT_CLEANUP_BATCH_SIZE;
       const pauseMs = this.options.cleanupBatchPauseMs ?? DEFAULT_CLEANUP_BATCH_PAUSE_MS;
-      try {
+      /** Calls `deleteBatch` until a batch comes back short, pausing in between. */
+      const drain = async (deleteBatch: () => Promise<number>, count: (n: number) => void) => {
+        let first = true;
         while (!this.stopping) {
-          if (batches > 0 && pauseMs > 0) await this.pause(pauseMs);
+          if (!first && pauseMs > 0) await this.pause(pauseMs);
           if (this.stopping) break;
-          const n = await this.store.deleteEnded(before, this.options.idleTtl, batchSize);
+          first = false;
+          const n = await deleteBatch();
           batches += 1;
-          deleted += n;
+          count(n);
           if (n < batchSize) break;
         }
+      };
+      try {
+        await drain(
+          () => this.store.deleteEnded(before, this.options.idleTtl, batchSize),
+          (n) => (deleted += n),
+        );
+        const audit = this.audit;
+        if (audit) await drain(() => audit.deleteBefore(before, batchSize), (n) => (auditDeleted += n));
       } catch (error) {
         throw deleted > 0 ? new SessionCleanupError(deleted, error) : error;
       }
@@ -159,12 +177,12 @@ export class SessionCleanupService
     });
     if (!outcome.acquired) {
       this.logger.debug('Session cleanup skipped: another instance holds the lock');
-      return { deleted: 0, skipped: true };
+      return { deleted: 0, auditDeleted: 0, skipped: true };
     }
-    const summary = `Session cleanup deleted ${deleted} sessions ended before ${outcome.result.toISOString()} in ${batches} batch(es), ${Date.now() - startedAt} ms`;
-    if (deleted > 0) this.logger.log(summary);
+    const summary = `Session cleanup deleted ${deleted} sessions and ${auditDeleted} audit entries from before ${outcome.result.toISOString()} in ${batches} batch(es), ${Date.now() - startedAt} ms`;
+    if (deleted + auditDeleted > 0) this.logger.log(summary);
     else this.logger.debug(summary);
-    return { deleted, skipped: false };
+    return { deleted, auditDeleted, skipped: false };
   }
 
   private pause(ms: number): Promise<void> {

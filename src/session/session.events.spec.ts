@@ -1,4 +1,5 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { SessionEventPublisher } from './session-event.publisher';
 import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter';
 import { MemorySessionCache } from './adapters/memory/memory-session.cache';
 import { MemorySessionStore } from './adapters/memory/memory-session.store';
@@ -23,8 +24,9 @@ function setup() {
     binding: 'ua',
   });
   const clock = new SystemClock();
-  const sessions = new SessionService(new MemorySessionStore(), new MemorySessionCache(100), clock, options, events);
-  const logins = new LoginService(sessions, new MemoryLoginFailureCounter(), clock, options, events);
+  const publisher = new SessionEventPublisher(undefined, undefined, events);
+  const sessions = new SessionService(new MemorySessionStore(), new MemorySessionCache(100), clock, options, publisher);
+  const logins = new LoginService(sessions, new MemoryLoginFailureCounter(), clock, options, publisher);
   const types = () => seen.map((e) => e.type);
   return { sessions, logins, seen, types };
 }

@@ -28,11 +28,15 @@ export class SessionEvent {
   constructor(
     readonly type: SessionEventType,
     readonly at: Date,
+    /** Whose session (or account) it was; null for a login attempt on an unknown account. */
     readonly userId: string | null,
     readonly sessionId: string | null,
+    /** The client the event came from (for an admin's revocation: the admin's client). */
     readonly ipAddress: string | null = null,
     readonly userAgent: string | null = null,
     /** Why, in a few words (a revocation reason, a failure cause). Never a secret. */
     readonly detail: string | null = null,
+    /** Who made it happen when that was someone (an admin revoking, the user logging out); null for the system. */
+    readonly actorId: string | null = null,
   ) {}
 }

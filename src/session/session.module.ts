@@ -4,6 +4,8 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
 import { AdminSessionsController } from './http/admin-sessions.controller';
+import { AdminOperationsController } from './http/admin-operations.controller';
+import { AdminPageController } from './http/admin-page/admin-page.controller';
 import { AuthSessionController } from './http/auth-session.controller';
 import { FreshSessionGuard } from './http/guards/fresh-session.guard';
 import { RolesGuard } from './http/guards/roles.guard';
@@ -23,6 +25,12 @@ import { sessionProviders } from './session.providers';
 import { SessionService } from './session.service';
 import { LoginService } from './login.service';
 import { SessionCleanupService } from './session-cleanup.service';
+import { SessionEventPublisher } from './session-event.publisher';
+import { SessionHealth } from './session-health';
+import { SessionStatsService } from './session-stats.service';
+import { SessionSweepService } from './session-sweep.service';
+import { AuditLog } from './ports/audit-log';
+import { SessionMetrics } from './metrics/session-metrics';
 
 /**
  * Sessions kept in PostgreSQL and cached in Redis, with login, refresh, logout, own-session
@@ -38,12 +46,16 @@ import { SessionCleanupService } from './session-cleanup.service';
  */
 @Module({
   imports: [PassportModule],
-  controllers: [AuthSessionController, AdminSessionsController],
+  controllers: [AuthSessionController, AdminSessionsController, AdminOperationsController, AdminPageController],
   providers: [
     ...sessionProviders,
     SessionService,
     LoginService,
     SessionCleanupService,
+    SessionEventPublisher,
+    SessionSweepService,
+    SessionStatsService,
+    SessionHealth,
     SessionStrategy,
     SessionAuthGuard,
     RolesGuard,
@@ -55,6 +67,12 @@ import { SessionCleanupService } from './session-cleanup.service';
     SessionService,
     LoginService,
     SessionCleanupService,
+    SessionEventPublisher,
+    SessionSweepService,
+    SessionStatsService,
+    SessionHealth,
+    SessionMetrics,
+    AuditLog,
     SessionStore,
     SessionCache,
     SessionAuthGuard,

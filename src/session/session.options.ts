@@ -1,4 +1,5 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { CredentialsVerifier } from './ports/credentials-verifier';
 import type { SessionBinding } from './session-binding';
 import type { LoginFailurePolicy } from './ports/login-failure-counter';
@@ -173,14 +174,31 @@ export interface SessionModuleOptions {
    * @default { limit: 100, ttl: 60 }
    */
   rateLimit?: RateLimit;
+
+  /**
+   * Seconds between two runs of the job that records sessions whose time ran out (an `expired`
+   * event each, for the audit trail and listeners) and samples how many sessions are live (for
+   * the peak concurrency), one instance at a time. 0 turns the timer off (the statistics still
+   * run it when asked).
+   * @default 60
+   */
+  sweepInterval?: number;
+
+  /**
+   * The prom-client registry the module's series go to (`session_validations_total`, …). Give
+   * each app instance in one process its own; `false` registers none.
+   * @default prom-client's global registry
+   */
+  metrics?: Registry | false;
 }
 
 /** Options with every default filled in: what the module's parts read. */
 export interface ResolvedSessionOptions
   extends Required<
-    Omit<SessionModuleOptions, 'secret' | 'redis' | 'dataSourceName' | 'credentials'>
+    Omit<SessionModuleOptions, 'secret' | 'redis' | 'dataSourceName' | 'credentials' | 'metrics'>
   > {
   secrets: string[];
+  metrics: Registry | false;
   credentials: CredentialsVerifier;
   redis?: RedisConfig;
   dataSourceName?: string;
@@ -202,6 +220,7 @@ export const SESSION_DEFAULTS = {
   localCacheTtl: 10,
   cleanupInterval: 300,
   retention: 2_592_000,
+  sweepInterval: 60,
   loginRateLimit: { limit: 5, ttl: 60 },
   rateLimit: { limit: 100, ttl: 60 },
   loginFailurePolicy: { freeAttempts: 5, windowSeconds: 900, maxBlockSeconds: 900 },

@@ -1,4 +1,5 @@
-import { Logger, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { OnApplicationShutdown, Provider } from '@nestjs/common';
+import { ThrottledWarning } from './throttled-warning';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import {
@@ -12,7 +13,11 @@ import type { DataSource } from 'typeorm';
 import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter';
 import { MemorySessionCache } from './adapters/memory/memory-session.cache';
 import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock';
-import { TypeOrmCleanupLock } from './adapters/typeorm/typeorm-cleanup.lock';
+import { advisoryLockKey, TypeOrmCleanupLock } from './adapters/typeorm/typeorm-cleanup.lock';
+import { MemoryAuditLog } from './adapters/memory/memory-audit.log';
+import { TypeOrmAuditLog } from './adapters/typeorm/typeorm-audit.log';
+import { AuditLog } from './ports/audit-log';
+import { SessionMetrics } from './metrics/session-metrics';
 import { CleanupLock } from './ports/cleanup-lock';
 import { FallbackLoginFailureCounter } from './adapters/redis/fallback-login-failure.counter';
 import { RedisLoginFailureCounter } from './adapters/redis/redis-login-failure.counter';
@@ -32,7 +37,7 @@ import { SessionCache } from './ports/session-cache';
 import { SessionStore } from './ports/session-store';
 import { resolveSessionOptions } from './resolve-options';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition';
-import { RESOLVED_SESSION_OPTIONS, SESSION_REDIS } from './session.constants';
+import { RESOLVED_SESSION_OPTIONS, SESSION_REDIS, SESSION_SWEEP_LOCK } from './session.constants';
 import type { ResolvedSessionOptions, SessionModuleOptions } from './session.options';
 
 /** Closes the Redis client the module opened itself (never one the app handed over). */
@@ -68,6 +73,8 @@ export const sessionProviders: Provider[] = [
     useFactory: async (options: ResolvedSessionOptions): Promise<OwnedRedis | null> => {
       if (!options.redis) return null;
       const redis = connectRedis(options.redis);
+      const warning = new ThrottledWarning('SessionRedis');
+      redis.client.on('error', (error: Error) => warning.warn(`Redis: ${error.message}`));
       // Start even when Redis is away: the module works without it and reconnects later.
       await new Promise<void>((resolve) => {
         if (redis.client.status === 'ready') return resolve();
@@ -77,9 +84,6 @@ export const sessionProviders: Provider[] = [
           resolve();
         });
       });
-      redis.client.on('error', (error) =>
-        new Logger('SessionRedis').warn(`Redis: ${error.message}`),
-      );
       return redis;
     },
   },
@@ -103,6 +107,25 @@ export const sessionProviders: Provider[] = [
       options.store === 'memory'
         ? new MemoryCleanupLock()
         : new TypeOrmCleanupLock(dataSourceOf(options, moduleRef)),
+  },
+  {
+    provide: SESSION_SWEEP_LOCK,
+    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
+    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): CleanupLock =>
+      options.store === 'memory'
+        ? new MemoryCleanupLock()
+        : new TypeOrmCleanupLock(dataSourceOf(options, moduleRef), advisoryLockKey('nest-session-module:sessions-sweep')),
+  },
+  {
+    provide: AuditLog,
+    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
+    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): AuditLog =>
+      options.store === 'memory' ? new MemoryAuditLog() : new TypeOrmAuditLog(dataSourceOf(options, moduleRef)),
+  },
+  {
+    provide: SessionMetrics,
+    inject: [RESOLVED_SESSION_OPTIONS],
+    useFactory: (options: ResolvedSessionOptions) => new SessionMetrics(options.metrics === false ? null : options.metrics),
   },
   {
     provide: RedisInvalidationChannel,

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { InvalidTokenError, RefreshTokenReuseError, SessionNotFoundError } from './errors/session.errors';
+import { SessionMetrics } from './metrics/session-metrics';
+import { SessionEventPublisher } from './session-event.publisher';
 import { Clock } from './ports/clock';
 import { CachedSession, CacheLookup, REVOKED, SessionCache } from './ports/session-cache';
 import { ActivityRecorder } from './activity-recorder';
@@ -22,7 +23,7 @@ import type {
   IssuedTokens,
 } from './session.types';
 import { bindingBroken, ClientContext, networkOf, userAgentFingerprint } from './session-binding';
-import { SESSION_EVENT, SessionEvent, SessionEventType } from './session.events';
+import { SessionEvent, SessionEventType } from './session.events';
 import { deriveToken, hashToken, mintToken, sameHash, verifyToken } from './tokens';
 
 const CLEANUP_BATCH = 1000;
@@ -44,7 +45,8 @@ export class SessionService implements OnApplicationShutdown {
     private readonly cache: SessionCache,
     private readonly clock: Clock,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
-    @Optional() private readonly events?: EventEmitter2,
+    @Optional() private readonly events: SessionEventPublisher = new SessionEventPublisher(),
+    @Optional() private readonly metrics: SessionMetrics = new SessionMetrics(null),
   ) {
     this.activity = new ActivityRecorder(store);
   }
@@ -103,16 +105,27 @@ export class SessionService implements OnApplicationShutdown {
    * @throws InvalidTokenError
    */
   async validate(accessToken: unknown, client?: ClientContext): Promise<AuthenticatedSession> {
+    try {
+      const session = await this.check(accessToken, client);
+      this.metrics.validation('valid');
+      return session;
+    } catch (error) {
+      this.metrics.validation(error instanceof InvalidTokenError ? error.detail : 'error');
+      throw error;
+    }
+  }
+
+  private async check(accessToken: unknown, client?: ClientContext): Promise<AuthenticatedSession> {
     // A forged or malformed token is refused before any I/O (cache included).
     if (!verifyToken(accessToken, 'access', this.options.secrets)) {
-      throw new InvalidTokenError('malformed or forged');
+      throw new InvalidTokenError('malformed');
     }
     const accessHash = hashToken(accessToken as string);
     const nowMs = this.clock.now();
     const lookup = await this.cacheGet(accessHash);
     if (lookup === REVOKED) throw new InvalidTokenError('revoked');
     let cached = lookup ?? (await this.loadOnce(accessHash, nowMs));
-    if (!cached) throw new InvalidTokenError('unknown or ended');
+    if (!cached) throw new InvalidTokenError('unknown');
     if (!this.accessIsValid(cached, nowMs)) throw new InvalidTokenError('expired');
     if (client && bindingBroken(this.options.binding, cached, client)) {
       await this.revokeHijacked(cached.id, client);
@@ -133,8 +146,17 @@ export class SessionService implements OnApplicationShutdown {
    * @throws InvalidTokenError, RefreshTokenReuseError
    */
   async refresh(refreshToken: unknown, client?: ClientContext): Promise<IssuedSession> {
+    try {
+      return await this.rotate(refreshToken, client);
+    } catch (error) {
+      this.metrics.refresh(error instanceof InvalidTokenError ? error.detail : 'error');
+      throw error;
+    }
+  }
+
+  private async rotate(refreshToken: unknown, client?: ClientContext): Promise<IssuedSession> {
     if (!verifyToken(refreshToken, 'refresh', this.options.secrets)) {
-      throw new InvalidTokenError('malformed or forged');
+      throw new InvalidTokenError('malformed');
     }
     const presented = refreshToken as string;
     const refreshHash = hashToken(presented);
@@ -161,9 +183,10 @@ export class SessionService implements OnApplicationShutdown {
     }
     const session = await this.store.findByRotatedRefreshHash(refreshHash);
     if (!session || !isLive(session, this.window(now))) {
-      throw new InvalidTokenError('unknown refresh token');
+      throw new InvalidTokenError('unknown');
     }
     if (this.isGraceRetry(session, refreshHash, nextRefresh, now)) {
+      this.metrics.refresh('grace');
       return { session, tokens: this.tokens(accessToken, nextRefresh, session, now) };
     }
     await this.revoke(session.id, 'reuse_detected');
@@ -171,10 +194,14 @@ export class SessionService implements OnApplicationShutdown {
     throw new RefreshTokenReuseError(session.id);
   }
 
-  /** Ends one session, whoever owns it. @returns false when it was not live */
-  async revoke(sessionId: string, reason: RevocationReason = 'revoked'): Promise<boolean> {
+  /**
+   * Ends one session, whoever owns it.
+   * @param actorId who ends it (for the audit trail); omit when the system does
+   * @returns false when it was not live
+   */
+  async revoke(sessionId: string, reason: RevocationReason = 'revoked', actorId?: string): Promise<boolean> {
     const ended = await this.store.revoke({ id: sessionId }, reason, this.window(this.nowDate()));
-    await this.forget(ended, reason);
+    await this.forget(ended, reason, actorId);
     return ended.length > 0;
   }
 
@@ -188,21 +215,25 @@ export class SessionService implements OnApplicationShutdown {
       reason,
       this.window(this.nowDate()),
     );
-    await this.forget(ended, reason);
+    await this.forget(ended, reason, userId);
     if (ended.length === 0) throw new SessionNotFoundError();
   }
 
-  /** Ends every live session of a user, or every one but `exceptSessionId`. @returns how many */
+  /**
+   * Ends every live session of a user, or every one but `exceptSessionId`.
+   * `actorId` is who does it (for the audit trail): the user, an admin, or omitted for the system.
+   * @returns how many
+   */
   async revokeAll(
     userId: string,
-    options: { exceptSessionId?: string; reason?: RevocationReason } = {},
+    options: { exceptSessionId?: string; reason?: RevocationReason; actorId?: string } = {},
   ): Promise<number> {
     const ended = await this.store.revoke(
       { userId, exceptId: options.exceptSessionId },
       options.reason ?? 'revoked_all',
       this.window(this.nowDate()),
     );
-    await this.forget(ended, options.reason ?? 'revoked_all');
+    await this.forget(ended, options.reason ?? 'revoked_all', options.actorId);
     return ended.length;
   }
 
@@ -285,13 +316,12 @@ export class SessionService implements OnApplicationShutdown {
     await this.forget(ended);
     const now = this.nowDate();
     for (const s of ended) {
-      this.events?.emit(
-        SESSION_EVENT.hijack_suspected,
+      this.events.publish(
         new SessionEvent('hijack_suspected', now, s.userId, s.id, client.ipAddress ?? null, client.userAgent ?? null, `binding: ${this.options.binding}`),
       );
     }
     this.logger.warn(`Session ${sessionId} used from another client (${this.options.binding} binding); revoked`);
-    throw new InvalidTokenError('binding broken');
+    throw new InvalidTokenError('binding');
   }
 
   /**
@@ -310,10 +340,15 @@ export class SessionService implements OnApplicationShutdown {
     );
   }
 
-  private emit(type: SessionEventType, session: Pick<SessionRecord, 'userId' | 'id'> & Partial<SessionRecord>, at: Date, detail: string | null = null): void {
-    this.events?.emit(
-      SESSION_EVENT[type],
-      new SessionEvent(type, at, session.userId, session.id, session.ipAddress ?? null, session.userAgent ?? null, detail),
+  private emit(
+    type: SessionEventType,
+    session: Pick<SessionRecord, 'userId' | 'id'> & Partial<SessionRecord>,
+    at: Date,
+    detail: string | null = null,
+    actorId: string | null = null,
+  ): void {
+    this.events.publish(
+      new SessionEvent(type, at, session.userId, session.id, session.ipAddress ?? null, session.userAgent ?? null, detail, actorId),
     );
   }
 
@@ -345,7 +380,7 @@ export class SessionService implements OnApplicationShutdown {
   }
 
   /** Clears ended sessions from the cache and, given a reason, tells subscribers. */
-  private async forget(ended: SessionRecord[], reason?: RevocationReason): Promise<void> {
+  private async forget(ended: SessionRecord[], reason?: RevocationReason, actorId?: string): Promise<void> {
     const byUser = new Map<string, string[]>();
     for (const s of ended) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s.accessHash]);
     await Promise.all([...byUser].map(([userId, hashes]) => this.cacheRevoke(userId, hashes)));
@@ -353,13 +388,16 @@ export class SessionService implements OnApplicationShutdown {
     const now = this.nowDate();
     const type: SessionEventType =
       reason === 'logout' ? 'logout' : reason === 'reuse_detected' ? 'reuse_detected' : 'revoked';
-    for (const s of ended) this.emit(type, s, now, reason);
+    for (const s of ended) this.emit(type, s, now, reason, actorId ?? null);
   }
 
   private async cacheGet(accessHash: string): Promise<CacheLookup> {
     try {
-      return await this.cache.get(accessHash);
+      const lookup = await this.cache.get(accessHash);
+      this.metrics.cache(lookup === null ? 'miss' : lookup === REVOKED ? 'revoked' : 'hit');
+      return lookup;
     } catch (error) {
+      this.metrics.cache('error');
       this.logger.warn(`Session cache read failed, using the store: ${describe(error)}`);
       return null;
     }

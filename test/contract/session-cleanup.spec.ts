@@ -158,7 +158,7 @@ describe('SessionCleanupService on PostgreSQL', () => {
     const { store, cleanup } = service(a);
     const deleteEnded = vi.spyOn(store, 'deleteEnded');
 
-    await expect(cleanup.runOnce()).resolves.toEqual({ deleted: 2750, skipped: false });
+    await expect(cleanup.runOnce()).resolves.toEqual({ deleted: 2750, auditDeleted: 0, skipped: false });
 
     expect(await batchSizes(deleteEnded)).toEqual([1000, 1000, 750]);
     expect(await countOurs(a, 'old-')).toBe(0);
@@ -170,7 +170,7 @@ describe('SessionCleanupService on PostgreSQL', () => {
         WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id)`,
     );
     expect(rotatedLeft).toBe(0);
-    await expect(cleanup.runOnce()).resolves.toEqual({ deleted: 0, skipped: false });
+    await expect(cleanup.runOnce()).resolves.toEqual({ deleted: 0, auditDeleted: 0, skipped: false });
   });
 
   it('one instance at a time: of two concurrent passes on two DataSources one works, one is skipped', async () => {
@@ -191,7 +191,7 @@ describe('SessionCleanupService on PostgreSQL', () => {
 
     const passes = [one.cleanup.runOnce(), two.cleanup.runOnce()];
     const first = await Promise.race(passes);
-    expect(first).toEqual({ deleted: 0, skipped: true });
+    expect(first).toEqual({ deleted: 0, auditDeleted: 0, skipped: true });
     await entered.promise;
 
     // While the lock is held, live traffic is not blocked, and nobody else gets the lock.
@@ -208,8 +208,8 @@ describe('SessionCleanupService on PostgreSQL', () => {
 
       gate.resolve();
       results = await Promise.all(passes);
-      expect(results.filter((r) => r.skipped)).toEqual([{ deleted: 0, skipped: true }]);
-      expect(results.filter((r) => !r.skipped)).toEqual([{ deleted: 1500, skipped: false }]);
+      expect(results.filter((r) => r.skipped)).toEqual([{ deleted: 0, auditDeleted: 0, skipped: true }]);
+      expect(results.filter((r) => !r.skipped)).toEqual([{ deleted: 1500, auditDeleted: 0, skipped: false }]);
       expect(await countOurs(a, 'old-')).toBe(0);
 
       // Released: another session can take it (and gives it back), and a later pass runs.
@@ -230,7 +230,7 @@ describe('SessionCleanupService on PostgreSQL', () => {
     vi.mocked(two.store.deleteEnded).mockRestore();
     await seed(a, 'old-revoked', 10, { created: -45, expires: 10, revoked: -40 });
     const loser = results[0].skipped ? one : two;
-    await expect(loser.cleanup.runOnce()).resolves.toEqual({ deleted: 10, skipped: false });
+    await expect(loser.cleanup.runOnce()).resolves.toEqual({ deleted: 10, auditDeleted: 0, skipped: false });
   });
 
   it('releases the lock when a pass fails, and the next pass runs', async () => {
@@ -239,7 +239,7 @@ describe('SessionCleanupService on PostgreSQL', () => {
     vi.spyOn(store, 'deleteEnded').mockRejectedValueOnce(new Error('boom'));
     await expect(cleanup.runOnce()).rejects.toThrow('boom');
     const other = service(b);
-    await expect(other.cleanup.runOnce()).resolves.toEqual({ deleted: 5, skipped: false });
+    await expect(other.cleanup.runOnce()).resolves.toEqual({ deleted: 5, auditDeleted: 0, skipped: false });
   });
 });
 
@@ -263,12 +263,12 @@ describe('SessionCleanupService on embedded PGlite', () => {
 
     const results = await Promise.all([one.cleanup.runOnce(), two.cleanup.runOnce()]);
     expect(results).toEqual([
-      { deleted: 2750, skipped: false },
-      { deleted: 0, skipped: true },
+      { deleted: 2750, auditDeleted: 0, skipped: false },
+      { deleted: 0, auditDeleted: 0, skipped: true },
     ]);
     expect(await countOurs(ds)).toBe(170);
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
     expect(n).toBe(0);
-    await expect(two.cleanup.runOnce()).resolves.toEqual({ deleted: 0, skipped: false });
+    await expect(two.cleanup.runOnce()).resolves.toEqual({ deleted: 0, auditDeleted: 0, skipped: false });
   });
 });

@@ -118,6 +118,7 @@ export function sessionStoreContract(
           rotatedAt: null,
           revokedAt: null,
           revokedReason: null,
+          endedAt: null,
           version: 1,
         });
         expect(stored.createdAt).toBeInstanceOf(Date);
@@ -387,6 +388,7 @@ export function sessionStoreContract(
           ...a,
           revokedAt: at(60),
           revokedReason: 'logout',
+          endedAt: at(60),
           version: ended[0].version,
         });
         expect(ended[0].version).toBeGreaterThan(a.version);
@@ -621,6 +623,122 @@ export function sessionStoreContract(
           items: [...live].sort((x, y) => y.lastActivityAt.getTime() - x.lastActivityAt.getTime()),
           total: 2,
         });
+      });
+    });
+
+    describe('markExpired (the expiry sweep)', () => {
+      const NOW = 10 * DAY;
+
+      it('records when each session ran out of time, expired or idle, once, and leaves the others', async () => {
+        const [expired] = await insert(newSession({ lastActivityAt: at(NOW - 100), expiresAt: at(NOW - 50) }));
+        const [idle] = await insert(newSession({ lastActivityAt: at(NOW - IDLE - 30), expiresAt: at(NOW + DAY) }));
+        const [expiresAtNow] = await insert(newSession({ lastActivityAt: at(NOW - 100), expiresAt: at(NOW) }));
+        const [live] = await insert(newSession({ lastActivityAt: at(NOW - 10), expiresAt: at(NOW + DAY) }));
+        const revoked = await insertRevoked(NOW - 5 * DAY, { lastActivityAt: at(NOW - 5 * DAY - 60), expiresAt: at(NOW - 4 * DAY) });
+
+        const marked = await store.markExpired(windowAt(NOW), IDLE, 100);
+        expect(sortedIds(marked)).toEqual(sortedIds([expired, idle, expiresAtNow]));
+        const byId = new Map(marked.map((s) => [s.id, s]));
+        expect(byId.get(expired.id)!.endedAt).toEqual(at(NOW - 50));
+        expect(byId.get(idle.id)!.endedAt).toEqual(at(NOW - 30));
+        expect(byId.get(expiresAtNow.id)!.endedAt).toEqual(at(NOW));
+        for (const s of marked) {
+          expect(s.revokedAt).toBeNull();
+          expect(await store.findById(s.id)).toEqual(s);
+        }
+        expect(await store.findById(live.id)).toEqual(live);
+        expect(await store.findById(revoked.id)).toEqual(revoked);
+        // Once recorded, never again.
+        expect(await store.markExpired(windowAt(NOW + 1), IDLE, 100)).toEqual([]);
+      });
+
+      it('judges expiry at window.now and idleness at window.activeSince (a sweep may wait longer for idle ones)', async () => {
+        const [expired] = await insert(newSession({ lastActivityAt: at(NOW - 100), expiresAt: at(NOW - 1) }));
+        const [idleLongAgo] = await insert(newSession({ lastActivityAt: at(NOW - IDLE - 120), expiresAt: at(NOW + DAY) }));
+        const [idleJustNow] = await insert(newSession({ lastActivityAt: at(NOW - IDLE - 30), expiresAt: at(NOW + DAY) }));
+        const marked = await store.markExpired({ now: at(NOW), activeSince: at(NOW - IDLE - 60) }, IDLE, 100);
+        expect(sortedIds(marked)).toEqual(sortedIds([expired, idleLongAgo]));
+        expect(marked.find((s) => s.id === idleLongAgo.id)!.endedAt).toEqual(at(NOW - 120));
+        expect(await store.findById(idleJustNow.id)).toEqual(idleJustNow);
+      });
+
+      it('marks at most batchSize per call', async () => {
+        for (let i = 0; i < 5; i++) await insert(newSession({ expiresAt: at(100 + i) }));
+        const counts: number[] = [];
+        for (;;) {
+          const n = (await store.markExpired(windowAt(NOW), IDLE, 2)).length;
+          counts.push(n);
+          if (n < 2) break;
+        }
+        expect(counts).toEqual([2, 2, 1]);
+      });
+
+      it('a session recorded as ended is never live again: touch, rotate, extend and revoke leave it alone', async () => {
+        const [s] = await insert(newSession({ lastActivityAt: at(NOW - IDLE - 1), expiresAt: at(NOW + DAY) }));
+        const [marked] = await store.markExpired(windowAt(NOW), IDLE, 10);
+        await store.touch(s.id, at(NOW));
+        await store.touchMany([{ id: s.id, at: at(NOW) }]);
+        // Even in a window where its (old) last activity would look recent enough:
+        const lenient: LiveWindow = { now: at(NOW), activeSince: at(0) };
+        expect(await store.rotate(s.refreshHash, rotationTarget(NOW), lenient)).toBeNull();
+        expect(await store.extend(s.id, at(NOW + 2 * DAY), lenient)).toBeNull();
+        expect(await store.revoke({ id: s.id }, 'logout', lenient)).toEqual([]);
+        expect(await store.listLive(s.userId, lenient)).toEqual([]);
+        expect(await store.findById(s.id)).toEqual(marked);
+      });
+    });
+
+    describe('summarize', () => {
+      const NOW = 10 * DAY;
+      const SINCE = NOW - DAY;
+
+      it('counts live sessions, and the ones opened, revoked, expired and ended since a moment', async () => {
+        const open = (created: number, overrides: Partial<NewSessionRecord> = {}) =>
+          newSession({ createdAt: at(created), authenticatedAt: at(created), lastActivityAt: at(created), expiresAt: at(created + 30 * DAY), ...overrides });
+        // Live now; two of them opened in the last day.
+        await insert(open(NOW - 2 * DAY, { lastActivityAt: at(NOW - 60) }), open(NOW - 600), open(NOW - 60));
+        // Revoked in the last day, 1 h after it was opened; revoked earlier.
+        await insertRevoked(NOW - HOUR, open(NOW - 2 * HOUR, { lastActivityAt: at(NOW - HOUR - 60) }));
+        await insertRevoked(NOW - 2 * DAY, open(NOW - 3 * DAY, { lastActivityAt: at(NOW - 2 * DAY - 60) }));
+        // Ran out of time in the last day (2 h after it was opened), and before that.
+        await insert(open(NOW - 5 * HOUR, { lastActivityAt: at(NOW - 3 * HOUR - 60), expiresAt: at(NOW - 3 * HOUR) }));
+        await insert(open(NOW - 3 * DAY, { expiresAt: at(NOW - 2 * DAY) }));
+        await store.markExpired(windowAt(NOW), IDLE, 100);
+
+        expect(await store.summarize(windowAt(NOW), at(SINCE))).toEqual({
+          active: 3,
+          createdSince: 4,
+          revokedSince: 1,
+          expiredSince: 1,
+          endedSince: 2,
+          endedLifetimeSeconds: HOUR + 2 * HOUR,
+        });
+      });
+
+      it('is all zeros for an empty store', async () => {
+        expect(await store.summarize(windowAt(NOW), at(SINCE))).toEqual({
+          active: 0, createdSince: 0, revokedSince: 0, expiredSince: 0, endedSince: 0, endedLifetimeSeconds: 0,
+        });
+      });
+    });
+
+    describe('recordConcurrency and peakConcurrency', () => {
+      it('the peak is the largest sample since a moment; old samples are forgotten', async () => {
+        await store.recordConcurrency(at(100), 7, at(0));
+        await store.recordConcurrency(at(200), 12, at(0));
+        await store.recordConcurrency(at(300), 9, at(0));
+        expect(await store.peakConcurrency(at(0))).toBe(12);
+        expect(await store.peakConcurrency(at(250))).toBe(9);
+        expect(await store.peakConcurrency(at(301))).toBe(0);
+        // Keeping only samples since 250 forgets the 12.
+        await store.recordConcurrency(at(400), 3, at(250));
+        expect(await store.peakConcurrency(at(0))).toBe(9);
+      });
+
+      it('two samples at one moment keep the larger', async () => {
+        await store.recordConcurrency(at(100), 7, at(0));
+        await store.recordConcurrency(at(100), 5, at(0));
+        expect(await store.peakConcurrency(at(0))).toBe(7);
       });
     });
 

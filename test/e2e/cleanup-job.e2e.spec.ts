@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { SessionCleanupService } from '../../src/session';
 import { RESOLVED_SESSION_OPTIONS } from '../../src/session/session.constants';
-import { CapturingLogger, startApp } from '../support/app-harness';
+import { CapturedLogs, startApp } from '../support/app-harness';
 
 const PREFIX = `wiring-${randomUUID().slice(0, 8)}-`;
 const OLD = new Date(Date.UTC(1991, 0, 1));
@@ -24,14 +24,14 @@ const count = async (ds: DataSource) =>
 for (const mode of ['postgres', 'pglite'] as const) {
   it(`wires the cleanup job through AppModule (${mode})`, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wiring-'));
-    const logger = new CapturingLogger();
+    const logs = new CapturedLogs();
     const running = await startApp(
       {
         SESSION_CLEANUP_INTERVAL: '1',
         SESSION_RETENTION: '1000000000',
         ...(mode === 'pglite' ? { DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dataDir } : {}),
       },
-      logger,
+      logs,
     );
     try {
       const opts = running.app.get(RESOLVED_SESSION_OPTIONS);
@@ -42,7 +42,7 @@ for (const mode of ['postgres', 'pglite'] as const) {
       expect(await count(ds)).toBe(1);
       await new Promise((r) => setTimeout(r, 1500));
       expect(await count(ds)).toBe(0);
-      expect(logger.lines.some((l) => /Session cleanup deleted 1 sessions/.test(l))).toBe(true);
+      expect(logs.lines.some((l) => /Session cleanup deleted 1 sessions/.test(l))).toBe(true);
       expect(running.app.get(SessionCleanupService)).toBeDefined();
     } finally {
       await running.close();

@@ -34,6 +34,9 @@ describe('PostgreSQL down', () => {
       expect(res.headers['retry-after']).toBeDefined();
       expect(performance.now() - started).toBeLessThan(5000);
     }
+    const health = await running.http.get('/health');
+    expect(health.status).toBe(503);
+    expect(health.body).toMatchObject({ status: 'error', error: { database: { status: 'down' } }, info: { cache: { status: 'up' } } });
 
     pg.start();
 
@@ -46,5 +49,6 @@ describe('PostgreSQL down', () => {
     expect(recovered).toBe(true);
     await login(running.http, user.email, user.password);
     await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+    await running.http.get('/health').expect(200);
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import {
-  CapturingLogger,
+  CapturedLogs,
   login,
   registerAndLogin,
   resetDatabase,
@@ -15,7 +15,7 @@ import { sessionCacheKey } from '../../src/session/adapters/redis/redis-session.
 describe('storage: PostgreSQL truth, Redis cache', () => {
   let running: RunningApp;
   let redis: Redis;
-  const logs = new CapturingLogger();
+  const logs = new CapturedLogs();
 
   const redisKeys = () => redis.keys(`${running.env.REDIS_KEY_PREFIX}*`);
   const flushOurKeys = async () => {
@@ -53,6 +53,7 @@ describe('storage: PostgreSQL truth, Redis cache', () => {
       const type = await redis.type(key);
       redisDump += '\n' + (type === 'string' ? await redis.get(key) : JSON.stringify(await redis.smembers(key)));
     }
+    expect(logs.lines.some((line) => line.includes('"path":"/auth/refresh"'))).toBe(true);
     for (const part of randomParts) {
       expect(dump).not.toContain(part);
       expect(redisDump).not.toContain(part);

@@ -1,6 +1,7 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { createApp, initApp } from '../../src/app.factory';
@@ -18,10 +19,12 @@ export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789abcdef';
 /**
  * Starts the real app (same setup as `main.ts`) against the test PostgreSQL and Redis, with a
  * Redis key prefix of its own so suites never see each other's keys.
+ * @param logs keeps every line the app logs, from `trace` up (unless `LOG_LEVEL` is overridden);
+ *   without it only errors are logged, to standard output
  */
 export async function startApp(
   overrides: Record<string, string | undefined> = {},
-  logger: LoggerService | false | ['error'] = ['error'],
+  logs?: CapturedLogs,
 ): Promise<RunningApp> {
   const env: Record<string, string> = Object.fromEntries(
     Object.entries({
@@ -36,10 +39,11 @@ export async function startApp(
       SESSION_BINDING: 'off',
       // The e2e-fastify project runs the same suites on @nestjs/platform-fastify.
       HTTP_ADAPTER: process.env.TEST_HTTP_ADAPTER ?? 'express',
+      LOG_LEVEL: logs ? 'trace' : 'error',
       ...overrides,
     }).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
-  const app = await createApp(env, logger);
+  const app = await createApp(env, { destination: logs });
   await initApp(app);
   return { app, http: request(app.getHttpServer()), env, close: () => app.close() };
 }
@@ -51,6 +55,7 @@ export async function resetDatabase(url = TEST_DATABASE_URL): Promise<void> {
   try {
     await client.query(`DO $$ BEGIN
       IF to_regclass('public.sessions') IS NOT NULL THEN TRUNCATE sessions CASCADE; END IF;
+      IF to_regclass('public.session_audit') IS NOT NULL THEN TRUNCATE session_audit, session_concurrency_samples; END IF;
       IF to_regclass('public.users') IS NOT NULL THEN TRUNCATE users CASCADE; END IF;
     END $$`);
   } finally {
@@ -107,15 +112,15 @@ export async function login(http: TestAgent, email: string, password: string): P
   };
 }
 
-/** A Nest logger that keeps every line, to check what the app writes to its logs. */
-export class CapturingLogger implements LoggerService {
+/** A log destination that keeps every line the app writes, to check its logs (see `startApp`). */
+export class CapturedLogs implements DestinationStream {
+  /** The raw lines, as written (JSON, newline-terminated). */
   readonly lines: string[] = [];
-  private keep(level: string, message: unknown, rest: unknown[]) {
-    this.lines.push(`${level} ${[message, ...rest].map((m) => (m instanceof Error ? `${m.message} ${m.stack}` : typeof m === 'string' ? m : JSON.stringify(m))).join(' ')}`);
+  write(line: string): void {
+    this.lines.push(line);
   }
-  log(message: unknown, ...rest: unknown[]) { this.keep('log', message, rest); }
-  error(message: unknown, ...rest: unknown[]) { this.keep('error', message, rest); }
-  warn(message: unknown, ...rest: unknown[]) { this.keep('warn', message, rest); }
-  debug(message: unknown, ...rest: unknown[]) { this.keep('debug', message, rest); }
-  verbose(message: unknown, ...rest: unknown[]) { this.keep('verbose', message, rest); }
+  /** Every line parsed; throws on a line that is not JSON. */
+  records(): Array<Record<string, unknown>> {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
 }

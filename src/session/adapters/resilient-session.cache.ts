@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache';
-import { ThrottledWarning } from './redis/fallback-warning';
+import { ThrottledWarning } from '../throttled-warning';
 
 /** Most revocation marks waiting for delivery; past this the oldest are dropped (and logged). */
 const MAX_PENDING = 100_000;

@@ -9,9 +9,16 @@ export abstract class SessionError extends Error {
   }
 }
 
+/**
+ * Why a token was refused (for logs and metrics; every one answers the same 401):
+ * none sent, malformed or forged, not (or no longer) known, expired or idle, revoked, presented
+ * from another client, rotated away and presented again, or its user is gone.
+ */
+export type InvalidTokenReason = 'missing' | 'malformed' | 'unknown' | 'expired' | 'revoked' | 'binding' | 'reuse' | 'user_gone';
+
 /** The token is malformed, forged, expired, revoked, or its session is over. */
 export class InvalidTokenError extends SessionError {
-  constructor(readonly detail: string = 'invalid token') {
+  constructor(readonly detail: InvalidTokenReason = 'unknown') {
     super('Invalid or expired token');
   }
 }
@@ -19,7 +26,7 @@ export class InvalidTokenError extends SessionError {
 /** A refresh token that was already rotated away came back: its session is revoked. */
 export class RefreshTokenReuseError extends InvalidTokenError {
   constructor(readonly sessionId: string) {
-    super('refresh token reuse');
+    super('reuse');
   }
 }
 

@@ -10,19 +10,26 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { SessionNotFoundError } from '../errors/session.errors';
 import { RESOLVED_SESSION_OPTIONS } from '../session.constants';
 import type { ResolvedSessionOptions } from '../session.options';
 import { SessionService } from '../session.service';
+import { CurrentUser, type CurrentUserInfo } from './decorators/current-session.decorator';
 import { Roles } from './decorators/roles.decorator';
 import { AdminSessionsQuery } from './dto/admin-sessions.query';
 import { RolesGuard } from './guards/roles.guard';
 import { SessionAuthGuard } from './guards/session-auth.guard';
+import { ApiError, ApiValidationError } from './openapi/api-error.decorator';
+import { ApiSessionAuth } from './openapi/session-security';
+import { AdminSessionsPageResponse } from './responses/admin-sessions-page.response';
+import { RevokedCountResponse } from './responses/revoked-count.response';
 import { presentAdminSession } from './session.presenter';
 import { ParseUserIdPipe } from './user-id.pipe';
 import { sessionValidationPipe } from './validation.pipe';
 
 /** Who is logged in where, and the power to end it: role `admin` only. */
+@ApiTags('admin')
 @Controller('admin')
 @UseGuards(SessionAuthGuard, RolesGuard)
 @Roles('admin')
@@ -34,6 +41,10 @@ export class AdminSessionsController {
   ) {}
 
   @Get('sessions')
+  @ApiOperation({ summary: 'Live sessions of every user (or of one), most recently active first' })
+  @ApiSessionAuth({ roles: ['admin'] })
+  @ApiOkResponse({ type: AdminSessionsPageResponse })
+  @ApiValidationError(['limit must not be greater than 100'], 'A query parameter is out of range or malformed.')
   async list(@Query() query: AdminSessionsQuery) {
     const { items, total } = await this.sessions.page(query);
     return {
@@ -45,14 +56,25 @@ export class AdminSessionsController {
   }
 
   @Delete('sessions/:id')
+  @ApiOperation({ summary: "End any user's session" })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiSessionAuth({ roles: ['admin'], csrf: true })
+  @ApiNoContentResponse({ description: 'Revoked.' })
+  @ApiError(400, 'Validation failed (uuid is expected)', { description: 'The id is not a UUID.' })
+  @ApiError(404, 'Session not found', { description: 'No live session has this id.' })
   @HttpCode(204)
-  async revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    if (!(await this.sessions.revoke(id, 'revoked_by_admin'))) throw new SessionNotFoundError();
+  async revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: CurrentUserInfo): Promise<void> {
+    if (!(await this.sessions.revoke(id, 'revoked_by_admin', admin.id))) throw new SessionNotFoundError();
   }
 
   @Delete('users/:userId/sessions')
-  async revokeUser(@Param('userId', ParseUserIdPipe) userId: string) {
-    const revoked = await this.sessions.revokeAll(userId, { reason: 'revoked_by_admin' });
+  @ApiOperation({ summary: 'End every session of a user' })
+  @ApiParam({ name: 'userId', description: '1 to 128 printable characters.' })
+  @ApiSessionAuth({ roles: ['admin'], csrf: true })
+  @ApiOkResponse({ type: RevokedCountResponse })
+  @ApiError(400, 'userId must be 1 to 128 printable characters')
+  async revokeUser(@Param('userId', ParseUserIdPipe) userId: string, @CurrentUser() admin: CurrentUserInfo) {
+    const revoked = await this.sessions.revokeAll(userId, { reason: 'revoked_by_admin', actorId: admin.id });
     return { revoked };
   }
 }

@@ -14,6 +14,15 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InvalidTokenError } from '../errors/session.errors';
 import { LoginService } from '../login.service';
 import { RESOLVED_SESSION_OPTIONS } from '../session.constants';
@@ -38,6 +47,12 @@ import {
   writeCookies,
 } from './session-cookies';
 import { presentIssued, presentSession } from './session.presenter';
+import { ApiError, ApiValidationError, RETRY_AFTER_HEADER } from './openapi/api-error.decorator';
+import { ApiSessionAuth } from './openapi/session-security';
+import { IssuedSessionResponse } from './responses/issued-session.response';
+import { MeResponse } from './responses/me.response';
+import { RevokedCountResponse } from './responses/revoked-count.response';
+import { SessionResponse } from './responses/session.response';
 import type { IssuedSession } from '../session.types';
 import type { SessionUser } from '../ports/credentials-verifier';
 
@@ -59,6 +74,21 @@ export class AuthSessionController {
   ) {}
 
   @Post('login')
+  @ApiTags('auth')
+  @ApiOperation({ summary: 'Log in: opens a session and returns its tokens (and sets the session cookies)' })
+  @ApiHeader({ name: 'X-Device-Name', required: false, description: 'Label of the session when the body has no `deviceName`.' })
+  @ApiHeader({ name: 'X-Device-Type', required: false, description: 'Device type of the session (e.g. `mobile`); else from the User-Agent.' })
+  @ApiOkResponse({ type: IssuedSessionResponse, description: 'Logged in. `Cache-Control: no-store`.' })
+  @ApiValidationError(['email must be an email address'])
+  @ApiError(401, 'Invalid credentials', { description: 'Unknown email or wrong password (the same answer for both).' })
+  @ApiError(429, 'ThrottlerException: Too Many Requests', {
+    description: 'Too many login attempts from this client IP.',
+    headers: RETRY_AFTER_HEADER,
+  })
+  @ApiError(429, 'Too many failed login attempts, try again later', {
+    description: 'Too many failed logins for this account from this network.',
+    headers: RETRY_AFTER_HEADER,
+  })
   @Public()
   @LoginThrottle()
   @HttpCode(200)
@@ -69,6 +99,27 @@ export class AuthSessionController {
   }
 
   @Post('refresh')
+  @ApiTags('auth')
+  @ApiOperation({
+    summary: 'Rotate the tokens of a session',
+    description:
+      'Returns a new access and refresh token for the same `sessionId`. Presenting a refresh token that was ' +
+      'already rotated away (reuse) answers 401 and revokes the whole session.',
+  })
+  @ApiBody({ type: RefreshDto, required: false })
+  @ApiOkResponse({ type: IssuedSessionResponse, description: 'Rotated. `Cache-Control: no-store`.' })
+  @ApiValidationError(['refreshToken must be a string'])
+  @ApiError(401, 'Invalid or expired token', {
+    description: 'Unknown, expired or revoked refresh token, or one already rotated away (the session is then revoked).',
+    headers: { 'WWW-Authenticate': { schema: { type: 'string', example: 'Bearer' } } },
+  })
+  @ApiError(403, 'Missing or invalid CSRF token', {
+    description: 'The refresh cookie was used without a matching `X-CSRF-Token` header.',
+  })
+  @ApiError(429, 'ThrottlerException: Too Many Requests', {
+    description: 'Too many refresh attempts from this client.',
+    headers: RETRY_AFTER_HEADER,
+  })
   @Public()
   @LoginThrottle()
   @HttpCode(200)
@@ -86,22 +137,30 @@ export class AuthSessionController {
     const user = await this.options.credentials.findById(issued.session.userId);
     if (!user) {
       await this.sessions.revoke(issued.session.id, 'revoked');
-      throw new InvalidTokenError('user gone');
+      throw new InvalidTokenError('user_gone');
     }
     return this.answer(issued, user, res);
   }
 
   @Post('logout')
+  @ApiTags('auth')
+  @ApiOperation({ summary: 'End the current session', description: 'Its tokens are rejected from then on; the session cookies are cleared.' })
+  @ApiSessionAuth({ csrf: true })
+  @ApiNoContentResponse({ description: 'Logged out.' })
   @HttpCode(204)
   async logout(@CurrentSession() session: AuthenticatedSession, @Res({ passthrough: true }) res: Res) {
-    await this.sessions.revoke(session.sessionId, 'logout');
+    await this.sessions.revoke(session.sessionId, 'logout', session.userId);
     if (this.options.cookies) writeCookies(res, clearedSessionCookies());
   }
 
   @Get('me')
+  @ApiTags('auth')
+  @ApiOperation({ summary: 'The caller and their current session' })
+  @ApiSessionAuth()
+  @ApiOkResponse({ type: MeResponse })
   async me(@CurrentSession() session: AuthenticatedSession) {
     const user = await this.options.credentials.findById(session.userId);
-    if (!user) throw new InvalidTokenError('user gone');
+    if (!user) throw new InvalidTokenError('user_gone');
     return {
       user: { id: user.id, email: user.email, roles: user.roles },
       session: {
@@ -114,12 +173,23 @@ export class AuthSessionController {
   }
 
   @Get('sessions')
+  @ApiTags('sessions')
+  @ApiOperation({ summary: "The caller's live sessions, most recently active first" })
+  @ApiSessionAuth()
+  @ApiOkResponse({ type: [SessionResponse] })
   async list(@CurrentSession() session: AuthenticatedSession) {
     const live = await this.sessions.list(session.userId);
     return live.map((s) => presentSession(s, session.sessionId, this.options.idleTtl));
   }
 
   @Delete('sessions/:id')
+  @ApiTags('sessions')
+  @ApiOperation({ summary: 'End one of the caller\'s sessions' })
+  @ApiParam({ name: 'id', format: 'uuid', description: 'A session id from `GET /auth/sessions`.' })
+  @ApiSessionAuth({ csrf: true })
+  @ApiNoContentResponse({ description: 'Revoked.' })
+  @ApiError(400, 'Validation failed (uuid is expected)', { description: 'The id is not a UUID.' })
+  @ApiError(404, 'Session not found', { description: 'Not a live session of the caller (another user\'s included).' })
   @HttpCode(204)
   async revokeOne(
     @CurrentSession() session: AuthenticatedSession,
@@ -129,9 +199,14 @@ export class AuthSessionController {
   }
 
   @Delete('sessions')
+  @ApiTags('sessions')
+  @ApiOperation({ summary: 'End every other session of the caller; the current one stays' })
+  @ApiSessionAuth({ csrf: true })
+  @ApiOkResponse({ type: RevokedCountResponse })
   async revokeOthers(@CurrentSession() session: AuthenticatedSession) {
     const revoked = await this.sessions.revokeAll(session.userId, {
       exceptSessionId: session.sessionId,
+      actorId: session.userId,
     });
     return { revoked };
   }

@@ -1,3 +1,4 @@
+import type { SessionEvent } from '../session.events';
 import type { SessionRecord } from '../ports/session-record';
 import type { IssuedSession } from '../session.types';
 import type { SessionUser } from '../ports/credentials-verifier';
@@ -33,5 +34,19 @@ export function presentIssued(issued: IssuedSession, user: SessionUser) {
     refreshExpiresIn: issued.tokens.refreshExpiresIn,
     sessionId: issued.session.id,
     user: { id: user.id, email: user.email, roles: user.roles },
+  };
+}
+
+/** An audit entry as `GET /admin/audit` lists it. */
+export function presentAuditEntry(e: SessionEvent) {
+  return {
+    type: e.type,
+    userId: e.userId,
+    sessionId: e.sessionId,
+    actorId: e.actorId,
+    ipAddress: e.ipAddress,
+    userAgent: e.userAgent,
+    at: e.at.toISOString(),
+    detail: e.detail,
   };
 }

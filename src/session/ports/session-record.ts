@@ -39,6 +39,11 @@ export interface SessionRecord extends Required<SessionMetadata> {
   lastActivityAt: Date;
   revokedAt: Date | null;
   revokedReason: RevocationReason | null;
+  /**
+   * When the session ended, once that is recorded: at revocation, or by the expiry sweep
+   * (`markExpired`) after its time ran out. A session with `endedAt` set is never live again.
+   */
+  endedAt: Date | null;
   /** Grows on every change that the cache must not undo. */
   version: number;
 }
@@ -46,7 +51,7 @@ export interface SessionRecord extends Required<SessionMetadata> {
 /** The fields a store needs to open a session. */
 export type NewSessionRecord = Omit<
   SessionRecord,
-  'previousRefreshHash' | 'rotatedAt' | 'revokedAt' | 'revokedReason' | 'version'
+  'previousRefreshHash' | 'rotatedAt' | 'revokedAt' | 'revokedReason' | 'endedAt' | 'version'
 >;
 
 /** The moment a query runs at and the oldest activity a live session may have. */
@@ -90,10 +95,27 @@ export interface SessionPage {
   total: number;
 }
 
+/** Counts over every session, for the operators' statistics. */
+export interface SessionSummary {
+  /** Live at `window.now`. */
+  active: number;
+  /** Opened since `since`. */
+  createdSince: number;
+  /** Revoked (for any reason) since `since`. */
+  revokedSince: number;
+  /** Recorded as ended by time (expired or idle) since `since`. */
+  expiredSince: number;
+  /** Sessions that ended since `since`, however they ended. */
+  endedSince: number;
+  /** Their lifetimes (end − creation) added up, in seconds. */
+  endedLifetimeSeconds: number;
+}
+
 /** True when the session has not ended at `window.now`. */
 export function isLive(session: SessionRecord, window: LiveWindow): boolean {
   return (
     session.revokedAt === null &&
+    session.endedAt === null &&
     session.expiresAt > window.now &&
     session.lastActivityAt > window.activeSince
   );

@@ -8,6 +8,7 @@ import type {
   SessionPage,
   SessionPageQuery,
   SessionRecord,
+  SessionSummary,
 } from './session-record';
 
 /**
@@ -89,6 +90,25 @@ export abstract class SessionStore {
    * @returns how many were deleted; call again until it returns less than `batchSize`
    */
   abstract deleteEnded(before: Date, idleTtlSeconds: number, batchSize: number): Promise<number>;
+
+  /**
+   * Records the end of up to `batchSize` sessions whose time ran out — expired by
+   * `window.now`, or last active at or before `window.activeSince` — and that were neither
+   * revoked nor recorded yet: `endedAt` becomes the moment their time ran out (the earlier of
+   * their expiry and last activity + `idleTtlSeconds`). Each session is returned once, by one
+   * caller, ever.
+   * @returns them, as they were marked; call again until it returns less than `batchSize`
+   */
+  abstract markExpired(window: LiveWindow, idleTtlSeconds: number, batchSize: number): Promise<SessionRecord[]>;
+
+  /** Counts for the statistics, over every user, each answered by an index range. */
+  abstract summarize(window: LiveWindow, since: Date): Promise<SessionSummary>;
+
+  /** Keeps a sample of how many sessions were live at `at`, and forgets samples older than `keepSince`. */
+  abstract recordConcurrency(at: Date, active: number, keepSince: Date): Promise<void>;
+
+  /** The largest sample taken since `since`, or 0. */
+  abstract peakConcurrency(since: Date): Promise<number>;
 
   /** True when the store answers. */
   abstract ping(): Promise<boolean>;

@@ -10,6 +10,7 @@ import {
   SessionPage,
   SessionPageQuery,
   SessionRecord,
+  SessionSummary,
 } from '../../ports/session-record';
 import { SessionStore } from '../../ports/session-store';
 
@@ -32,6 +33,8 @@ export class MemorySessionStore extends SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
   /** Rotated-away refresh hash → session id. */
   private readonly rotated = new Map<string, string>();
+  /** Concurrency samples: epoch ms → live sessions. */
+  private readonly samples = new Map<number, number>();
 
   async insert(session: NewSessionRecord): Promise<SessionRecord> {
     const record: SessionRecord = copy({
@@ -40,6 +43,7 @@ export class MemorySessionStore extends SessionStore {
       rotatedAt: null,
       revokedAt: null,
       revokedReason: null,
+      endedAt: null,
       version: 1,
     });
     this.sessions.set(record.id, record);
@@ -84,7 +88,7 @@ export class MemorySessionStore extends SessionStore {
 
   async touch(id: string, at: Date): Promise<void> {
     const session = this.sessions.get(id);
-    if (session && session.revokedAt === null) {
+    if (session && session.revokedAt === null && session.endedAt === null) {
       session.lastActivityAt = maxDate(session.lastActivityAt, at);
     }
   }
@@ -166,6 +170,43 @@ export class MemorySessionStore extends SessionStore {
     return deleted;
   }
 
+  async markExpired(window: LiveWindow, idleTtlSeconds: number, batchSize: number): Promise<SessionRecord[]> {
+    const marked: SessionRecord[] = [];
+    for (const s of this.sessions.values()) {
+      if (marked.length >= batchSize) break;
+      if (s.revokedAt !== null || s.endedAt !== null) continue;
+      if (s.expiresAt > window.now && s.lastActivityAt > window.activeSince) continue;
+      s.endedAt = minDate(s.expiresAt, new Date(s.lastActivityAt.getTime() + idleTtlSeconds * 1000));
+      s.version += 1;
+      marked.push(copy(s));
+    }
+    return marked;
+  }
+
+  async summarize(window: LiveWindow, since: Date): Promise<SessionSummary> {
+    const all = [...this.sessions.values()];
+    const ended = all.filter((s) => s.endedAt !== null && s.endedAt > since);
+    return {
+      active: all.filter((s) => isLive(s, window)).length,
+      createdSince: all.filter((s) => s.createdAt > since).length,
+      revokedSince: all.filter((s) => s.revokedAt !== null && s.revokedAt > since).length,
+      expiredSince: ended.filter((s) => s.revokedAt === null).length,
+      endedSince: ended.length,
+      endedLifetimeSeconds: ended.reduce((sum, s) => sum + (s.endedAt!.getTime() - s.createdAt.getTime()) / 1000, 0),
+    };
+  }
+
+  async recordConcurrency(at: Date, active: number, keepSince: Date): Promise<void> {
+    this.samples.set(at.getTime(), Math.max(active, this.samples.get(at.getTime()) ?? 0));
+    for (const t of this.samples.keys()) if (t < keepSince.getTime()) this.samples.delete(t);
+  }
+
+  async peakConcurrency(since: Date): Promise<number> {
+    let peak = 0;
+    for (const [t, active] of this.samples) if (t >= since.getTime() && active > peak) peak = active;
+    return peak;
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }
@@ -184,6 +225,7 @@ export class MemorySessionStore extends SessionStore {
   private end(session: SessionRecord, reason: RevocationReason, at: Date): void {
     session.revokedAt = at;
     session.revokedReason = reason;
+    session.endedAt = at;
     session.version += 1;
   }
 

@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { ThrottledWarning } from './fallback-warning';
+import { ThrottledWarning } from '../../throttled-warning';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 
 /**

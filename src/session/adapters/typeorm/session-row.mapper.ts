@@ -17,6 +17,7 @@ export interface SessionRow {
   last_activity_at: Date | string;
   revoked_at: Date | string | null;
   revoked_reason: string | null;
+  ended_at: Date | string | null;
   ip_address: string | null;
   user_agent: string | null;
   device_name: string | null;
@@ -53,6 +54,7 @@ export function toSessionRecord(row: SessionRow): SessionRecord {
     lastActivityAt: date(row.last_activity_at),
     revokedAt: maybeDate(row.revoked_at),
     revokedReason: row.revoked_reason as RevocationReason | null,
+    endedAt: maybeDate(row.ended_at),
     ipAddress: row.ip_address,
     userAgent: row.user_agent,
     deviceName: row.device_name,

@@ -11,6 +11,10 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('sessions_expires_at_idx', ['expiresAt'])
 @Index('sessions_last_activity_at_idx', ['lastActivityAt'])
 @Index('sessions_revoked_at_idx', ['revokedAt'], { where: 'revoked_at IS NOT NULL' })
+@Index('sessions_open_expires_idx', ['expiresAt'], { where: 'ended_at IS NULL AND revoked_at IS NULL' })
+@Index('sessions_open_activity_idx', ['lastActivityAt'], { where: 'ended_at IS NULL AND revoked_at IS NULL' })
+@Index('sessions_created_at_idx', ['createdAt'])
+@Index('sessions_ended_at_idx', ['endedAt'], { where: 'ended_at IS NOT NULL' })
 export class SessionEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -58,6 +62,10 @@ export class SessionEntity {
 
   @Column({ name: 'revoked_reason', type: 'varchar', length: 32, nullable: true })
   revokedReason!: string | null;
+
+  /** When the session ended: set on revocation, and by the expiry sweep once its time ran out. */
+  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
+  endedAt!: Date | null;
 
   @Column({ name: 'ip_address', type: 'varchar', length: 64, nullable: true })
   ipAddress!: string | null;

@@ -1,5 +1,4 @@
-import { DataSource, QueryFailedError } from 'typeorm';
-import { SessionStoreUnavailableError } from '../../errors/session.errors';
+import type { DataSource } from 'typeorm';
 import {
   LiveWindow,
   NewSessionRecord,
@@ -10,13 +9,15 @@ import {
   SessionPage,
   SessionPageQuery,
   SessionRecord,
+  SessionSummary,
 } from '../../ports/session-record';
 import { SessionStore } from '../../ports/session-store';
+import { rowsOf, runStatement } from './run-statement';
 import { SessionRow, toSessionRecord } from './session-row.mapper';
 
-/** `$n` placeholders for the live-window check: not revoked, not expired, not idle. */
+/** `$n` placeholders for the live-window check: not revoked, not recorded as ended, not expired, not idle. */
 const LIVE = (now: string, activeSince: string, alias = '') =>
-  `${alias}revoked_at IS NULL AND ${alias}expires_at > ${now} AND ${alias}last_activity_at > ${activeSince}`;
+  `${alias}revoked_at IS NULL AND ${alias}ended_at IS NULL AND ${alias}expires_at > ${now} AND ${alias}last_activity_at > ${activeSince}`;
 
 /**
  * Sessions in PostgreSQL (or PGlite) through TypeORM. Every write is a single statement, so it
@@ -124,7 +125,7 @@ export class TypeOrmSessionStore extends SessionStore {
   async touch(id: string, at: Date): Promise<void> {
     await this.run(
       `UPDATE sessions SET last_activity_at = GREATEST(last_activity_at, $2)
-        WHERE id = $1 AND revoked_at IS NULL AND last_activity_at < $2`,
+        WHERE id = $1 AND revoked_at IS NULL AND ended_at IS NULL AND last_activity_at < $2`,
       [id, at],
     );
   }
@@ -134,7 +135,7 @@ export class TypeOrmSessionStore extends SessionStore {
     await this.run(
       `UPDATE sessions s SET last_activity_at = v.at
          FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at)
-        WHERE s.id = v.id AND s.revoked_at IS NULL AND s.last_activity_at < v.at`,
+        WHERE s.id = v.id AND s.revoked_at IS NULL AND s.ended_at IS NULL AND s.last_activity_at < v.at`,
       [entries.map((e) => e.id), entries.map((e) => e.at.toISOString())],
     );
   }
@@ -162,7 +163,7 @@ export class TypeOrmSessionStore extends SessionStore {
     if (filter.userId !== undefined) where.push(`user_id = $${params.push(filter.userId)}`);
     if (filter.exceptId !== undefined) where.push(`id <> $${params.push(filter.exceptId)}`);
     return this.query(
-      `UPDATE sessions SET revoked_at = $2, revoked_reason = $1, version = version + 1
+      `UPDATE sessions SET revoked_at = $2, revoked_reason = $1, ended_at = $2, version = version + 1
         WHERE ${where.join(' AND ')}
         RETURNING *`,
       params,
@@ -179,7 +180,7 @@ export class TypeOrmSessionStore extends SessionStore {
     // (not SKIP LOCKED): a concurrent login's eviction waits for ours instead of skipping rows,
     // so together they never leave more than `keep` live sessions.
     return this.query(
-      `UPDATE sessions SET revoked_at = $3, revoked_reason = 'evicted', version = version + 1
+      `UPDATE sessions SET revoked_at = $3, revoked_reason = 'evicted', ended_at = $3, version = version + 1
         WHERE id IN (
           SELECT id FROM sessions
            WHERE user_id = $1 AND ${LIVE('$3', '$4')} AND id IS DISTINCT FROM $5::uuid
@@ -241,6 +242,68 @@ export class TypeOrmSessionStore extends SessionStore {
     return rowsOf(result).length;
   }
 
+  async markExpired(window: LiveWindow, idleTtlSeconds: number, batchSize: number): Promise<SessionRecord[]> {
+    // Two range scans of the small "not yet ended" indexes; the outer re-check (under the row
+    // lock) makes a concurrent sweep or revocation win cleanly: each session is marked once.
+    return this.query(
+      `UPDATE sessions s SET
+         ended_at = LEAST(s.expires_at, s.last_activity_at + $3::int * interval '1 second'),
+         version = s.version + 1
+        WHERE s.id IN (
+          (SELECT id FROM sessions
+            WHERE ended_at IS NULL AND revoked_at IS NULL AND expires_at <= $1
+            LIMIT $4)
+          UNION
+          (SELECT id FROM sessions
+            WHERE ended_at IS NULL AND revoked_at IS NULL AND last_activity_at <= $2
+            LIMIT $4)
+          LIMIT $4)
+          AND s.ended_at IS NULL AND s.revoked_at IS NULL
+          AND (s.expires_at <= $1 OR s.last_activity_at <= $2)
+        RETURNING s.*`,
+      [window.now, window.activeSince, idleTtlSeconds, batchSize],
+    );
+  }
+
+  async summarize(window: LiveWindow, since: Date): Promise<SessionSummary> {
+    const [row] = await this.run(
+      `SELECT
+         (SELECT count(*) FROM sessions WHERE ${LIVE('$1', '$2')}) AS active,
+         (SELECT count(*) FROM sessions WHERE created_at > $3) AS created,
+         (SELECT count(*) FROM sessions WHERE revoked_at > $3) AS revoked,
+         ended.expired, ended.n AS ended, ended.seconds
+       FROM (SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS expired, count(*) AS n,
+                    COALESCE(sum(EXTRACT(EPOCH FROM ended_at - created_at)), 0) AS seconds
+               FROM sessions WHERE ended_at > $3) AS ended`,
+      [window.now, window.activeSince, since],
+    );
+    return {
+      active: Number(row.active),
+      createdSince: Number(row.created),
+      revokedSince: Number(row.revoked),
+      expiredSince: Number(row.expired),
+      endedSince: Number(row.ended),
+      endedLifetimeSeconds: Number(row.seconds),
+    };
+  }
+
+  async recordConcurrency(at: Date, active: number, keepSince: Date): Promise<void> {
+    await this.run(
+      `INSERT INTO session_concurrency_samples (at, active) VALUES ($1, $2)
+       ON CONFLICT (at) DO UPDATE SET active = GREATEST(session_concurrency_samples.active, EXCLUDED.active)`,
+      [at, active],
+    );
+    await this.run(`DELETE FROM session_concurrency_samples WHERE at < $1`, [keepSince]);
+  }
+
+  async peakConcurrency(since: Date): Promise<number> {
+    const [row] = await this.run(
+      `SELECT COALESCE(max(active), 0) AS peak FROM session_concurrency_samples WHERE at >= $1`,
+      [since],
+    );
+    return Number(row.peak);
+  }
+
   async ping(): Promise<boolean> {
     try {
       await this.dataSource.query('SELECT 1');
@@ -256,31 +319,7 @@ export class TypeOrmSessionStore extends SessionStore {
 
   /** Runs SQL; an unreachable database becomes `SessionStoreUnavailableError` (503). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private async run(sql: string, params: unknown[] = []): Promise<any> {
-    try {
-      return await this.dataSource.query(sql, params);
-    } catch (error) {
-      throw isUnavailable(error) ? new SessionStoreUnavailableError(error) : error;
-    }
+  private run(sql: string, params: unknown[] = []): Promise<any> {
+    return runStatement(this.dataSource, sql, params);
   }
-}
-
-/**
- * TypeORM's postgres driver returns `[rows, affected]` for UPDATE/DELETE and plain rows for
- * SELECT/INSERT; this reads both.
- */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
-    return result[0] as T[];
-  }
-  return result as T[];
-}
-
-/** Connection-level failures (refused, reset, timed out, server shutting down), not SQL bugs. */
-function isUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ??
-    (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && /^(08|57P|53)/.test(code)) return true;
-  if (error instanceof QueryFailedError) return false;
-  return true;
 }

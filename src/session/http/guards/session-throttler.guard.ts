@@ -1,19 +1,51 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
+import { ExecutionContext, Injectable, Optional } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import { SessionEventPublisher } from '../../session-event.publisher';
+import { SessionEvent } from '../../session.events';
 
 /**
  * `@nestjs/throttler`'s guard with the contract's `Retry-After` header on every 429 (the stock
- * guard suffixes it with the throttler's name for named throttlers such as `login`).
+ * guard suffixes it with the throttler's name for named throttlers such as `login`), and a
+ * `throttled` event for the audit trail.
  * The tracker is the client IP, which honours `X-Forwarded-For` only when the app trusts a proxy.
  */
 @Injectable()
 export class SessionThrottlerGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    @Optional() private readonly events?: SessionEventPublisher,
+  ) {
+    super(options, storage, reflector);
+  }
+
   protected override async throwThrottlingException(
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
-    const { res } = this.getRequestResponse(context);
+    const { req, res } = this.getRequestResponse(context);
     this.setResponseHeader(res, 'Retry-After', Math.max(1, detail.timeToBlockExpire));
+    const userAgent = (req as { headers?: Record<string, unknown> }).headers?.['user-agent'];
+    this.events?.publish(
+      new SessionEvent(
+        'throttled',
+        new Date(),
+        null,
+        null,
+        detail.tracker,
+        typeof userAgent === 'string' ? userAgent : null,
+        `rate limit: ${detail.limit} per ${Math.round(detail.ttl / 1000)} s`,
+      ),
+    );
     return super.throwThrottlingException(context, detail);
   }
 }

@@ -1,5 +1,10 @@
 import { CreateSessions1763800000000 } from './1763800000000-create-sessions';
 import { CreateRotatedRefreshTokens1763900000000 } from './1763900000000-create-rotated-refresh-tokens';
+import { CreateAuditAndStats1764000000000 } from './1764000000000-create-audit-and-stats';
 
 /** The session module's migrations, oldest first: add them to your DataSource's `migrations`. */
-export const SESSION_MIGRATIONS = [CreateSessions1763800000000, CreateRotatedRefreshTokens1763900000000];
+export const SESSION_MIGRATIONS = [
+  CreateSessions1763800000000,
+  CreateRotatedRefreshTokens1763900000000,
+  CreateAuditAndStats1764000000000,
+];

@@ -1,0 +1,38 @@
+import { AuditLog, AuditPage, AuditQuery, fitForAudit } from '../../ports/audit-log';
+import type { SessionEvent, SessionEventType } from '../../session.events';
+
+/** The audit trail in this process: for tests and the in-memory store; lost on restart. */
+export class MemoryAuditLog extends AuditLog {
+  /** Oldest first, as appended. */
+  private entries: SessionEvent[] = [];
+
+  async append(events: readonly SessionEvent[]): Promise<void> {
+    this.entries.push(...events.map(fitForAudit));
+  }
+
+  async page(query: AuditQuery): Promise<AuditPage> {
+    const matching = this.entries
+      .filter((e) => (query.userId === undefined || e.userId === query.userId) && (query.type === undefined || e.type === query.type))
+      .reverse()
+      .sort((a, b) => b.at.getTime() - a.at.getTime());
+    return { items: matching.slice(query.offset, query.offset + query.limit).map((e) => ({ ...e })), total: matching.length };
+  }
+
+  async countSince(types: readonly SessionEventType[], since: Date): Promise<Record<SessionEventType, number>> {
+    const counts = Object.fromEntries(types.map((t) => [t, 0])) as Record<SessionEventType, number>;
+    for (const e of this.entries) if (e.at > since && e.type in counts) counts[e.type] += 1;
+    return counts;
+  }
+
+  async deleteBefore(before: Date, batchSize: number): Promise<number> {
+    let deleted = 0;
+    this.entries = this.entries.filter((e) => {
+      if (deleted < batchSize && e.at < before) {
+        deleted += 1;
+        return false;
+      }
+      return true;
+    });
+    return deleted;
+  }
+}

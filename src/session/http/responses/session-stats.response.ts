@@ -1,0 +1,29 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { SessionStats } from '../../session-stats.service';
+
+/** `GET /admin/sessions/stats`. */
+export class SessionStatsResponse implements SessionStats {
+  @ApiProperty({ description: 'Live sessions now.', example: 412 })
+  active!: number;
+
+  @ApiProperty({ description: 'Sessions opened in the last 24 hours.', example: 230 })
+  createdLast24h!: number;
+
+  @ApiProperty({ description: 'Sessions ended early in the last 24 hours, for any reason (logout, admin, eviction, reuse…).', example: 97 })
+  revokedLast24h!: number;
+
+  @ApiProperty({ description: 'Sessions whose time ran out (expired or idle) in the last 24 hours.', example: 41 })
+  expiredLast24h!: number;
+
+  @ApiProperty({ description: 'Mean lifetime, creation to end, of the sessions that ended in the last 24 hours; 0 if none did.', example: 51840 })
+  averageDurationSeconds!: number;
+
+  @ApiProperty({ description: 'Most sessions live at once in the last 24 hours (sampled every sweep interval, and now).', example: 455 })
+  peakConcurrent!: number;
+
+  @ApiProperty({ description: 'Failed login attempts in the last 24 hours.', example: 12 })
+  loginFailuresLast24h!: number;
+
+  @ApiProperty({ description: 'Refresh-token reuse detected (and the session revoked) in the last 24 hours.', example: 0 })
+  reuseDetectedLast24h!: number;
+}

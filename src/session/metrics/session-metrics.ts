@@ -1,0 +1,112 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { InvalidTokenReason } from '../errors/session.errors';
+import type { SessionEvent } from '../session.events';
+
+/** How a validation ended: `valid`, or why the token was refused. */
+export type ValidationResult = 'valid' | InvalidTokenReason | 'error';
+/** What the cache answered a validation: a session, a revocation mark, nothing, or a failure. */
+export type CacheResult = 'hit' | 'revoked' | 'miss' | 'error';
+/** How a refresh ended. `grace`: the token just rotated away came back within the grace window. */
+export type RefreshResult = 'success' | 'grace' | InvalidTokenReason | 'error';
+
+type Child = { inc(): void };
+
+/**
+ * The module's Prometheus series. Label sets are bound once per value, so the request path
+ * pays a map lookup and an add, not a label hash.
+ *
+ * - `session_validations_total{result}`
+ * - `session_cache_requests_total{result}`
+ * - `session_logins_total{result}`: success, failure, throttled
+ * - `session_refreshes_total{result}`
+ * - `session_revocations_total{reason}`: logout, revoked, revoked_by_admin, revoked_all, evicted,
+ *   reuse_detected, hijack_suspected, password_changed
+ * - `session_events_total{type}`: every lifecycle event, expirations included
+ * - `sessions_active`: live sessions, counted when scraped (cached for a few seconds)
+ */
+export class SessionMetrics {
+  private readonly validations: Counter<'result'>;
+  private readonly cacheRequests: Counter<'result'>;
+  private readonly logins: Counter<'result'>;
+  private readonly refreshes: Counter<'result'>;
+  private readonly revocations: Counter<'reason'>;
+  private readonly events: Counter<'type'>;
+  private readonly bound = new Map<Counter<string>, Map<string, Child>>();
+  private activeSource?: () => Promise<number>;
+
+  /** @param registry where the series live; `null` keeps them out of any registry (metrics off) */
+  constructor(registry: Registry | null) {
+    const counter = <L extends string>(name: string, help: string, label: L) =>
+      reuse<Counter<L>>(registry, name) ?? new Counter({ name, help, labelNames: [label], registers: registry ? [registry] : [] });
+    this.validations = counter('session_validations_total', 'Access-token validations, by result', 'result');
+    this.cacheRequests = counter('session_cache_requests_total', 'Session cache lookups during validation, by result', 'result');
+    this.logins = counter('session_logins_total', 'Login attempts, by result', 'result');
+    this.refreshes = counter('session_refreshes_total', 'Refresh-token rotations, by result', 'result');
+    this.revocations = counter('session_revocations_total', 'Sessions revoked, by reason', 'reason');
+    this.events = counter('session_events_total', 'Session lifecycle events, by type', 'type');
+    const activeSource = () => this.activeSource;
+    if (!reuse(registry, 'sessions_active')) {
+      new Gauge({
+        name: 'sessions_active',
+        help: 'Live sessions (counted in the store when scraped, at most every few seconds)',
+        registers: registry ? [registry] : [],
+        async collect() {
+          const source = activeSource();
+          if (source) this.set(await source());
+        },
+      });
+    }
+  }
+
+  /** Where `sessions_active` comes from (set by the statistics service). */
+  countActiveWith(source: () => Promise<number>): void {
+    this.activeSource = source;
+  }
+
+  validation(result: ValidationResult): void {
+    this.child(this.validations, result).inc();
+  }
+
+  cache(result: CacheResult): void {
+    this.child(this.cacheRequests, result).inc();
+  }
+
+  refresh(result: RefreshResult): void {
+    this.child(this.refreshes, result).inc();
+  }
+
+  /** Counts what a lifecycle event says about logins, refreshes and revocations. */
+  event(event: SessionEvent): void {
+    this.child(this.events, event.type).inc();
+    switch (event.type) {
+      case 'login':
+        return this.child(this.logins, 'success').inc();
+      case 'login_failed':
+        return this.child(this.logins, 'failure').inc();
+      case 'throttled':
+        return this.child(this.logins, 'throttled').inc();
+      case 'refresh':
+        return this.refresh('success');
+      case 'logout':
+      case 'evicted':
+      case 'reuse_detected':
+      case 'hijack_suspected':
+        return this.child(this.revocations, event.type).inc();
+      case 'revoked':
+        return this.child(this.revocations, event.detail ?? 'revoked').inc();
+    }
+  }
+
+  private child(counter: Counter<string>, value: string): Child {
+    let children = this.bound.get(counter);
+    if (!children) this.bound.set(counter, (children = new Map()));
+    let child = children.get(value);
+    if (!child) children.set(value, (child = counter.labels(value)));
+    return child;
+  }
+}
+
+/** A series another instance of the module already registered there (apps sharing a registry). */
+function reuse<T>(registry: Registry | null, name: string): T | undefined {
+  return (registry?.getSingleMetric(name) as T | undefined) ?? undefined;
+}

@@ -1,0 +1,85 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { AuditLog } from './ports/audit-log';
+import { SessionMetrics } from './metrics/session-metrics';
+import { SESSION_EVENT, SessionEvent } from './session.events';
+import { ThrottledWarning } from './throttled-warning';
+
+/** Events kept in memory at most while the audit trail cannot be written (oldest dropped first). */
+const MAX_PENDING = 10_000;
+/** A batch is written this long after its first event, or at once when this many are waiting. */
+const FLUSH_AFTER_MS = 500;
+const FLUSH_AT = 500;
+
+/**
+ * Where every lifecycle event goes: counted in the metrics, appended to the audit trail in
+ * batches off the request path, and emitted through `@nestjs/event-emitter` for the app's
+ * `@OnEvent('session.*')` listeners (when the app registered `EventEmitterModule`).
+ *
+ * A batch that cannot be written (database down) is kept and tried again; at most
+ * `MAX_PENDING` events wait, beyond that the oldest are dropped with a warning. Pending events
+ * are written before the app's database connection closes.
+ */
+@Injectable()
+export class SessionEventPublisher implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('SessionAudit');
+  private readonly dropWarning = new ThrottledWarning('SessionAudit');
+  private pending: SessionEvent[] = [];
+  private timer?: NodeJS.Timeout;
+  private writing?: Promise<void>;
+  private dropped = 0;
+
+  constructor(
+    @Optional() private readonly audit?: AuditLog,
+    @Optional() private readonly metrics?: SessionMetrics,
+    @Optional() private readonly emitter?: EventEmitter2,
+  ) {}
+
+  publish(event: SessionEvent): void {
+    this.metrics?.event(event);
+    if (this.audit) {
+      this.pending.push(event);
+      if (this.pending.length > MAX_PENDING) this.dropOldest();
+      if (this.pending.length >= FLUSH_AT) void this.flush();
+      else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS).unref();
+    }
+    this.emitter?.emit(SESSION_EVENT[event.type], event);
+  }
+
+  /** Writes every pending event now; resolves once they are written or put back for a retry. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.writing;
+    if (!this.audit || this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.writing = this.audit.append(batch).then(
+      () => undefined,
+      (error: Error) => {
+        this.logger.warn(`Could not write ${batch.length} audit events, will retry: ${error.message}`);
+        this.pending = [...batch, ...this.pending];
+        if (this.pending.length > MAX_PENDING) this.dropOldest();
+        this.timer ??= setTimeout(() => void this.flush(), 5 * FLUSH_AFTER_MS).unref();
+      },
+    );
+    await this.writing;
+    this.writing = undefined;
+  }
+
+  /** Before the DataSource closes (it closes in `onApplicationShutdown`). */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.flush();
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+  }
+
+  private dropOldest(): void {
+    const excess = this.pending.length - MAX_PENDING;
+    this.pending.splice(0, excess);
+    this.dropped += excess;
+    this.dropWarning.warn(`Audit trail unavailable: dropped ${this.dropped} events so far (at most ${MAX_PENDING} wait in memory)`);
+  }
+}

@@ -1,0 +1,95 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AuditLog } from './ports/audit-log';
+import { Clock } from './ports/clock';
+import { SessionStore } from './ports/session-store';
+import { SessionMetrics } from './metrics/session-metrics';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants';
+import { SessionEventPublisher } from './session-event.publisher';
+import type { ResolvedSessionOptions } from './session.options';
+import { SessionService } from './session.service';
+import { SessionSweepService } from './session-sweep.service';
+
+const DAY_MS = 86_400_000;
+/** `sessions_active` is counted in the store at most this often, however often it is scraped. */
+const ACTIVE_GAUGE_MAX_AGE_MS = 10_000;
+
+/** What `GET /admin/sessions/stats` answers. */
+export interface SessionStats {
+  /** Live sessions now. */
+  active: number;
+  createdLast24h: number;
+  /** Ended early, for any reason (logout, admin, eviction, reuse, …). */
+  revokedLast24h: number;
+  /** Ended because their time ran out (expired or idle). */
+  expiredLast24h: number;
+  /** Mean lifetime, creation to end, of the sessions that ended in the last 24 h (0 if none). */
+  averageDurationSeconds: number;
+  /** Most sessions live at once in the last 24 h (sampled every `sweepInterval`, and now). */
+  peakConcurrent: number;
+  loginFailuresLast24h: number;
+  reuseDetectedLast24h: number;
+}
+
+/**
+ * The operators' numbers, each answered by an index range (see the migration
+ * `CreateAuditAndStats`), never a full scan. Before counting it brings the trail up to date:
+ * it records expirations due by now and writes this instance's pending audit events.
+ */
+@Injectable()
+export class SessionStatsService {
+  private readonly logger = new Logger('SessionStats');
+  private activeCount?: { at: number; value: Promise<number> };
+
+  constructor(
+    @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+    private readonly store: SessionStore,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly sessions: SessionService,
+    private readonly sweep: SessionSweepService,
+    private readonly events: SessionEventPublisher,
+    metrics: SessionMetrics,
+  ) {
+    metrics.countActiveWith(() => this.active());
+  }
+
+  async stats(): Promise<SessionStats> {
+    await this.sessions.flushActivity();
+    await this.sweep.runOnce().catch((error: Error) => this.logger.warn(`Sweep before the statistics failed: ${error.message}`));
+    await this.events.flush();
+    const now = new Date(this.clock.now());
+    const since = new Date(now.getTime() - DAY_MS);
+    const [summary, counts, peak] = await Promise.all([
+      this.store.summarize(this.window(now), since),
+      this.audit.countSince(['login_failed', 'reuse_detected'], since),
+      this.store.peakConcurrency(since),
+    ]);
+    return {
+      active: summary.active,
+      createdLast24h: summary.createdSince,
+      revokedLast24h: summary.revokedSince,
+      expiredLast24h: summary.expiredSince,
+      averageDurationSeconds: summary.endedSince > 0 ? Math.round(summary.endedLifetimeSeconds / summary.endedSince) : 0,
+      peakConcurrent: Math.max(peak, summary.active),
+      loginFailuresLast24h: counts.login_failed,
+      reuseDetectedLast24h: counts.reuse_detected,
+    };
+  }
+
+  /** Live sessions, counted at most every few seconds (for the `sessions_active` gauge). */
+  active(): Promise<number> {
+    const nowMs = this.clock.now();
+    if (!this.activeCount || nowMs - this.activeCount.at > ACTIVE_GAUGE_MAX_AGE_MS) {
+      const now = new Date(nowMs);
+      const value = this.store.summarize(this.window(now), now).then((s) => s.active);
+      // A failed count is not kept: the next scrape tries again.
+      value.catch(() => (this.activeCount = undefined));
+      this.activeCount = { at: nowMs, value };
+    }
+    return this.activeCount.value;
+  }
+
+  private window(now: Date) {
+    return { now, activeSince: new Date(now.getTime() - this.options.idleTtl * 1000) };
+  }
+}

@@ -1,0 +1,133 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { CleanupLock } from './ports/cleanup-lock';
+import { Clock } from './ports/clock';
+import { SessionCache } from './ports/session-cache';
+import type { SessionRecord } from './ports/session-record';
+import { SessionStore } from './ports/session-store';
+import { RESOLVED_SESSION_OPTIONS, SESSION_SWEEP_LOCK } from './session.constants';
+import { SessionEventPublisher } from './session-event.publisher';
+import { SessionEvent } from './session.events';
+import type { ResolvedSessionOptions } from './session.options';
+
+/** Sessions recorded per statement. */
+const SWEEP_BATCH = 1000;
+/**
+ * An idle session is recorded as ended this long after its idle time ran out, not at once: last
+ * activity is written behind (within about a second), and a request just before the end must
+ * still count. Expiry needs no margin: it moves only by synchronous writes (refresh, extend).
+ */
+export const IDLE_SWEEP_MARGIN_MS = 10_000;
+/** Longest delay `setTimeout` honours. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** What one sweep did. */
+export interface SweepResult {
+  /** Sessions recorded as expired (each got an `expired` event). */
+  expired: number;
+  /** Live sessions counted for the concurrency sample; null when skipped. */
+  active: number | null;
+  /** True when another instance held the lock, so this one did nothing. */
+  skipped: boolean;
+}
+
+/**
+ * Every `sweepInterval` seconds, one instance at a time (its own advisory lock):
+ * 1. records the end of sessions whose time ran out (expired or idle) — `endedAt` in the store,
+ *    an `expired` event for the audit trail and listeners, a revocation mark in the cache — so
+ *    expirations are as visible as revocations;
+ * 2. samples how many sessions are live, for the peak concurrency of the statistics.
+ * The statistics call it too, so they never wait for the timer.
+ */
+@Injectable()
+export class SessionSweepService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('SessionSweep');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<SweepResult>;
+  private stopping = false;
+
+  constructor(
+    @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+    private readonly store: SessionStore,
+    private readonly cache: SessionCache,
+    @Inject(SESSION_SWEEP_LOCK) private readonly lock: CleanupLock,
+    private readonly clock: Clock,
+    private readonly events: SessionEventPublisher,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.sweepInterval > 0) this.schedule();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One sweep now; a call while one runs in this instance joins it. */
+  runOnce(): Promise<SweepResult> {
+    this.running ??= this.sweep().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(async () => {
+      try {
+        await this.runOnce();
+      } catch (error) {
+        this.logger.warn(`Session sweep failed: ${(error as Error).message}`);
+      } finally {
+        this.schedule();
+      }
+    }, Math.min(this.options.sweepInterval * 1000, MAX_TIMER_MS));
+    this.timer.unref();
+  }
+
+  private async sweep(): Promise<SweepResult> {
+    if (this.stopping) return { expired: 0, active: null, skipped: false };
+    const outcome = await this.lock.runExclusive(async () => {
+      let expired = 0;
+      for (;;) {
+        const nowMs = this.clock.now();
+        const window = { now: new Date(nowMs), activeSince: new Date(nowMs - this.options.idleTtl * 1000 - IDLE_SWEEP_MARGIN_MS) };
+        const marked = await this.store.markExpired(window, this.options.idleTtl, SWEEP_BATCH);
+        expired += marked.length;
+        await this.announce(marked);
+        if (marked.length < SWEEP_BATCH || this.stopping) break;
+      }
+      const now = new Date(this.clock.now());
+      const { active } = await this.store.summarize({ now, activeSince: new Date(now.getTime() - this.options.idleTtl * 1000) }, now);
+      await this.store.recordConcurrency(now, active, new Date(now.getTime() - this.options.retention * 1000));
+      return { expired, active };
+    });
+    if (!outcome.acquired) return { expired: 0, active: null, skipped: true };
+    if (outcome.result.expired > 0) this.logger.debug(`Recorded ${outcome.result.expired} expired sessions`);
+    return { ...outcome.result, skipped: false };
+  }
+
+  /** Marks the ended sessions in the cache and tells the audit trail and listeners. */
+  private async announce(ended: SessionRecord[]): Promise<void> {
+    const byUser = new Map<string, string[]>();
+    for (const s of ended) {
+      byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s.accessHash]);
+      const idle = s.endedAt !== null && s.endedAt < s.expiresAt;
+      this.events.publish(
+        new SessionEvent('expired', s.endedAt ?? new Date(this.clock.now()), s.userId, s.id, s.ipAddress, s.userAgent, idle ? 'idle' : 'expired'),
+      );
+    }
+    await Promise.all(
+      [...byUser].map(([userId, hashes]) =>
+        this.cache.markRevoked(userId, hashes).catch((error: Error) => this.logger.warn(`Session cache update failed: ${error.message}`)),
+      ),
+    );
+  }
+}
