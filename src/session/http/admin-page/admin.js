@@ -387,6 +387,7 @@
       el('td', { className: 'mono' }, textOr(event.ipAddress)),
       el('td', { className: 'ua', title: event.userAgent || '' }, textOr(event.userAgent)),
       el('td', { className: 'detail' }, detailText(event.detail)),
+      el('td', { className: 'mono', title: event.actorId || '' }, textOr(event.actorId ? shortId(event.actorId) : null)),
     );
   }
 
