@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
 import { USER_ID_PATTERN } from '../user-id.pipe';
+import { PageQuery } from './page.query';
 
 /** `GET /admin/sessions`: an optional user filter and the page. */
-export class AdminSessionsQuery {
+export class AdminSessionsQuery extends PageQuery {
   @ApiPropertyOptional({
     description: 'Only the sessions of this user.',
     minLength: 1,
@@ -15,20 +15,4 @@ export class AdminSessionsQuery {
   @IsString()
   @Matches(USER_ID_PATTERN, { message: 'userId must be 1 to 128 printable characters' })
   userId?: string;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1_000_000, default: 1, example: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  page: number = 1;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20, example: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
 }
