@@ -11,7 +11,7 @@ import { setupExpress } from './http/express.setup';
 import { setupFastify } from './http/fastify.setup';
 import { BODY_LIMIT_BYTES, trustProxyOf } from './http/http-limits';
 import { setupOpenApi } from './http/openapi';
-import { exposeFastifyRequests, FASTIFY_REQUEST_ID_OPTIONS } from './logging/fastify-request-logging';
+import { FASTIFY_REQUEST_ID_OPTIONS, installRequestLogging } from './logging/request-logging';
 import type { LoggingModuleOptions } from './logging/logging.module';
 
 /**
@@ -33,13 +33,14 @@ export async function createApp(
     const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: trustProxyOf(env.TRUST_PROXY) as boolean | string, ...FASTIFY_REQUEST_ID_OPTIONS });
     const fastifyApp = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(envVars, logging), adapter, options);
     installHttpMetrics(fastifyApp, fastifyApp.get(Registry));
+    installRequestLogging(fastifyApp);
     await setupFastify(fastifyApp);
-    exposeFastifyRequests(fastifyApp.getHttpAdapter().getInstance());
     app = fastifyApp;
   } else {
     const expressApp = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(envVars, logging), new ExpressAdapter(), options);
     // First, so the durations cover every middleware too.
     installHttpMetrics(expressApp, expressApp.get(Registry));
+    installRequestLogging(expressApp);
     setupExpress(expressApp, env);
     app = expressApp;
   }

@@ -1,8 +1,8 @@
-import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { Logger, PARAMS_PROVIDER_TOKEN, type Params, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppEnv } from '../config/app-env';
-import { httpLogOptions } from './http-log.options';
+import { pinoOptions } from './pino.options';
 import { appLogDestination, useLogTarget } from './log-destination';
 
 /** Options of {@link LoggingModule}. */
@@ -12,29 +12,33 @@ export interface LoggingModuleOptions {
 }
 
 /**
- * JSON logs through nestjs-pino: a line per HTTP request, and Nest's own logs (once the app calls
- * `app.useLogger(app.get(Logger))`) with the id of the request they were made in. Reads
- * `LOG_LEVEL` from `AppEnv`.
+ * JSON logs through nestjs-pino: its `Logger` (Nest's logs, once the app calls
+ * `app.useLogger(app.get(Logger))`) and `PinoLogger`, on one pino logger that reads `LOG_LEVEL`.
+ *
+ * Without nestjs-pino's `LoggerModule` middleware, on purpose: that middleware gives every request
+ * a pino-http child logger inside an `AsyncLocalStorage` context, which on Node 20 (promise hooks)
+ * cost about 65 µs of CPU per request on Express — a third of a guarded request — even with
+ * nothing logged. The one line per request is written by `installRequestLogging` instead.
  */
+@Global()
 @Module({})
 export class LoggingModule {
   static forRoot(options: LoggingModuleOptions = {}): DynamicModule {
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRootAsync({
+      providers: [
+        {
+          provide: PARAMS_PROVIDER_TOKEN,
           inject: [AppEnv],
-          useFactory: (env: AppEnv) => {
+          useFactory: (env: AppEnv): Params => {
             useLogTarget(options.destination, env.LOG_LEVEL);
-            return {
-              pinoHttp: [httpLogOptions(env.LOG_LEVEL), appLogDestination],
-              // nestjs-pino's default route, `{/*splat}`, never matches on Fastify: @fastify/middie 9.3
-              // prefixes a path that lacks a leading slash with one (`/{/*splat}`).
-              forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
-            };
+            return { pinoHttp: [pinoOptions(env.LOG_LEVEL), appLogDestination] };
           },
-        }),
+        },
+        PinoLogger,
+        Logger,
       ],
+      exports: [Logger, PinoLogger],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
 /** Header a client may send to name its request, and in which the app echoes the id it used. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -12,11 +12,4 @@ const SANE_REQUEST_ID = /^[\w.:-]{1,64}$/;
 export function requestIdOf(req: IncomingMessage): string {
   const incoming = req.headers[REQUEST_ID_HEADER];
   return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-}
-
-/** `requestIdOf`, echoed in the `X-Request-Id` response header: pino-http's `genReqId`. */
-export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
-  const id = requestIdOf(req);
-  res.setHeader(REQUEST_ID_HEADER, id);
-  return id;
 }

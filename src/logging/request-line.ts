@@ -1,26 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REQUEST_SESSION_KEY } from '../session/session.constants';
 
-/**
- * Where, on the Node request, the request object Nest's guards work on is kept when it is another
- * object (Fastify's request wraps the Node one); see `exposeFastifyRequests`.
- */
-export const NEST_REQUEST = Symbol('NEST_REQUEST');
-
-/** What the session guard leaves on the request it authenticated. */
-interface AuthenticatedRequest {
+/** What the session guard leaves on the request it authenticated (Express's, or Fastify's). */
+export interface AuthenticatedRequest {
   user?: { id?: string };
   [REQUEST_SESSION_KEY]?: { sessionId?: string };
 }
 
-/** The Node request as pino-http hands it over, on either adapter. */
-export type LoggedRequest = IncomingMessage & AuthenticatedRequest & {
-  originalUrl?: string;
-  [NEST_REQUEST]?: AuthenticatedRequest;
-};
+/** The Node request, with what Express adds. */
+export type LoggedRequest = IncomingMessage & { originalUrl?: string };
 
-/** The fields of the one line logged per request, besides `reqId`, level, time and message. */
+/** The fields of the one line logged per request, besides level, time and message. */
 export interface RequestLine {
+  reqId: string;
   method?: string;
   path: string;
   status: number;
@@ -45,27 +37,31 @@ export function pathOf(req: LoggedRequest): string {
   return path.length > MAX_PATH ? path.slice(0, MAX_PATH) : path;
 }
 
-/** pino-http's `customSuccessObject`: the request line, built from fields only, no headers. */
-export function requestLine(req: LoggedRequest, res: ServerResponse, done: { responseTime: number }): RequestLine {
-  const line: RequestLine = { method: req.method, path: pathOf(req), status: res.statusCode, responseTime: done.responseTime };
-  const authenticated = req[NEST_REQUEST] ?? req;
+/**
+ * The request line, built from fields only, never from headers but a bounded User-Agent.
+ * @param raw the Node request
+ * @param authenticated the object the guards worked on (on Fastify, Fastify's request; else `raw`)
+ */
+export function requestLine(
+  reqId: string,
+  raw: LoggedRequest,
+  authenticated: AuthenticatedRequest,
+  status: number,
+  responseTime: number,
+): RequestLine {
+  const line: RequestLine = { reqId, method: raw.method, path: pathOf(raw), status, responseTime };
   const userId = authenticated.user?.id;
   if (userId !== undefined) line.userId = userId;
   const sessionId = authenticated[REQUEST_SESSION_KEY]?.sessionId;
   if (sessionId !== undefined) line.sessionId = sessionId;
-  const userAgent = req.headers['user-agent'];
+  const userAgent = raw.headers['user-agent'];
   if (userAgent) line.userAgent = userAgent.length > MAX_USER_AGENT ? userAgent.slice(0, MAX_USER_AGENT) : userAgent;
   return line;
 }
 
-/** pino-http's `customErrorObject`: the same line; Nest logs the error itself, with its stack. */
-export function failedRequestLine(req: LoggedRequest, res: ServerResponse, _error: Error, done: { responseTime: number }): RequestLine {
-  return requestLine(req, res, done);
-}
-
-/** pino-http's `customLogLevel`: a 5xx (a bug, per the contract) is an error, anything else info. */
-export function requestLogLevel(_req: LoggedRequest, res: ServerResponse, error?: Error): 'error' | 'info' {
-  return error || res.statusCode >= 500 ? 'error' : 'info';
+/** A 5xx (a bug, per the contract) is an error; anything else info. */
+export function requestLogLevel(status: number): 'error' | 'info' {
+  return status >= 500 ? 'error' : 'info';
 }
 
 /** The `req` serializer: method and path only, should anything log a request object. */

@@ -99,16 +99,23 @@ describe('structured logs', () => {
     }
   });
 
-  it('a line logged while handling a request carries its id', async () => {
+  it('a warning logged while handling a request names the session, and the request line its user and session', async () => {
     const victim = await registerAndLogin(running.http);
     secrets.push(victim.accessToken, victim.refreshToken, victim.password);
     const rotated = await running.http.post('/auth/refresh').send({ refreshToken: victim.refreshToken }).expect(200);
     secrets.push(rotated.body.accessToken, rotated.body.refreshToken);
     await running.http.post('/auth/refresh').set('X-Request-Id', 'reuse').send({ refreshToken: victim.refreshToken }).expect(401);
 
-    await requestLine('reuse');
+    expect(await requestLine('reuse')).toMatchObject({ path: '/auth/refresh', status: 401 });
     const warning = logs.records().find((l) => typeof l.msg === 'string' && l.msg.startsWith('Refresh token reuse detected'));
-    expect(warning).toMatchObject({ level: 40, reqId: 'reuse', context: 'SessionService' });
+    expect(warning).toMatchObject({ level: 40, context: 'SessionService' });
+    expect(warning?.msg).toContain(victim.sessionId);
+  });
+
+  it('a body refused before the router (415, 413) gets its line and its request id too', async () => {
+    const res = await running.http.post('/auth/login').set('X-Request-Id', 'early-415').set('Content-Type', 'text/plain').send('x').expect(415);
+    expect(res.headers['x-request-id']).toBe('early-415');
+    expect(await requestLine('early-415')).toMatchObject({ path: '/auth/login', status: 415 });
   });
 
   it('makes a request id when the client sends none or an unusable one, and echoes it', async () => {

@@ -1,10 +1,10 @@
 import { pino } from 'pino';
-import { httpLogOptions } from './http-log.options';
+import { pinoOptions } from './pino.options';
 
 describe('the log options', () => {
   it('censor credential headers, bodies and credential fields should a log call pass them', () => {
     const lines: string[] = [];
-    const logger = pino(httpLogOptions('info'), { write: (line: string) => lines.push(line) });
+    const logger = pino(pinoOptions('info'), { write: (line: string) => lines.push(line) });
     logger.info({
       headers: { authorization: 'Bearer sa_secret1', cookie: '__Host-access=sa_secret2', 'x-csrf-token': 'csrf_secret3', 'user-agent': 'kept' },
       res: { headers: { 'set-cookie': ['__Host-access=sa_secret4'] } },
