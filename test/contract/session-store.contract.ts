@@ -688,6 +688,24 @@ export function sessionStoreContract(
       });
     });
 
+    describe('endedSince', () => {
+      it('pages the sessions that ended since a moment, revoked or recorded expired, oldest first', async () => {
+        const early = await insertRevoked(100);
+        const a = await insertRevoked(200);
+        const b = await insertRevoked(300);
+        const [expired] = await insert(newSession({ expiresAt: at(250) }));
+        await store.markExpired(windowAt(400), IDLE, 10);
+        await insert(newSession()); // live
+        const all = await store.endedSince(at(200), 10);
+        expect(ids(all)).toEqual([a.id, expired.id, b.id]);
+        const first = await store.endedSince(at(200), 2);
+        expect(ids(first)).toEqual([a.id, expired.id]);
+        const last = first[first.length - 1];
+        expect(ids(await store.endedSince(at(200), 2, { endedAt: last.endedAt!, id: last.id }))).toEqual([b.id]);
+        expect(ids(await store.endedSince(at(0), 10))).toContain(early.id);
+      });
+    });
+
     describe('summarize', () => {
       const NOW = 10 * DAY;
       const SINCE = NOW - DAY;

@@ -101,6 +101,13 @@ export abstract class SessionStore {
    */
   abstract markExpired(window: LiveWindow, idleTtlSeconds: number, batchSize: number): Promise<SessionRecord[]>;
 
+  /**
+   * Sessions that ended (revoked, or recorded as expired) at or after `since`, oldest first, at
+   * most `limit`, after `after` (keyset paging). For putting revocation marks into a cache that
+   * could not be written for a while.
+   */
+  abstract endedSince(since: Date, limit: number, after?: { endedAt: Date; id: string }): Promise<SessionRecord[]>;
+
   /** Counts for the statistics, over every user, each answered by an index range. */
   abstract summarize(window: LiveWindow, since: Date): Promise<SessionSummary>;
 

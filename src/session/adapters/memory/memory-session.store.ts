@@ -183,6 +183,16 @@ export class MemorySessionStore extends SessionStore {
     return marked;
   }
 
+  async endedSince(since: Date, limit: number, after?: { endedAt: Date; id: string }): Promise<SessionRecord[]> {
+    const key = (s: SessionRecord) => [s.endedAt!.getTime(), s.id] as const;
+    const later = (a: readonly [number, string], b: readonly [number, string]) => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+    return [...this.sessions.values()]
+      .filter((s) => s.endedAt !== null && s.endedAt >= since && (!after || later(key(s), [after.endedAt.getTime(), after.id])))
+      .sort((a, b) => (later(key(a), key(b)) ? 1 : -1))
+      .slice(0, limit)
+      .map(copy);
+  }
+
   async summarize(window: LiveWindow, since: Date): Promise<SessionSummary> {
     const all = [...this.sessions.values()];
     const ended = all.filter((s) => s.endedAt !== null && s.endedAt > since);

@@ -265,6 +265,16 @@ export class TypeOrmSessionStore extends SessionStore {
     );
   }
 
+  async endedSince(since: Date, limit: number, after?: { endedAt: Date; id: string }): Promise<SessionRecord[]> {
+    return after
+      ? this.query(
+          `SELECT * FROM sessions WHERE ended_at >= $1 AND (ended_at, id) > ($3, $4::uuid)
+            ORDER BY ended_at, id LIMIT $2`,
+          [since, limit, after.endedAt, after.id],
+        )
+      : this.query(`SELECT * FROM sessions WHERE ended_at >= $1 ORDER BY ended_at, id LIMIT $2`, [since, limit]);
+  }
+
   async summarize(window: LiveWindow, since: Date): Promise<SessionSummary> {
     const [row] = await this.run(
       `SELECT
