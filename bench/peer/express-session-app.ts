@@ -35,7 +35,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ThrottlerModule, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { RedisStore } from 'connect-redis';
 import cookieParser from 'cookie-parser';
 import type { Request } from 'express';
@@ -47,6 +47,7 @@ import { jsonOnly } from '../../src/http/json-only.middleware';
 import { FallbackThrottlerStorage } from '../../src/session/adapters/redis/fallback-throttler.storage';
 import { connectRedis } from '../../src/session/adapters/redis/redis-connection';
 import { RedisThrottlerStorage } from '../../src/session/adapters/redis/redis-throttler.storage';
+import { MemoryThrottlerStorage } from '../../src/session/adapters/memory/memory-throttler.storage';
 import { LOGIN_THROTTLE_KEY } from '../../src/session/http/decorators/login-throttle.decorator';
 import { SessionThrottlerGuard } from '../../src/session/http/guards/session-throttler.guard';
 import { jsonSafety } from '../../src/session/http/json-safety.middleware';
@@ -108,7 +109,7 @@ class PeerModule {
             { name: 'default', limit: 1_000_000_000, ttl: 60_000, skipIf: isLoginRoute },
             { name: 'login', limit: 1_000_000_000, ttl: 60_000, skipIf: (context) => !isLoginRoute(context) },
           ],
-          storage: new FallbackThrottlerStorage(new RedisThrottlerStorage(redis.client, PREFIX, redis.breaker), new ThrottlerStorageService()),
+          storage: new FallbackThrottlerStorage(new RedisThrottlerStorage(redis.client, PREFIX, redis.breaker), new MemoryThrottlerStorage()),
         }),
       ],
       controllers: [PeerController],

@@ -1,12 +1,12 @@
-import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type { Cluster, Redis } from 'ioredis';
 import { CircuitBreaker } from './circuit-breaker';
+import type { BatchThrottlerStorage } from '../../ports/batch-throttler-storage';
 
 /**
- * One atomic round trip per hit: count it in a fixed window, and block the key for
- * `blockDuration` once the count passes the limit. KEYS[1] hits, KEYS[2] block marker, both
- * carrying the same `{hash tag}` so they live in one Redis Cluster slot.
+ * One atomic round trip per hit (or per batch of hits): count them in a fixed window, and block
+ * the key for `blockDuration` once the count passes the limit. KEYS[1] hits, KEYS[2] block marker,
+ * both carrying the same `{hash tag}` so they live in one Redis Cluster slot; ARGV[4] the hits.
  * Returns { totalHits, hitsPttl, blocked (0/1), blockPttl }.
  */
 const INCREMENT_SCRIPT = `
@@ -15,7 +15,7 @@ if blockPttl > 0 then
   local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
   return { hits, redis.call('PTTL', KEYS[1]), 1, blockPttl }
 end
-local hits = redis.call('INCR', KEYS[1])
+local hits = redis.call('INCRBY', KEYS[1], ARGV[4])
 local hitsPttl = redis.call('PTTL', KEYS[1])
 if hitsPttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -31,19 +31,30 @@ return { hits, hitsPttl, 0, 0 }
 type IncrementReply = [number, number, number, number];
 
 /** `@nestjs/throttler` storage in Redis, so limits hold across every instance. */
-export class RedisThrottlerStorage implements ThrottlerStorage {
+export class RedisThrottlerStorage implements BatchThrottlerStorage {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly prefix: string,
     private readonly breaker: CircuitBreaker = new CircuitBreaker(),
   ) {
-    if (!('throttleIncrement' in redis)) {
-      redis.defineCommand('throttleIncrement', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
+    if (!('throttleIncrementBy' in redis)) {
+      redis.defineCommand('throttleIncrementBy', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
     }
   }
 
-  async increment(
+  increment(
     key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    return this.incrementBy(key, 1, ttl, limit, blockDuration, throttlerName);
+  }
+
+  async incrementBy(
+    key: string,
+    hits: number,
     ttl: number,
     limit: number,
     blockDuration: number,
@@ -51,7 +62,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   ): Promise<ThrottlerStorageRecord> {
     const base = `${this.prefix}rl:{${throttlerName}:${key}}`;
     const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<IncrementReply>>)
-      .throttleIncrement;
+      .throttleIncrementBy;
     const [totalHits, hitsPttl, blocked, blockPttl] = await this.breaker.run(() =>
       run.call(
         this.redis,
@@ -60,6 +71,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
         Math.max(1, Math.ceil(ttl)),
         limit,
         Math.max(1, Math.ceil(blockDuration)),
+        hits,
       ),
     );
     return {
