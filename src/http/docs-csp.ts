@@ -20,6 +20,8 @@ export const DOCS_CONTENT_SECURITY_POLICY = Object.entries(helmet.contentSecurit
 
 /** `/docs`, everything under it, and `/docs-json`. */
 export function isDocsUrl(url: string, docsPath: string): boolean {
+  // Every request passes here: most leave at this first, allocation-free test.
+  if (!url.startsWith(`/${docsPath}`)) return false;
   const path = url.split('?', 1)[0];
   return path === `/${docsPath}` || path.startsWith(`/${docsPath}/`) || path === `/${docsPath}-json`;
 }

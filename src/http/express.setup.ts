@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { AppEnv } from '../config/app-env';
 import { jsonSafety } from '../session';
@@ -17,5 +18,8 @@ export function setupExpress(app: NestExpressApplication, env: AppEnv): void {
   // JSON API answers are per-user and uncacheable: no ETag hashing of every body.
   app.set('etag', false);
   app.use(helmet());
-  app.use(cookieParser());
+  // API clients send a bearer token and no Cookie header: they skip the parser (and the three
+  // properties it would add to every request). The module reads the header itself when needed.
+  const parseCookies = cookieParser();
+  app.use((req: Request, res: Response, next: NextFunction) => (req.headers.cookie === undefined ? next() : parseCookies(req, res, next)));
 }

@@ -7,12 +7,13 @@ import {
   getStorageToken,
   ThrottlerModuleOptions,
   ThrottlerStorage,
-  ThrottlerStorageService,
 } from '@nestjs/throttler';
 import type { DataSource } from 'typeorm';
 import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter';
 import { MemorySessionCache } from './adapters/memory/memory-session.cache';
 import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock';
+import { MemoryThrottlerStorage } from './adapters/memory/memory-throttler.storage';
+import { BatchingThrottlerStorage } from './adapters/batching-throttler.storage';
 import { advisoryLockKey, TypeOrmCleanupLock } from './adapters/typeorm/typeorm-cleanup.lock';
 import { MemoryAuditLog } from './adapters/memory/memory-audit.log';
 import { TypeOrmAuditLog } from './adapters/typeorm/typeorm-audit.log';
@@ -28,6 +29,7 @@ import { connectRedis, OwnedRedis, subscriberFor } from './adapters/redis/redis-
 import { RedisSessionCache } from './adapters/redis/redis-session.cache';
 import { RedisInvalidationChannel } from './adapters/redis/redis-invalidation.channel';
 import { ResilientSessionCache } from './adapters/resilient-session.cache';
+import { ReconcilingSessionCache } from './adapters/reconciling-session.cache';
 import { TieredSessionCache } from './adapters/tiered-session.cache';
 import { RedisThrottlerStorage } from './adapters/redis/redis-throttler.storage';
 import { TypeOrmSessionStore } from './adapters/typeorm/typeorm-session.store';
@@ -54,6 +56,9 @@ export class SessionRedisCloser implements OnApplicationShutdown {
 function dataSourceOf(options: ResolvedSessionOptions, moduleRef: ModuleRef): DataSource {
   return moduleRef.get<DataSource>(getDataSourceToken(options.dataSourceName), { strict: false });
 }
+
+/** The throttler of login and refresh (`@LoginThrottle()`), counted exactly on every hit. */
+const LOGIN_THROTTLER = 'login';
 
 const isLoginRoute = (context: { getHandler(): object; getClass(): object }) =>
   Reflect.getMetadata(LOGIN_THROTTLE_KEY, context.getHandler()) === true ||
@@ -142,11 +147,12 @@ export const sessionProviders: Provider[] = [
   {
     // Without Redis: one in-process cache. With Redis: a resilient L1 + Redis stack.
     provide: SessionCache,
-    inject: [RESOLVED_SESSION_OPTIONS, SESSION_REDIS, RedisInvalidationChannel],
+    inject: [RESOLVED_SESSION_OPTIONS, SESSION_REDIS, RedisInvalidationChannel, SessionStore],
     useFactory: (
       options: ResolvedSessionOptions,
       redis: OwnedRedis | null,
       channel: RedisInvalidationChannel | null,
+      store: SessionStore,
     ): SessionCache => {
       if (!redis || !channel) return new MemorySessionCache(options.memoryCacheSize, options.cacheTtl);
       const shared = new RedisSessionCache(redis.client, options.redisKeyPrefix, redis.breaker, options.cacheTtl);
@@ -157,7 +163,11 @@ export const sessionProviders: Provider[] = [
               ttlMs: options.localCacheTtl * 1000,
             })
           : shared;
-      return new ResilientSessionCache(layered);
+      return new ReconcilingSessionCache(
+        new ResilientSessionCache(layered),
+        store,
+        () => !redis.breaker.isOpen && channel.healthy,
+      );
     },
   },
   {
@@ -177,10 +187,13 @@ export const sessionProviders: Provider[] = [
     useFactory: (options: ResolvedSessionOptions, redis: OwnedRedis | null): ThrottlerStorage =>
       redis
         ? new FallbackThrottlerStorage(
-            new RedisThrottlerStorage(redis.client, options.redisKeyPrefix, redis.breaker),
-            new ThrottlerStorageService(),
+            // Login stays exact and atomic across instances; other routes batch their counts.
+            new BatchingThrottlerStorage(new RedisThrottlerStorage(redis.client, options.redisKeyPrefix, redis.breaker), {
+              exact: [LOGIN_THROTTLER],
+            }),
+            new MemoryThrottlerStorage(),
           )
-        : new ThrottlerStorageService(),
+        : new MemoryThrottlerStorage(),
   },
   {
     provide: getOptionsToken(),
@@ -194,7 +207,7 @@ export const sessionProviders: Provider[] = [
           skipIf: isLoginRoute,
         },
         {
-          name: 'login',
+          name: LOGIN_THROTTLER,
           limit: options.loginRateLimit.limit,
           ttl: options.loginRateLimit.ttl * 1000,
           skipIf: (context) => !isLoginRoute(context),

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InvalidTokenError, RefreshTokenReuseError, SessionNotFoundError } from './errors/session.errors';
+import { InvalidTokenError, InvalidTokenReason, RefreshTokenReuseError, SessionNotFoundError } from './errors/session.errors';
 import { SessionMetrics } from './metrics/session-metrics';
 import { SessionEventPublisher } from './session-event.publisher';
 import { Clock } from './ports/clock';
@@ -24,7 +24,7 @@ import type {
 } from './session.types';
 import { bindingBroken, ClientContext, networkOf, userAgentFingerprint } from './session-binding';
 import { SessionEvent, SessionEventType } from './session.events';
-import { deriveToken, hashToken, mintToken, sameHash, verifyToken } from './tokens';
+import { deriveToken, hashToken, isWellFormed, mintToken, sameHash, verifyToken } from './tokens';
 
 const CLEANUP_BATCH = 1000;
 
@@ -105,37 +105,67 @@ export class SessionService implements OnApplicationShutdown {
    * @throws InvalidTokenError
    */
   async validate(accessToken: unknown, client?: ClientContext): Promise<AuthenticatedSession> {
+    return this.validateLocally(accessToken, client) ?? this.validateRemotely(accessToken as string, client);
+  }
+
+  /**
+   * `validate` when this process can answer at once, with no I/O and no promise: the session is
+   * in the in-process cache (or the token is refused outright). `undefined` when the answer needs
+   * the shared cache or the store: then call `validate`. For guards on the hot path.
+   * @throws InvalidTokenError
+   */
+  validateLocally(accessToken: unknown, client?: ClientContext): AuthenticatedSession | undefined {
+    if (!isWellFormed(accessToken, 'access')) return this.refuse('malformed');
+    // A session this process holds was verified when it was cached, and a forged token cannot
+    // have its hash: no HMAC for it. Anything else has its tag checked (in `validateRemotely`)
+    // before any I/O, so a forged token never costs a cache or store round trip.
+    const accessHash = hashToken(accessToken);
+    const lookup = this.cache.peek(accessHash);
+    if (lookup === undefined) return undefined;
+    this.metrics.cache(lookup === REVOKED ? 'revoked' : 'hit');
+    if (lookup === REVOKED) return this.refuse('revoked');
+    const nowMs = this.clock.now();
+    if (!this.accessIsValid(lookup, nowMs)) return this.refuse('expired');
+    // Revoking a hijacked session takes I/O: left to `validateRemotely`.
+    if (client && bindingBroken(this.options.binding, lookup, client)) return undefined;
+    return this.accept(lookup, accessHash, nowMs);
+  }
+
+  private async validateRemotely(accessToken: string, client?: ClientContext): Promise<AuthenticatedSession> {
     try {
-      const session = await this.check(accessToken, client);
-      this.metrics.validation('valid');
-      return session;
+      if (!verifyToken(accessToken, 'access', this.options.secrets)) throw new InvalidTokenError('malformed');
+      const accessHash = hashToken(accessToken);
+      const nowMs = this.clock.now();
+      const lookup = await this.cacheGet(accessHash);
+      if (lookup === REVOKED) throw new InvalidTokenError('revoked');
+      const cached = lookup ?? (await this.loadOnce(accessHash, nowMs));
+      if (!cached) throw new InvalidTokenError('unknown');
+      if (!this.accessIsValid(cached, nowMs)) throw new InvalidTokenError('expired');
+      if (client && bindingBroken(this.options.binding, cached, client)) {
+        await this.revokeHijacked(cached.id, client);
+      }
+      return this.accept(cached, accessHash, nowMs);
     } catch (error) {
       this.metrics.validation(error instanceof InvalidTokenError ? error.detail : 'error');
       throw error;
     }
   }
 
-  private async check(accessToken: unknown, client?: ClientContext): Promise<AuthenticatedSession> {
-    // A forged or malformed token is refused before any I/O (cache included).
-    if (!verifyToken(accessToken, 'access', this.options.secrets)) {
-      throw new InvalidTokenError('malformed');
-    }
-    const accessHash = hashToken(accessToken as string);
-    const nowMs = this.clock.now();
-    const lookup = await this.cacheGet(accessHash);
-    if (lookup === REVOKED) throw new InvalidTokenError('revoked');
-    let cached = lookup ?? (await this.loadOnce(accessHash, nowMs));
-    if (!cached) throw new InvalidTokenError('unknown');
-    if (!this.accessIsValid(cached, nowMs)) throw new InvalidTokenError('expired');
-    if (client && bindingBroken(this.options.binding, cached, client)) {
-      await this.revokeHijacked(cached.id, client);
-    }
+  /** A valid session: notes its activity (at most once per interval) and counts it. */
+  private accept(cached: CachedSession, accessHash: string, nowMs: number): AuthenticatedSession {
     if (nowMs - cached.lastActivityAt >= this.options.activityWriteInterval * 1000) {
       this.activity.record(cached.id, nowMs);
       cached = { ...cached, lastActivityAt: nowMs };
-      await this.cacheSet(accessHash, cached, nowMs);
+      // Best effort, off the request path: a failed write only means the cache is refreshed later.
+      void this.cacheSet(accessHash, cached, nowMs);
     }
+    this.metrics.validation('valid');
     return toAuthenticated(cached, this.options.idleTtl);
+  }
+
+  private refuse(reason: InvalidTokenReason): never {
+    this.metrics.validation(reason);
+    throw new InvalidTokenError(reason);
   }
 
   /**

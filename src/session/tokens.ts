@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Opaque session tokens: `<kind>_<base64url(32 random bytes ‖ 16-byte HMAC tag)>`.
@@ -43,16 +43,24 @@ export function deriveToken(kind: TokenKind, keys: readonly string[], from: stri
   return `${PREFIX[kind]}_${body}`;
 }
 
+/** True when `token` has the shape of a token of `kind` (no key involved). Never throws. */
+export function isWellFormed(token: unknown, kind: TokenKind): token is string {
+  return (
+    typeof token === 'string' &&
+    token.length === TOKEN_LENGTH &&
+    token.startsWith(PREFIX[kind]) &&
+    token.charCodeAt(2) === 95 /* _ */ &&
+    BASE64URL.test(token.slice(3))
+  );
+}
+
 /**
  * True when `token` is well formed, of `kind`, and tagged by one of `keys`.
  * Runs in constant time with respect to the tag; never throws on any input.
  */
 export function verifyToken(token: unknown, kind: TokenKind, keys: readonly string[]): boolean {
-  if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return false;
-  if (!token.startsWith(PREFIX[kind]) || token.charCodeAt(2) !== 95 /* _ */) return false;
-  const body = token.slice(3);
-  if (!BASE64URL.test(body)) return false;
-  const raw = Buffer.from(body, 'base64url');
+  if (!isWellFormed(token, kind)) return false;
+  const raw = Buffer.from(token.slice(3), 'base64url');
   if (raw.length !== RANDOM_BYTES + TAG_BYTES) return false;
   const random = raw.subarray(0, RANDOM_BYTES);
   const presented = raw.subarray(RANDOM_BYTES);
@@ -66,7 +74,8 @@ export function verifyToken(token: unknown, kind: TokenKind, keys: readonly stri
 
 /** The SHA-256 of a token, base64url: what the store and the cache keep instead of the token. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  // One-shot: no Hash object per call (this runs on every validation).
+  return hash('sha256', token, 'base64url');
 }
 
 /** Constant-time equality of two token hashes. */

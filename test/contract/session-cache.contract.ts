@@ -102,6 +102,19 @@ export function sessionCacheContract(name: string, factory: () => Promise<Sessio
       expectSameSession(await cache.get(hash), session);
     });
 
+    it('peek answers at once, and when it answers it agrees with get', async () => {
+      const live = tokenHash();
+      const revoked = tokenHash();
+      const session = cachedSession();
+      expect(cache.peek(tokenHash())).toBeUndefined();
+      await cache.set(live, session, 60);
+      await cache.get(live); // an in-process tier may keep what it read
+      await cache.markRevoked(session.userId, [revoked]);
+      const peeked = cache.peek(live);
+      if (peeked !== undefined) expectSameSession(peeked, session);
+      expect([undefined, REVOKED]).toContain(cache.peek(revoked));
+    });
+
     it('set again replaces the entry', async () => {
       const hash = tokenHash();
       const first = cachedSession();

@@ -29,6 +29,10 @@ export class ResilientSessionCache extends SessionCache implements OnApplication
     return this.pending.size;
   }
 
+  override peek(accessHash: string): CachedSession | typeof REVOKED | undefined {
+    return this.pending.has(accessHash) ? REVOKED : this.inner.peek(accessHash);
+  }
+
   async get(accessHash: string): Promise<CacheLookup> {
     if (this.pending.has(accessHash)) return REVOKED;
     try {

@@ -40,6 +40,10 @@ export class TieredSessionCache extends SessionCache {
     });
   }
 
+  override peek(accessHash: string): CachedSession | typeof REVOKED | undefined {
+    return this.trusted() ? this.l1.get(accessHash) : undefined;
+  }
+
   async get(accessHash: string): Promise<CacheLookup> {
     const trusted = this.trusted();
     if (trusted) {

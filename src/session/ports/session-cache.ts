@@ -50,4 +50,12 @@ export abstract class SessionCache {
 
   /** True when the cache answers. */
   abstract ping(): Promise<boolean>;
+
+  /**
+   * What this process itself holds for the hash, answered at once with no I/O; `undefined` when
+   * it holds nothing (only `get` could tell). Adapters without an in-process tier hold nothing.
+   */
+  peek(_accessHash: string): CachedSession | typeof REVOKED | undefined {
+    return undefined;
+  }
 }

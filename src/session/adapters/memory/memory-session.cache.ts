@@ -22,9 +22,18 @@ export class MemorySessionCache extends SessionCache {
     });
   }
 
+  override peek(accessHash: string): CachedSession | typeof REVOKED | undefined {
+    return this.read(accessHash);
+  }
+
   async get(accessHash: string): Promise<CacheLookup> {
+    return this.read(accessHash) ?? null;
+  }
+
+  /** A copy: callers never edit what is cached. */
+  private read(accessHash: string): CachedSession | typeof REVOKED | undefined {
     const entry = this.entries.get(accessHash);
-    if (entry === undefined) return null;
+    if (entry === undefined) return undefined;
     return entry === REVOKED ? REVOKED : { ...entry, roles: [...entry.roles] };
   }
 

@@ -1,20 +1,18 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { InvalidTokenError } from '../../errors/session.errors';
 import { REQUEST_SESSION_KEY } from '../../session.constants';
 import type { AuthenticatedSession } from '../../session.types';
 import { ROLES_KEY } from '../decorators/roles.decorator';
+import { MemoizingReflector } from './memoizing-reflector';
 
 /** Enforces `@Roles()`: 403 when the session's user has none of them. Runs after `SessionAuthGuard`. */
 @Injectable()
 export class RolesGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  /** Read on every request: remembered per route. */
+  private readonly reflector = new MemoizingReflector();
 
   canActivate(context: ExecutionContext): boolean {
-    const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
     if (!roles || roles.length === 0) return true;
     const session: AuthenticatedSession | undefined =
       context.switchToHttp().getRequest()[REQUEST_SESSION_KEY];

@@ -1,8 +1,8 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { REQUEST_SESSION_KEY } from '../../session.constants';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator';
+import { MemoizingReflector } from './memoizing-reflector';
 import { SESSION_STRATEGY, SessionStrategy } from './session.strategy';
 
 /**
@@ -18,22 +18,25 @@ import { SESSION_STRATEGY, SessionStrategy } from './session.strategy';
  */
 @Injectable()
 export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly strategy: SessionStrategy,
-  ) {
+  /** Read on every request: remembered per route. */
+  private readonly reflector = new MemoizingReflector();
+
+  constructor(private readonly strategy: SessionStrategy) {
     super();
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const req = context.switchToHttp().getRequest();
     if (req[REQUEST_SESSION_KEY]) return true;
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic) return true;
-    req.user = await this.strategy.validate(req);
-    return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) return true;
+    const user = this.strategy.authenticateRequest(req);
+    if (!(user instanceof Promise)) {
+      req.user = user;
+      return true;
+    }
+    return user.then((validated) => {
+      req.user = validated;
+      return true;
+    });
   }
 }

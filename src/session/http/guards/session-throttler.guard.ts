@@ -1,5 +1,6 @@
 import { ExecutionContext, Injectable, Optional } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { hash } from 'node:crypto';
+import { MemoizingReflector } from './memoizing-reflector';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -22,10 +23,15 @@ export class SessionThrottlerGuard extends ThrottlerGuard {
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
-    reflector: Reflector,
     @Optional() private readonly events?: SessionEventPublisher,
   ) {
-    super(options, storage, reflector);
+    // The stock guard reads six metadata keys per throttler on every request: remember them.
+    super(options, storage, new MemoizingReflector());
+  }
+
+  /** The stock key (route, throttler, client, hashed so no IP sits in Redis in clear), with a one-shot hash. */
+  protected override generateKey(context: ExecutionContext, suffix: string, name: string): string {
+    return hash('sha256', `${context.getClass().name}-${context.getHandler().name}-${name}-${suffix}`, 'base64url');
   }
 
   protected override async throwThrottlingException(

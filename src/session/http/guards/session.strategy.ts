@@ -26,15 +26,35 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
   }
 
   async validate(req: TokenRequest & Record<string, unknown>): Promise<{ id: string; roles: string[] }> {
+    return this.authenticateRequest(req);
+  }
+
+  /**
+   * `validate`, answered at once (no promise) when the session is in this process's cache:
+   * what `SessionAuthGuard` calls on every request.
+   */
+  authenticateRequest(req: TokenRequest & Record<string, unknown>): SessionUserRef | Promise<SessionUserRef> {
     const token = extractAccessToken(req, this.options.cookies);
     if (!token) throw new InvalidTokenError('missing');
     const userAgent = req.headers['user-agent'];
-    const session: AuthenticatedSession = await this.sessions.validate(token, {
+    const client = {
       // Reading req.ip is not free on Express: only `ip` binding needs it.
       ipAddress: this.options.binding === 'ip' ? (req as { ip?: string }).ip : undefined,
       userAgent: typeof userAgent === 'string' ? userAgent : undefined,
-    });
-    req[REQUEST_SESSION_KEY] = session;
-    return { id: session.userId, roles: session.roles };
+    };
+    const session = this.sessions.validateLocally(token, client);
+    if (session) return attach(req, session);
+    return this.sessions.validate(token, client).then((validated) => attach(req, validated));
   }
+}
+
+/** What `req.user` becomes. */
+export interface SessionUserRef {
+  id: string;
+  roles: string[];
+}
+
+function attach(req: Record<string, unknown>, session: AuthenticatedSession): SessionUserRef {
+  req[REQUEST_SESSION_KEY] = session;
+  return { id: session.userId, roles: session.roles };
 }
