@@ -166,6 +166,9 @@ async function startServer(spec: ServerSpec): Promise<Server> {
           SESSION_MAX_PER_USER: '1000000',
           SESSION_ACCESS_TTL: '86400',
           SESSION_CLEANUP_INTERVAL: '0',
+          // No request lines: the peer logs nothing either (and the lines would flow through this
+          // process's pipe). What request logging costs is measured apart, in BENCHMARKS.md.
+          LOG_LEVEL: 'warn',
           ...spec.env,
         }
       : { ...process.env, NODE_ENV: 'production', PORT: String(port), REDIS_URL, PEER_PREFIX: prefix, SESSION_SECRET: SECRET, ...spec.env };
@@ -1022,9 +1025,10 @@ function markdown(input: {
     '',
     `- The app is the compiled \`dist/main.js\` (${input.build}), started by the script, one process per configuration, each on a free port, with ` +
       '`NODE_ENV=production`, a `SESSION_SECRET`, a PostgreSQL database created for the run (and dropped after it), its own `REDIS_KEY_PREFIX` ' +
-      '(Redis DB 14), `THROTTLE_LIMIT` and `THROTTLE_LOGIN_LIMIT` raised to 10⁹ (the rate-limit guard still runs and still counts every request in Redis), ' +
-      '`SESSION_BINDING=off`, `SESSION_MAX_PER_USER=1000000` (for the refresh pool), `SESSION_ACCESS_TTL=86400` (no token expires mid-run) and ' +
-      '`SESSION_CLEANUP_INTERVAL=0`; everything else at its default (cookies on, helmet, the JSON-only and safety middleware).',
+      '(Redis DB 14), `THROTTLE_LIMIT` and `THROTTLE_LOGIN_LIMIT` raised to 10⁹ (the rate-limit guard still runs and still counts every request: in process, ' +
+      'sent to Redis in batches every 100 ms, as the default limit always is far from its limit), ' +
+      '`SESSION_BINDING=off`, `SESSION_MAX_PER_USER=1000000` (for the refresh pool), `SESSION_ACCESS_TTL=86400` (no token expires mid-run), ' +
+      '`SESSION_CLEANUP_INTERVAL=0` and `LOG_LEVEL=warn` (no line per request, like the peer); everything else at its default (cookies on, helmet, metrics, the JSON-only and safety middleware).',
     ...input.servers.map((s) => `  - \`${s.name}\`: ${s.adapter}, ${s.describe}`),
     `- L1 check before measuring (12 validations over ~2.4 s, then \`OBJECT IDLETIME\` of the session's Redis key: ≥ 2 s means the L1 answered): ${
       Object.entries(input.l1)
@@ -1052,14 +1056,21 @@ function markdown(input: {
       '`POST /auth/refresh` rotates: every request takes a refresh token from a pool of sessions logged in before the run, and each 200 puts the new token back, so each connection follows its own chain of rotations (a 401 would show in the notes).',
     '- The peer (`bench/peer/express-session-app.ts`, run with ts-node in transpile-only mode) is NestJS on Express with express-session + connect-redis as their READMEs configure them ' +
       '(`resave: false`, `saveUninitialized: false`, default store TTL and touch: a `GET` and an `EXPIRE` per request) and a Nest guard that checks `req.session.userId`. ' +
-      'Nothing else: no helmet, no rate limit (so no Redis round trip of its own per request, unlike the app).',
+      'Nothing else: no helmet, no rate limit, no metrics.',
     '',
+    ...analysis(),
     '## Scale',
     '',
     input.scale,
     '',
   );
   return lines.join('\n');
+}
+
+/** The hand-written analysis of what limits the targets (bench/ANALYSIS.md), when present. */
+function analysis(): string[] {
+  const path = join(__dirname, 'ANALYSIS.md');
+  return existsSync(path) ? [readFileSync(path, 'utf8').trimEnd(), ''] : [];
 }
 
 // ------------------------------------------------------------------ main

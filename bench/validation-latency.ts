@@ -9,6 +9,7 @@ import 'reflect-metadata';
 import { Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
+import { MemorySessionCache } from '../src/session/adapters/memory/memory-session.cache';
 import { RedisSessionCache } from '../src/session/adapters/redis/redis-session.cache';
 import { TypeOrmSessionStore } from '../src/session/adapters/typeorm/typeorm-session.store';
 import { SystemClock } from '../src/session/ports/clock';
@@ -73,11 +74,14 @@ async function main() {
   const store = new TypeOrmSessionStore(dataSource);
   const cached = new SessionService(store, new RedisSessionCache(redis, prefix), new SystemClock(), options);
   const uncached = new SessionService(store, new NoCache(), new SystemClock(), options);
+  // The in-process tier (what each instance keeps in front of Redis): answered synchronously.
+  const local = new SessionService(store, new MemorySessionCache(1000), new SystemClock(), options);
 
   const { tokens, session } = await cached.create({ userId: `bench-${process.pid}`, roles: [] });
   const token = tokens.accessToken;
   const forged = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
   await cached.validate(token);
+  await local.validate(token);
 
   // Warm up both paths, then interleave measured rounds so drift hits both alike.
   await time(() => cached.validate(token), 500);
@@ -85,7 +89,10 @@ async function main() {
   const redisSamples: number[] = [];
   const pgSamples: number[] = [];
   const forgedSamples: number[] = [];
+  const localSamples: number[] = [];
+  await time(() => local.validate(token), 500);
   for (let round = 0; round < 5; round++) {
+    localSamples.push(...(await time(() => local.validate(token), ROUNDS / 5)));
     redisSamples.push(...(await time(() => cached.validate(token), ROUNDS / 5)));
     pgSamples.push(...(await time(() => uncached.validate(token), ROUNDS / 5)));
     forgedSamples.push(...(await time(() => cached.validate(forged).catch(() => undefined), ROUNDS / 5)));
@@ -93,14 +100,16 @@ async function main() {
   const r = stats(redisSamples);
   const p = stats(pgSamples);
   const f = stats(forgedSamples);
+  const l = stats(localSamples);
   const fmt = (s: ReturnType<typeof stats>) =>
     `mean ${s.mean.toFixed(0)} µs, p50 ${s.p50.toFixed(0)} µs, p99 ${s.p99.toFixed(0)} µs`;
   process.stdout.write(
     [
+      `validate, in-process hit:    ${fmt(l)}`,
       `validate, Redis cache hit:   ${fmt(r)}`,
       `validate, PostgreSQL read:   ${fmt(p)}`,
       `reject forged token (no I/O): ${fmt(f)}`,
-      `PostgreSQL / Redis (p50): ${(p.p50 / r.p50).toFixed(2)}x`,
+      `PostgreSQL / Redis (p50): ${(p.p50 / r.p50).toFixed(2)}x; Redis / in-process (p50): ${(r.p50 / l.p50).toFixed(1)}x`,
       '',
     ].join('\n'),
   );
