@@ -1,6 +1,6 @@
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { LRUCache } from 'lru-cache';
-import type { BatchThrottlerStorage } from '../ports/batch-throttler-storage';
+import { BatchThrottlerStorage } from '../ports/batch-throttler-storage';
 
 /** What this instance knows of one key, and the hits it has not told the shared storage yet. */
 interface Tally {
@@ -39,7 +39,7 @@ export interface BatchingOptions {
  * While the shared storage fails, hits keep being counted here and are sent once it is back; a
  * hit that needs the shared storage then rejects, for `FallbackThrottlerStorage` to count it.
  */
-export class BatchingThrottlerStorage implements BatchThrottlerStorage {
+export class BatchingThrottlerStorage extends BatchThrottlerStorage {
   private readonly tallies: LRUCache<string, Tally>;
   private readonly syncMs: number;
   private readonly exact: ReadonlySet<string>;
@@ -50,14 +50,12 @@ export class BatchingThrottlerStorage implements BatchThrottlerStorage {
     options: BatchingOptions = {},
     private readonly now: () => number = Date.now,
   ) {
+    super();
     this.syncMs = options.syncMs ?? 100;
     this.exact = new Set(options.exact ?? []);
     this.tallies = new LRUCache<string, Tally>({ max: options.maxKeys ?? 100_000 });
   }
 
-  increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    return this.incrementBy(key, 1, ttl, limit, blockDuration, throttlerName);
-  }
 
   async incrementBy(
     key: string,

@@ -1,6 +1,6 @@
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { LRUCache } from 'lru-cache';
-import type { BatchThrottlerStorage } from '../../ports/batch-throttler-storage';
+import { BatchThrottlerStorage } from '../../ports/batch-throttler-storage';
 
 /** One key's fixed window: hits since `startedAt`'s window began, and a block if it went over. */
 interface Window {
@@ -16,19 +16,17 @@ interface Window {
  * O(1) per hit and bounded in keys (least recently used dropped first), unlike `@nestjs/throttler`'s
  * default storage, which keeps and filters a timestamp per hit (a cost that grows with the limit).
  */
-export class MemoryThrottlerStorage implements BatchThrottlerStorage {
+export class MemoryThrottlerStorage extends BatchThrottlerStorage {
   private readonly windows: LRUCache<string, Window>;
 
   constructor(
     maxKeys = 100_000,
     private readonly now: () => number = Date.now,
   ) {
+    super();
     this.windows = new LRUCache<string, Window>({ max: maxKeys });
   }
 
-  increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    return this.incrementBy(key, 1, ttl, limit, blockDuration, throttlerName);
-  }
 
   async incrementBy(
     key: string,

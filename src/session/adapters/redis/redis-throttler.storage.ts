@@ -1,7 +1,7 @@
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type { Cluster, Redis } from 'ioredis';
 import { CircuitBreaker } from './circuit-breaker';
-import type { BatchThrottlerStorage } from '../../ports/batch-throttler-storage';
+import { BatchThrottlerStorage } from '../../ports/batch-throttler-storage';
 
 /**
  * One atomic round trip per hit (or per batch of hits): count them in a fixed window, and block
@@ -31,26 +31,18 @@ return { hits, hitsPttl, 0, 0 }
 type IncrementReply = [number, number, number, number];
 
 /** `@nestjs/throttler` storage in Redis, so limits hold across every instance. */
-export class RedisThrottlerStorage implements BatchThrottlerStorage {
+export class RedisThrottlerStorage extends BatchThrottlerStorage {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly prefix: string,
     private readonly breaker: CircuitBreaker = new CircuitBreaker(),
   ) {
+    super();
     if (!('throttleIncrementBy' in redis)) {
       redis.defineCommand('throttleIncrementBy', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
     }
   }
 
-  increment(
-    key: string,
-    ttl: number,
-    limit: number,
-    blockDuration: number,
-    throttlerName: string,
-  ): Promise<ThrottlerStorageRecord> {
-    return this.incrementBy(key, 1, ttl, limit, blockDuration, throttlerName);
-  }
 
   async incrementBy(
     key: string,
