@@ -24,4 +24,7 @@ export async function filterSessionsByUser(page: Page, userId: string): Promise<
     page.waitForResponse((res) => res.url().includes(`/admin/sessions?userId=${encodeURIComponent(userId)}`)),
     page.locator('#sessions-filter').getByRole('button', { name: 'Apply' }).click(),
   ]);
+  // The answer is in; the table is drawn a moment later. Wait until every row is that user's.
+  const others = page.locator(`#sessions-table tbody tr[data-session-id]:not([data-user-id="${userId}"])`);
+  for (let i = 0; i < 100 && (await others.count()) > 0; i++) await page.waitForTimeout(20);
 }
