@@ -4,14 +4,15 @@ import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { Registry } from 'prom-client';
-import { installHttpMetrics } from './metrics/http-metrics';
+import { httpDurations } from './metrics/http-metrics';
+import { FASTIFY_REQUEST_ID_OPTIONS, observeRequests } from './http/request-observer';
 import { AppModule } from './app.module';
 import { parseAppEnv } from './config/app-env';
 import { setupExpress } from './http/express.setup';
 import { setupFastify } from './http/fastify.setup';
 import { BODY_LIMIT_BYTES, trustProxyOf } from './http/http-limits';
 import { setupOpenApi } from './http/openapi';
-import { FASTIFY_REQUEST_ID_OPTIONS, installRequestLogging } from './logging/request-logging';
+import { requestLines } from './logging/request-logging';
 import type { LoggingModuleOptions } from './logging/logging.module';
 
 /**
@@ -32,15 +33,13 @@ export async function createApp(
   if (env.HTTP_ADAPTER === 'fastify') {
     const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: trustProxyOf(env.TRUST_PROXY) as boolean | string, ...FASTIFY_REQUEST_ID_OPTIONS });
     const fastifyApp = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(envVars, logging), adapter, options);
-    installHttpMetrics(fastifyApp, fastifyApp.get(Registry));
-    installRequestLogging(fastifyApp);
+    observeRequests(fastifyApp, [httpDurations(fastifyApp.get(Registry)), requestLines()]);
     await setupFastify(fastifyApp);
     app = fastifyApp;
   } else {
     const expressApp = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(envVars, logging), new ExpressAdapter(), options);
     // First, so the durations cover every middleware too.
-    installHttpMetrics(expressApp, expressApp.get(Registry));
-    installRequestLogging(expressApp);
+    observeRequests(expressApp, [httpDurations(expressApp.get(Registry)), requestLines()]);
     setupExpress(expressApp, env);
     app = expressApp;
   }

@@ -18,7 +18,7 @@ export interface LoggingModuleOptions {
  * Without nestjs-pino's `LoggerModule` middleware, on purpose: that middleware gives every request
  * a pino-http child logger inside an `AsyncLocalStorage` context, which on Node 20 (promise hooks)
  * cost about 65 µs of CPU per request on Express — a third of a guarded request — even with
- * nothing logged. The one line per request is written by `installRequestLogging` instead.
+ * nothing logged. The one line per request is written by the `requestLines` observer instead.
  */
 @Global()
 @Module({})

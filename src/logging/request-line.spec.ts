@@ -1,7 +1,8 @@
-import { type AuthenticatedRequest, type LoggedRequest, pathOf, requestLine, requestLogLevel } from './request-line';
+import type { AuthenticatedRequest, RawRequest } from '../http/request-observer';
+import { pathOf, requestLine, requestLogLevel } from './request-line';
 
 const request = (fields: Record<string | symbol, unknown>) =>
-  ({ method: 'GET', headers: {}, ...fields }) as unknown as LoggedRequest & AuthenticatedRequest;
+  ({ method: 'GET', headers: {}, ...fields }) as unknown as RawRequest & AuthenticatedRequest;
 
 describe('the request line', () => {
   it('logs the path without its query string, from the URL the client sent', () => {

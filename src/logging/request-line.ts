@@ -1,14 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { REQUEST_SESSION_KEY } from '../session/session.constants';
-
-/** What the session guard leaves on the request it authenticated (Express's, or Fastify's). */
-export interface AuthenticatedRequest {
-  user?: { id?: string };
-  [REQUEST_SESSION_KEY]?: { sessionId?: string };
-}
-
-/** The Node request, with what Express adds. */
-export type LoggedRequest = IncomingMessage & { originalUrl?: string };
+import type { AuthenticatedRequest, RawRequest } from '../http/request-observer';
 
 /** The fields of the one line logged per request, besides level, time and message. */
 export interface RequestLine {
@@ -29,7 +21,7 @@ const MAX_PATH = 256;
 const MAX_USER_AGENT = 256;
 
 /** The request's path without its query string, which a client may have put a token into. */
-export function pathOf(req: LoggedRequest): string {
+export function pathOf(req: RawRequest): string {
   // Express rewrites `url` inside mounted middleware; `originalUrl` is the request line's.
   const url = req.originalUrl ?? req.url ?? '';
   const query = url.indexOf('?');
@@ -44,7 +36,7 @@ export function pathOf(req: LoggedRequest): string {
  */
 export function requestLine(
   reqId: string,
-  raw: LoggedRequest,
+  raw: RawRequest,
   authenticated: AuthenticatedRequest,
   status: number,
   responseTime: number,
@@ -65,7 +57,7 @@ export function requestLogLevel(status: number): 'error' | 'info' {
 }
 
 /** The `req` serializer: method and path only, should anything log a request object. */
-export function requestSummary(req: LoggedRequest): { method?: string; path: string } {
+export function requestSummary(req: RawRequest): { method?: string; path: string } {
   return { method: req.method, path: pathOf(req) };
 }
 

@@ -8,6 +8,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { AuditLog } from './ports/audit-log';
+import { RepeatingJob } from './repeating-job';
 import { CleanupLock } from './ports/cleanup-lock';
 import { Clock } from './ports/clock';
 import { SessionStore } from './ports/session-store';
@@ -17,8 +18,6 @@ import { RESOLVED_SESSION_OPTIONS } from './session.constants';
 export const DEFAULT_CLEANUP_BATCH_SIZE = 1000;
 /** Milliseconds between two batches, so live queries get the database in between. */
 export const DEFAULT_CLEANUP_BATCH_PAUSE_MS = 100;
-/** Longest delay `setTimeout` honours (about 24.8 days); a longer one would fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** The options the cleanup job reads (a subset of `ResolvedSessionOptions`). */
 export interface SessionCleanupOptions {
@@ -74,9 +73,11 @@ export class SessionCleanupService
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly logger = new Logger('SessionCleanup');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<CleanupResult> | undefined;
-  private stopping = false;
+  private readonly job = new RepeatingJob(
+    () => this.pass(),
+    (error) =>
+      this.logger.warn(error instanceof SessionCleanupError ? error.message : `Session cleanup failed: ${describe(error)}`),
+  );
   /** Ends the pause between two batches early (on shutdown). */
   private wake: (() => void) | undefined;
 
@@ -89,7 +90,7 @@ export class SessionCleanupService
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.options.cleanupInterval > 0) this.schedule();
+    if (this.options.cleanupInterval > 0) this.job.every(this.options.cleanupInterval, () => this.runOnce());
   }
 
   beforeApplicationShutdown(): Promise<void> {
@@ -102,11 +103,9 @@ export class SessionCleanupService
 
   /** Stops the timer and waits for a running pass; idempotent. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    const stopped = this.job.stop();
     this.wake?.();
-    await this.running?.catch(() => undefined);
+    await stopped;
   }
 
   /**
@@ -115,33 +114,11 @@ export class SessionCleanupService
    * After shutdown it deletes nothing.
    */
   runOnce(): Promise<CleanupResult> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopping) return;
-    const delay = Math.min(this.options.cleanupInterval * 1000, MAX_TIMER_MS);
-    this.timer = setTimeout(() => void this.tick(), delay);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      await this.runOnce();
-    } catch (error) {
-      this.logger.warn(
-        error instanceof SessionCleanupError ? error.message : `Session cleanup failed: ${describe(error)}`,
-      );
-    } finally {
-      this.schedule();
-    }
+    return this.job.runOnce();
   }
 
   private async pass(): Promise<CleanupResult> {
-    if (this.stopping) return { deleted: 0, auditDeleted: 0, skipped: false };
+    if (this.job.stopping) return { deleted: 0, auditDeleted: 0, skipped: false };
     const startedAt = Date.now();
     let deleted = 0;
     let auditDeleted = 0;
@@ -153,9 +130,9 @@ export class SessionCleanupService
       /** Calls `deleteBatch` until a batch comes back short, pausing in between. */
       const drain = async (deleteBatch: () => Promise<number>, count: (n: number) => void) => {
         let first = true;
-        while (!this.stopping) {
+        while (!this.job.stopping) {
           if (!first && pauseMs > 0) await this.pause(pauseMs);
-          if (this.stopping) break;
+          if (this.job.stopping) break;
           first = false;
           const n = await deleteBatch();
           batches += 1;

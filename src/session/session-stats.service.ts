@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditLog } from './ports/audit-log';
 import { Clock } from './ports/clock';
+import { liveWindow } from './ports/session-record';
 import { SessionStore } from './ports/session-store';
 import { SessionMetrics } from './metrics/session-metrics';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants';
@@ -80,8 +81,7 @@ export class SessionStatsService {
   active(): Promise<number> {
     const nowMs = this.clock.now();
     if (!this.activeCount || nowMs - this.activeCount.at > ACTIVE_GAUGE_MAX_AGE_MS) {
-      const now = new Date(nowMs);
-      const value = this.store.summarize(this.window(now), now).then((s) => s.active);
+      const value = this.store.countLive(undefined, this.window(new Date(nowMs)));
       // A failed count is not kept: the next scrape tries again.
       value.catch(() => (this.activeCount = undefined));
       this.activeCount = { at: nowMs, value };
@@ -90,6 +90,6 @@ export class SessionStatsService {
   }
 
   private window(now: Date) {
-    return { now, activeSince: new Date(now.getTime() - this.options.idleTtl * 1000) };
+    return liveWindow(now, this.options.idleTtl);
   }
 }

@@ -6,9 +6,10 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { CleanupLock } from './ports/cleanup-lock';
+import { RepeatingJob } from './repeating-job';
 import { Clock } from './ports/clock';
 import { SessionCache } from './ports/session-cache';
-import type { SessionRecord } from './ports/session-record';
+import { accessHashesByUser, liveWindow, type SessionRecord } from './ports/session-record';
 import { SessionStore } from './ports/session-store';
 import { RESOLVED_SESSION_OPTIONS, SESSION_SWEEP_LOCK } from './session.constants';
 import { SessionEventPublisher } from './session-event.publisher';
@@ -23,8 +24,6 @@ const SWEEP_BATCH = 1000;
  * still count. Expiry needs no margin: it moves only by synchronous writes (refresh, extend).
  */
 export const IDLE_SWEEP_MARGIN_MS = 10_000;
-/** Longest delay `setTimeout` honours. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** What one sweep did. */
 export interface SweepResult {
@@ -47,9 +46,10 @@ export interface SweepResult {
 @Injectable()
 export class SessionSweepService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('SessionSweep');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<SweepResult>;
-  private stopping = false;
+  private readonly job = new RepeatingJob(
+    () => this.sweep(),
+    (error) => this.logger.warn(`Session sweep failed: ${(error as Error).message}`),
+  );
 
   constructor(
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
@@ -61,51 +61,33 @@ export class SessionSweepService implements OnApplicationBootstrap, BeforeApplic
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.options.sweepInterval > 0) this.schedule();
+    if (this.options.sweepInterval > 0) this.job.every(this.options.sweepInterval, () => this.runOnce());
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.timer);
-    await this.running?.catch(() => undefined);
+  beforeApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One sweep now; a call while one runs in this instance joins it. */
   runOnce(): Promise<SweepResult> {
-    this.running ??= this.sweep().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopping) return;
-    this.timer = setTimeout(async () => {
-      try {
-        await this.runOnce();
-      } catch (error) {
-        this.logger.warn(`Session sweep failed: ${(error as Error).message}`);
-      } finally {
-        this.schedule();
-      }
-    }, Math.min(this.options.sweepInterval * 1000, MAX_TIMER_MS));
-    this.timer.unref();
+    return this.job.runOnce();
   }
 
   private async sweep(): Promise<SweepResult> {
-    if (this.stopping) return { expired: 0, active: null, skipped: false };
+    if (this.job.stopping) return { expired: 0, active: null, skipped: false };
     const outcome = await this.lock.runExclusive(async () => {
       let expired = 0;
       for (;;) {
-        const nowMs = this.clock.now();
-        const window = { now: new Date(nowMs), activeSince: new Date(nowMs - this.options.idleTtl * 1000 - IDLE_SWEEP_MARGIN_MS) };
+        const now = new Date(this.clock.now());
+        // Idle sessions get the margin on top of their idle lifetime (see IDLE_SWEEP_MARGIN_MS).
+        const window = liveWindow(now, this.options.idleTtl + IDLE_SWEEP_MARGIN_MS / 1000);
         const marked = await this.store.markExpired(window, this.options.idleTtl, SWEEP_BATCH);
         expired += marked.length;
         await this.announce(marked);
-        if (marked.length < SWEEP_BATCH || this.stopping) break;
+        if (marked.length < SWEEP_BATCH || this.job.stopping) break;
       }
       const now = new Date(this.clock.now());
-      const { active } = await this.store.summarize({ now, activeSince: new Date(now.getTime() - this.options.idleTtl * 1000) }, now);
+      const active = await this.store.countLive(undefined, liveWindow(now, this.options.idleTtl));
       await this.store.recordConcurrency(now, active, new Date(now.getTime() - this.options.retention * 1000));
       return { expired, active };
     });
@@ -116,16 +98,14 @@ export class SessionSweepService implements OnApplicationBootstrap, BeforeApplic
 
   /** Marks the ended sessions in the cache and tells the audit trail and listeners. */
   private async announce(ended: SessionRecord[]): Promise<void> {
-    const byUser = new Map<string, string[]>();
     for (const s of ended) {
-      byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s.accessHash]);
       const idle = s.endedAt !== null && s.endedAt < s.expiresAt;
       this.events.publish(
         new SessionEvent('expired', s.endedAt ?? new Date(this.clock.now()), s.userId, s.id, s.ipAddress, s.userAgent, idle ? 'idle' : 'expired'),
       );
     }
     await Promise.all(
-      [...byUser].map(([userId, hashes]) =>
+      [...accessHashesByUser(ended)].map(([userId, hashes]) =>
         this.cache.markRevoked(userId, hashes).catch((error: Error) => this.logger.warn(`Session cache update failed: ${error.message}`)),
       ),
     );

@@ -14,7 +14,7 @@ import { MemorySessionCache } from './adapters/memory/memory-session.cache';
 import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock';
 import { MemoryThrottlerStorage } from './adapters/memory/memory-throttler.storage';
 import { BatchingThrottlerStorage } from './adapters/batching-throttler.storage';
-import { advisoryLockKey, TypeOrmCleanupLock } from './adapters/typeorm/typeorm-cleanup.lock';
+import { advisoryLockKey, SESSION_CLEANUP_LOCK_KEY, TypeOrmCleanupLock } from './adapters/typeorm/typeorm-cleanup.lock';
 import { MemoryAuditLog } from './adapters/memory/memory-audit.log';
 import { TypeOrmAuditLog } from './adapters/typeorm/typeorm-audit.log';
 import { AuditLog } from './ports/audit-log';
@@ -59,6 +59,16 @@ function dataSourceOf(options: ResolvedSessionOptions, moduleRef: ModuleRef): Da
 
 /** The throttler of login and refresh (`@LoginThrottle()`), counted exactly on every hit. */
 const LOGIN_THROTTLER = 'login';
+
+/** A cluster-wide lock for one housekeeping job: an advisory lock with its own key, or in process. */
+function housekeepingLock(token: symbol | typeof CleanupLock, key: string): Provider {
+  return {
+    provide: token,
+    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
+    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): CleanupLock =>
+      options.store === 'memory' ? new MemoryCleanupLock() : new TypeOrmCleanupLock(dataSourceOf(options, moduleRef), key),
+  };
+}
 
 const isLoginRoute = (context: { getHandler(): object; getClass(): object }) =>
   Reflect.getMetadata(LOGIN_THROTTLE_KEY, context.getHandler()) === true ||
@@ -105,22 +115,8 @@ export const sessionProviders: Provider[] = [
         ? new MemorySessionStore()
         : new TypeOrmSessionStore(dataSourceOf(options, moduleRef)),
   },
-  {
-    provide: CleanupLock,
-    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
-    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): CleanupLock =>
-      options.store === 'memory'
-        ? new MemoryCleanupLock()
-        : new TypeOrmCleanupLock(dataSourceOf(options, moduleRef)),
-  },
-  {
-    provide: SESSION_SWEEP_LOCK,
-    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
-    useFactory: (options: ResolvedSessionOptions, moduleRef: ModuleRef): CleanupLock =>
-      options.store === 'memory'
-        ? new MemoryCleanupLock()
-        : new TypeOrmCleanupLock(dataSourceOf(options, moduleRef), advisoryLockKey('nest-session-module:sessions-sweep')),
-  },
+  housekeepingLock(CleanupLock, SESSION_CLEANUP_LOCK_KEY),
+  housekeepingLock(SESSION_SWEEP_LOCK, advisoryLockKey('nest-session-module:sessions-sweep')),
   {
     provide: AuditLog,
     inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],

@@ -7,8 +7,10 @@ import { Clock } from './ports/clock';
 import { CachedSession, CacheLookup, REVOKED, SessionCache } from './ports/session-cache';
 import { ActivityRecorder } from './activity-recorder';
 import {
+  accessHashesByUser,
   isLive,
   LiveWindow,
+  liveWindow,
   RevocationReason,
   SessionPage,
   SessionRecord,
@@ -105,36 +107,35 @@ export class SessionService implements OnApplicationShutdown {
    * @throws InvalidTokenError
    */
   async validate(accessToken: unknown, client?: ClientContext): Promise<AuthenticatedSession> {
-    return this.validateLocally(accessToken, client) ?? this.validateRemotely(accessToken as string, client);
+    return this.validateNow(accessToken, client);
   }
 
   /**
-   * `validate` when this process can answer at once, with no I/O and no promise: the session is
-   * in the in-process cache (or the token is refused outright). `undefined` when the answer needs
-   * the shared cache or the store: then call `validate`. For guards on the hot path.
+   * `validate`, answered at once — no I/O, no promise — when this process's cache holds the
+   * session (or the token is refused outright); a promise when the answer needs the shared cache
+   * or the store. For guards on the hot path. Throws (synchronously, or by rejecting) like `validate`.
    * @throws InvalidTokenError
    */
-  validateLocally(accessToken: unknown, client?: ClientContext): AuthenticatedSession | undefined {
+  validateNow(accessToken: unknown, client?: ClientContext): AuthenticatedSession | Promise<AuthenticatedSession> {
     if (!isWellFormed(accessToken, 'access')) return this.refuse('malformed');
     // A session this process holds was verified when it was cached, and a forged token cannot
     // have its hash: no HMAC for it. Anything else has its tag checked (in `validateRemotely`)
     // before any I/O, so a forged token never costs a cache or store round trip.
     const accessHash = hashToken(accessToken);
     const lookup = this.cache.peek(accessHash);
-    if (lookup === undefined) return undefined;
+    if (lookup === undefined) return this.validateRemotely(accessToken, accessHash, client);
     this.metrics.cache(lookup === REVOKED ? 'revoked' : 'hit');
     if (lookup === REVOKED) return this.refuse('revoked');
     const nowMs = this.clock.now();
     if (!this.accessIsValid(lookup, nowMs)) return this.refuse('expired');
     // Revoking a hijacked session takes I/O: left to `validateRemotely`.
-    if (client && bindingBroken(this.options.binding, lookup, client)) return undefined;
+    if (client && bindingBroken(this.options.binding, lookup, client)) return this.validateRemotely(accessToken, accessHash, client);
     return this.accept(lookup, accessHash, nowMs);
   }
 
-  private async validateRemotely(accessToken: string, client?: ClientContext): Promise<AuthenticatedSession> {
+  private async validateRemotely(accessToken: string, accessHash: string, client?: ClientContext): Promise<AuthenticatedSession> {
     try {
       if (!verifyToken(accessToken, 'access', this.options.secrets)) throw new InvalidTokenError('malformed');
-      const accessHash = hashToken(accessToken);
       const nowMs = this.clock.now();
       const lookup = await this.cacheGet(accessHash);
       if (lookup === REVOKED) throw new InvalidTokenError('revoked');
@@ -411,9 +412,7 @@ export class SessionService implements OnApplicationShutdown {
 
   /** Clears ended sessions from the cache and, given a reason, tells subscribers. */
   private async forget(ended: SessionRecord[], reason?: RevocationReason, actorId?: string): Promise<void> {
-    const byUser = new Map<string, string[]>();
-    for (const s of ended) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s.accessHash]);
-    await Promise.all([...byUser].map(([userId, hashes]) => this.cacheRevoke(userId, hashes)));
+    await Promise.all([...accessHashesByUser(ended)].map(([userId, hashes]) => this.cacheRevoke(userId, hashes)));
     if (reason === undefined) return;
     const now = this.nowDate();
     const type: SessionEventType =
@@ -465,7 +464,7 @@ export class SessionService implements OnApplicationShutdown {
   }
 
   private window(now: Date): LiveWindow {
-    return { now, activeSince: this.after(now, -this.options.idleTtl) };
+    return liveWindow(now, this.options.idleTtl);
   }
 
   private nowDate(): Date {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache';
+import { accessHashesByUser } from '../ports/session-record';
 import type { SessionStore } from '../ports/session-store';
 
 /** Sessions ended this long before an outage was noticed are reconciled too: noticing takes time. */
@@ -90,10 +91,8 @@ export class ReconcilingSessionCache extends SessionCache {
       let after: { endedAt: Date; id: string } | undefined;
       for (;;) {
         const ended = await this.store.endedSince(since, RECONCILE_BATCH, after);
-        const byUser = new Map<string, string[]>();
-        for (const s of ended) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s.accessHash]);
         // Undelivered marks are kept and retried by the resilient layer below.
-        for (const [userId, hashes] of byUser) await this.inner.markRevoked(userId, hashes);
+        for (const [userId, hashes] of accessHashesByUser(ended)) await this.inner.markRevoked(userId, hashes);
         marked += ended.length;
         if (ended.length < RECONCILE_BATCH) break;
         const last = ended[ended.length - 1];

@@ -1,5 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache';
+import { accessHashesByUser } from '../ports/session-record';
 import { ThrottledWarning } from '../throttled-warning';
 
 /** Most revocation marks waiting for delivery; past this the oldest are dropped (and logged). */
@@ -94,9 +95,8 @@ export class ResilientSessionCache extends SessionCache implements OnApplication
 
   /** Delivers pending marks, grouped by user; what fails stays for the next round. */
   async deliverPending(): Promise<void> {
-    const byUser = new Map<string, string[]>();
-    for (const [hash, userId] of this.pending) byUser.set(userId, [...(byUser.get(userId) ?? []), hash]);
-    for (const [userId, hashes] of byUser) {
+    const marks = [...this.pending].map(([accessHash, userId]) => ({ accessHash, userId }));
+    for (const [userId, hashes] of accessHashesByUser(marks)) {
       try {
         await this.inner.markRevoked(userId, hashes);
         for (const hash of hashes) this.pending.delete(hash);

@@ -111,6 +111,22 @@ export interface SessionSummary {
   endedLifetimeSeconds: number;
 }
 
+/** The live window at `now` for an idle lifetime of `idleTtlSeconds`. */
+export function liveWindow(now: Date, idleTtlSeconds: number): LiveWindow {
+  return { now, activeSince: new Date(now.getTime() - idleTtlSeconds * 1000) };
+}
+
+/** The access hashes of these sessions, by user: what a cache's revocation marks are keyed by. */
+export function accessHashesByUser(sessions: Iterable<Pick<SessionRecord, 'userId' | 'accessHash'>>): Map<string, string[]> {
+  const byUser = new Map<string, string[]>();
+  for (const s of sessions) {
+    const hashes = byUser.get(s.userId);
+    if (hashes) hashes.push(s.accessHash);
+    else byUser.set(s.userId, [s.accessHash]);
+  }
+  return byUser;
+}
+
 /** True when the session has not ended at `window.now`. */
 export function isLive(session: SessionRecord, window: LiveWindow): boolean {
   return (

@@ -79,8 +79,8 @@ export abstract class SessionStore {
   /** A user's live sessions, most recently active first. */
   abstract listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]>;
 
-  /** How many live sessions a user has. */
-  abstract countLive(userId: string, window: LiveWindow): Promise<number>;
+  /** How many live sessions a user has; with `userId` undefined, every user together. */
+  abstract countLive(userId: string | undefined, window: LiveWindow): Promise<number>;
 
   /** A page of live sessions, optionally of one user, most recently active first. */
   abstract pageLive(query: SessionPageQuery, window: LiveWindow): Promise<SessionPage>;

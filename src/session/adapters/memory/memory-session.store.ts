@@ -140,7 +140,7 @@ export class MemorySessionStore extends SessionStore {
     return this.live(userId, window).map(copy);
   }
 
-  async countLive(userId: string, window: LiveWindow): Promise<number> {
+  async countLive(userId: string | undefined, window: LiveWindow): Promise<number> {
     return this.live(userId, window).length;
   }
 

@@ -201,10 +201,13 @@ export class TypeOrmSessionStore extends SessionStore {
     );
   }
 
-  async countLive(userId: string, window: LiveWindow): Promise<number> {
+  async countLive(userId: string | undefined, window: LiveWindow): Promise<number> {
+    // Every user: an index-only scan of `sessions_open_activity_idx`.
     const [row] = await this.run(
-      `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND ${LIVE('$2', '$3')}`,
-      [userId, window.now, window.activeSince],
+      userId === undefined
+        ? `SELECT count(*)::int AS n FROM sessions WHERE ${LIVE('$1', '$2')}`
+        : `SELECT count(*)::int AS n FROM sessions WHERE user_id = $3 AND ${LIVE('$1', '$2')}`,
+      userId === undefined ? [window.now, window.activeSince] : [window.now, window.activeSince, userId],
     );
     return Number(row.n);
   }

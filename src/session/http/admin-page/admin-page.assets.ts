@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SESSION_EVENT_TYPES } from '../../session.events';
 
 /** The admin page's static files, as text. */
 export interface AdminPageAssets {
@@ -39,7 +40,8 @@ export function loadAdminPageAssets(dir: string = __dirname): AdminPageAssets {
     }
   };
   return {
-    html: read(ADMIN_PAGE_FILES.html),
+    // The audit filter lists the event types the module has, from the one list of them.
+    html: read(ADMIN_PAGE_FILES.html).replace('{{SESSION_EVENT_TYPES}}', SESSION_EVENT_TYPES.join(',')),
     script: read(ADMIN_PAGE_FILES.script),
     styles: read(ADMIN_PAGE_FILES.styles),
   };

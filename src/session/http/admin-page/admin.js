@@ -7,18 +7,6 @@
   const CSRF_COOKIE = '__Host-csrf';
   const DEVICE_NAME = 'Admin page';
   const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-  const AUDIT_TYPES = [
-    'login',
-    'login_failed',
-    'refresh',
-    'logout',
-    'revoked',
-    'evicted',
-    'expired',
-    'reuse_detected',
-    'hijack_suspected',
-    'throttled',
-  ];
   const STATS = [
     ['active', 'Active sessions', 'count'],
     ['createdLast24h', 'Created (24 h)', 'count'],
@@ -525,7 +513,8 @@
     });
 
     const types = $('audit-type');
-    for (const type of AUDIT_TYPES) types.append(el('option', { value: type }, type));
+    // The server writes its list of event types into the page (SESSION_EVENT_TYPES).
+    for (const type of types.dataset.eventTypes.split(',')) types.append(el('option', { value: type }, type));
     $('audit-filter').addEventListener('submit', (event) => {
       event.preventDefault();
       state.audit.type = types.value;

@@ -42,9 +42,8 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
       ipAddress: this.options.binding === 'ip' ? (req as { ip?: string }).ip : undefined,
       userAgent: typeof userAgent === 'string' ? userAgent : undefined,
     };
-    const session = this.sessions.validateLocally(token, client);
-    if (session) return attach(req, session);
-    return this.sessions.validate(token, client).then((validated) => attach(req, validated));
+    const session = this.sessions.validateNow(token, client);
+    return session instanceof Promise ? session.then((validated) => attach(req, validated)) : attach(req, session);
   }
 }
 
