@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { SessionStore } from './ports/session-store';
+import type { SessionStore } from './ports/session-store.js';
 
 /**
  * Write-behind of last activity: the request path only notes "session X was active at T"; a

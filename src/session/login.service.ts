@@ -1,17 +1,17 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { InvalidCredentialsError, LoginThrottledError } from './errors/session.errors';
-import { Clock } from './ports/clock';
-import { LoginFailureCounter } from './ports/login-failure-counter';
-import type { SessionUser } from './ports/credentials-verifier';
-import type { SessionMetadata } from './ports/session-record';
-import { networkOf } from './session-binding';
-import { RESOLVED_SESSION_OPTIONS } from './session.constants';
-import { SessionEventPublisher } from './session-event.publisher';
-import { SessionEvent, SessionEventType } from './session.events';
-import type { ResolvedSessionOptions } from './session.options';
-import { SessionService } from './session.service';
-import type { IssuedSession } from './session.types';
+import { InvalidCredentialsError, LoginThrottledError } from './errors/session.errors.js';
+import { Clock } from './ports/clock.js';
+import { LoginFailureCounter } from './ports/login-failure-counter.js';
+import type { SessionUser } from './ports/credentials-verifier.js';
+import type { SessionMetadata } from './ports/session-record.js';
+import { networkOf } from './session-binding.js';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import { SessionEventPublisher } from './session-event.publisher.js';
+import { SessionEvent, SessionEventType } from './session.events.js';
+import type { ResolvedSessionOptions } from './session.options.js';
+import { SessionService } from './session.service.js';
+import type { IssuedSession } from './session.types.js';
 
 /**
  * Logging in: checks credentials through the app's `CredentialsVerifier`, slows repeated

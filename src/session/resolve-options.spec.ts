@@ -1,7 +1,7 @@
-import { SessionConfigurationError } from './errors/session-configuration.error';
-import type { CredentialsVerifier } from './ports/credentials-verifier';
-import { resolveSessionOptions } from './resolve-options';
-import { SESSION_DEFAULTS, SessionModuleOptions } from './session.options';
+import { SessionConfigurationError } from './errors/session-configuration.error.js';
+import type { CredentialsVerifier } from './ports/credentials-verifier.js';
+import { resolveSessionOptions } from './resolve-options.js';
+import { SESSION_DEFAULTS, SessionModuleOptions } from './session.options.js';
 
 const SECRET = 'a'.repeat(32);
 const credentials: CredentialsVerifier = {

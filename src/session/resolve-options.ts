@@ -1,10 +1,10 @@
 import { register } from 'prom-client';
-import { SessionConfigurationError } from './errors/session-configuration.error';
+import { SessionConfigurationError } from './errors/session-configuration.error.js';
 import {
   ResolvedSessionOptions,
   SESSION_DEFAULTS,
   SessionModuleOptions,
-} from './session.options';
+} from './session.options.js';
 
 const MIN_SECRET_LENGTH = 32;
 

@@ -1,4 +1,4 @@
-import { bindingBroken, networkOf, userAgentFamily, userAgentFingerprint } from './session-binding';
+import { bindingBroken, networkOf, userAgentFamily, userAgentFingerprint } from './session-binding.js';
 
 const CHROME_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';

@@ -1,16 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock';
-import { MemoryAuditLog } from './adapters/memory/memory-audit.log';
-import { MemorySessionStore } from './adapters/memory/memory-session.store';
-import { SessionEvent } from './session.events';
-import { SessionStoreUnavailableError } from './errors/session.errors';
-import { CleanupLock } from './ports/cleanup-lock';
-import { Clock } from './ports/clock';
-import { SessionStore } from './ports/session-store';
-import { RESOLVED_SESSION_OPTIONS } from './session.constants';
-import { SessionCleanupError, SessionCleanupOptions, SessionCleanupService } from './session-cleanup.service';
+import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock.js';
+import { MemoryAuditLog } from './adapters/memory/memory-audit.log.js';
+import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
+import { SessionEvent } from './session.events.js';
+import { SessionStoreUnavailableError } from './errors/session.errors.js';
+import { CleanupLock } from './ports/cleanup-lock.js';
+import { Clock } from './ports/clock.js';
+import { SessionStore } from './ports/session-store.js';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import { SessionCleanupError, SessionCleanupOptions, SessionCleanupService } from './session-cleanup.service.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const DAY = 86_400;

@@ -7,12 +7,12 @@ import {
   OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
-import { AuditLog } from './ports/audit-log';
-import { RepeatingJob } from './repeating-job';
-import { CleanupLock } from './ports/cleanup-lock';
-import { Clock } from './ports/clock';
-import { SessionStore } from './ports/session-store';
-import { RESOLVED_SESSION_OPTIONS } from './session.constants';
+import { AuditLog } from './ports/audit-log.js';
+import { RepeatingJob } from './repeating-job.js';
+import { CleanupLock } from './ports/cleanup-lock.js';
+import { Clock } from './ports/clock.js';
+import { SessionStore } from './ports/session-store.js';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 
 /** Rows one DELETE removes at most: each batch is one short statement. */
 export const DEFAULT_CLEANUP_BATCH_SIZE = 1000;

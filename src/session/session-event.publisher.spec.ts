@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Registry } from 'prom-client';
-import { MemoryAuditLog } from './adapters/memory/memory-audit.log';
-import { SessionMetrics } from './metrics/session-metrics';
-import { SessionEventPublisher } from './session-event.publisher';
-import { SessionEvent } from './session.events';
+import { MemoryAuditLog } from './adapters/memory/memory-audit.log.js';
+import { SessionMetrics } from './metrics/session-metrics.js';
+import { SessionEventPublisher } from './session-event.publisher.js';
+import { SessionEvent } from './session.events.js';
 
 const event = (type: SessionEvent['type'], detail: string | null = null) =>
   new SessionEvent(type, new Date(), 'user-1', null, null, null, detail);

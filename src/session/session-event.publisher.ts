@@ -1,9 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { AuditLog } from './ports/audit-log';
-import { SessionMetrics } from './metrics/session-metrics';
-import { SESSION_EVENT, SessionEvent } from './session.events';
-import { ThrottledWarning } from './throttled-warning';
+import { AuditLog } from './ports/audit-log.js';
+import { SessionMetrics } from './metrics/session-metrics.js';
+import { SESSION_EVENT, SessionEvent } from './session.events.js';
+import { ThrottledWarning } from './throttled-warning.js';
 
 /** Events kept in memory at most while the audit trail cannot be written (oldest dropped first). */
 const MAX_PENDING = 10_000;

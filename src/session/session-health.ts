@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SessionCache } from './ports/session-cache';
-import { SessionStore } from './ports/session-store';
-import { SESSION_REDIS } from './session.constants';
-import type { OwnedRedis } from './adapters/redis/redis-connection';
+import { SessionCache } from './ports/session-cache.js';
+import { SessionStore } from './ports/session-store.js';
+import { SESSION_REDIS } from './session.constants.js';
+import type { OwnedRedis } from './adapters/redis/redis-connection.js';
 
 /** The state of one backend, as a health check reports it. */
 export interface BackendHealth {

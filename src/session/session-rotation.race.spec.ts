@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { MemorySessionCache } from './adapters/memory/memory-session.cache';
-import { MemorySessionStore } from './adapters/memory/memory-session.store';
-import { Clock } from './ports/clock';
-import { SessionStore } from './ports/session-store';
-import { resolveSessionOptions } from './resolve-options';
-import { SessionService } from './session.service';
+import { MemorySessionCache } from './adapters/memory/memory-session.cache.js';
+import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
+import { Clock } from './ports/clock.js';
+import { SessionStore } from './ports/session-store.js';
+import { resolveSessionOptions } from './resolve-options.js';
+import { SessionService } from './session.service.js';
 
 class FixedClock extends Clock {
   constructor(public ms = Date.UTC(2026, 0, 1)) {

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditLog } from './ports/audit-log';
-import { Clock } from './ports/clock';
-import { liveWindow } from './ports/session-record';
-import { SessionStore } from './ports/session-store';
-import { SessionMetrics } from './metrics/session-metrics';
-import { RESOLVED_SESSION_OPTIONS } from './session.constants';
-import { SessionEventPublisher } from './session-event.publisher';
-import type { ResolvedSessionOptions } from './session.options';
-import { SessionService } from './session.service';
-import { SessionSweepService } from './session-sweep.service';
+import { AuditLog } from './ports/audit-log.js';
+import { Clock } from './ports/clock.js';
+import { liveWindow } from './ports/session-record.js';
+import { SessionStore } from './ports/session-store.js';
+import { SessionMetrics } from './metrics/session-metrics.js';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import { SessionEventPublisher } from './session-event.publisher.js';
+import type { ResolvedSessionOptions } from './session.options.js';
+import { SessionService } from './session.service.js';
+import { SessionSweepService } from './session-sweep.service.js';
 
 const DAY_MS = 86_400_000;
 /** `sessions_active` is counted in the store at most this often, however often it is scraped. */

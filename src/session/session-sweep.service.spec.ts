@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock';
-import { MemorySessionCache } from './adapters/memory/memory-session.cache';
-import { MemorySessionStore } from './adapters/memory/memory-session.store';
-import { Clock } from './ports/clock';
-import { REVOKED } from './ports/session-cache';
-import { resolveSessionOptions } from './resolve-options';
-import { SessionEventPublisher } from './session-event.publisher';
-import { SessionEvent } from './session.events';
-import { IDLE_SWEEP_MARGIN_MS, SessionSweepService } from './session-sweep.service';
+import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock.js';
+import { MemorySessionCache } from './adapters/memory/memory-session.cache.js';
+import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
+import { Clock } from './ports/clock.js';
+import { REVOKED } from './ports/session-cache.js';
+import { resolveSessionOptions } from './resolve-options.js';
+import { SessionEventPublisher } from './session-event.publisher.js';
+import { SessionEvent } from './session.events.js';
+import { IDLE_SWEEP_MARGIN_MS, SessionSweepService } from './session-sweep.service.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const IDLE = 3600;

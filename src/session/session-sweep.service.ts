@@ -5,16 +5,16 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { CleanupLock } from './ports/cleanup-lock';
-import { RepeatingJob } from './repeating-job';
-import { Clock } from './ports/clock';
-import { SessionCache } from './ports/session-cache';
-import { accessHashesByUser, liveWindow, type SessionRecord } from './ports/session-record';
-import { SessionStore } from './ports/session-store';
-import { RESOLVED_SESSION_OPTIONS, SESSION_SWEEP_LOCK } from './session.constants';
-import { SessionEventPublisher } from './session-event.publisher';
-import { SessionEvent } from './session.events';
-import type { ResolvedSessionOptions } from './session.options';
+import { CleanupLock } from './ports/cleanup-lock.js';
+import { RepeatingJob } from './repeating-job.js';
+import { Clock } from './ports/clock.js';
+import { SessionCache } from './ports/session-cache.js';
+import { accessHashesByUser, liveWindow, type SessionRecord } from './ports/session-record.js';
+import { SessionStore } from './ports/session-store.js';
+import { RESOLVED_SESSION_OPTIONS, SESSION_SWEEP_LOCK } from './session.constants.js';
+import { SessionEventPublisher } from './session-event.publisher.js';
+import { SessionEvent } from './session.events.js';
+import type { ResolvedSessionOptions } from './session.options.js';
 
 /** Sessions recorded per statement. */
 const SWEEP_BATCH = 1000;

@@ -1,13 +1,13 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { SessionEventPublisher } from './session-event.publisher';
-import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter';
-import { MemorySessionCache } from './adapters/memory/memory-session.cache';
-import { MemorySessionStore } from './adapters/memory/memory-session.store';
-import { SystemClock } from './ports/clock';
-import { resolveSessionOptions } from './resolve-options';
-import { LoginService } from './login.service';
-import { SessionEvent, SessionEventType } from './session.events';
-import { SessionService } from './session.service';
+import { SessionEventPublisher } from './session-event.publisher.js';
+import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter.js';
+import { MemorySessionCache } from './adapters/memory/memory-session.cache.js';
+import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
+import { SystemClock } from './ports/clock.js';
+import { resolveSessionOptions } from './resolve-options.js';
+import { LoginService } from './login.service.js';
+import { SessionEvent, SessionEventType } from './session.events.js';
+import { SessionService } from './session.service.js';
 
 function setup() {
   const events = new EventEmitter2({ wildcard: true });

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { SessionModuleOptions } from './session.options';
+import type { SessionModuleOptions } from './session.options.js';
 
 /** Extras of `forRoot` / `forRootAsync` that shape the module rather than the sessions. */
 export interface SessionModuleExtras {

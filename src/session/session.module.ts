@@ -1,36 +1,36 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, Provider } from '@nestjs/common';
-import { jsonSafety } from './http/json-safety.middleware';
+import { jsonSafety } from './http/json-safety.middleware.js';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
-import { AdminSessionsController } from './http/admin-sessions.controller';
-import { AdminOperationsController } from './http/admin-operations.controller';
-import { AdminPageController } from './http/admin-page/admin-page.controller';
-import { AuthSessionController } from './http/auth-session.controller';
-import { FreshSessionGuard } from './http/guards/fresh-session.guard';
-import { RolesGuard } from './http/guards/roles.guard';
-import { SessionAuthGuard } from './http/guards/session-auth.guard';
-import { SessionThrottlerGuard } from './http/guards/session-throttler.guard';
-import { SessionStrategy } from './http/guards/session.strategy';
-import { SessionExceptionFilter } from './http/session-exception.filter';
-import { SessionCache } from './ports/session-cache';
-import { SessionStore } from './ports/session-store';
-import { RESOLVED_SESSION_OPTIONS } from './session.constants';
+import { AdminSessionsController } from './http/admin-sessions.controller.js';
+import { AdminOperationsController } from './http/admin-operations.controller.js';
+import { AdminPageController } from './http/admin-page/admin-page.controller.js';
+import { AuthSessionController } from './http/auth-session.controller.js';
+import { FreshSessionGuard } from './http/guards/fresh-session.guard.js';
+import { RolesGuard } from './http/guards/roles.guard.js';
+import { SessionAuthGuard } from './http/guards/session-auth.guard.js';
+import { SessionThrottlerGuard } from './http/guards/session-throttler.guard.js';
+import { SessionStrategy } from './http/guards/session.strategy.js';
+import { SessionExceptionFilter } from './http/session-exception.filter.js';
+import { SessionCache } from './ports/session-cache.js';
+import { SessionStore } from './ports/session-store.js';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import {
   SESSION_ASYNC_OPTIONS_TYPE,
   SESSION_OPTIONS_TYPE,
   SessionConfigurableModule,
-} from './session.module-definition';
-import { sessionProviders } from './session.providers';
-import { SessionService } from './session.service';
-import { LoginService } from './login.service';
-import { SessionCleanupService } from './session-cleanup.service';
-import { SessionEventPublisher } from './session-event.publisher';
-import { SessionHealth } from './session-health';
-import { SessionStatsService } from './session-stats.service';
-import { SessionSweepService } from './session-sweep.service';
-import { AuditLog } from './ports/audit-log';
-import { SessionMetrics } from './metrics/session-metrics';
+} from './session.module-definition.js';
+import { sessionProviders } from './session.providers.js';
+import { SessionService } from './session.service.js';
+import { LoginService } from './login.service.js';
+import { SessionCleanupService } from './session-cleanup.service.js';
+import { SessionEventPublisher } from './session-event.publisher.js';
+import { SessionHealth } from './session-health.js';
+import { SessionStatsService } from './session-stats.service.js';
+import { SessionSweepService } from './session-sweep.service.js';
+import { AuditLog } from './ports/audit-log.js';
+import { SessionMetrics } from './metrics/session-metrics.js';
 
 /**
  * Sessions kept in PostgreSQL and cached in Redis, with login, refresh, logout, own-session

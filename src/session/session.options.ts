@@ -1,8 +1,8 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Registry } from 'prom-client';
-import type { CredentialsVerifier } from './ports/credentials-verifier';
-import type { SessionBinding } from './session-binding';
-import type { LoginFailurePolicy } from './ports/login-failure-counter';
+import type { CredentialsVerifier } from './ports/credentials-verifier.js';
+import type { SessionBinding } from './session-binding.js';
+import type { LoginFailurePolicy } from './ports/login-failure-counter.js';
 
 /** Which adapter keeps the sessions (the source of truth). */
 export type SessionStoreKind = 'typeorm' | 'memory';

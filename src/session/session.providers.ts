@@ -1,5 +1,5 @@
 import { OnApplicationShutdown, Provider } from '@nestjs/common';
-import { ThrottledWarning } from './throttled-warning';
+import { ThrottledWarning } from './throttled-warning.js';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import {
@@ -9,38 +9,38 @@ import {
   ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { DataSource } from 'typeorm';
-import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter';
-import { MemorySessionCache } from './adapters/memory/memory-session.cache';
-import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock';
-import { MemoryThrottlerStorage } from './adapters/memory/memory-throttler.storage';
-import { BatchingThrottlerStorage } from './adapters/batching-throttler.storage';
-import { advisoryLockKey, SESSION_CLEANUP_LOCK_KEY, TypeOrmCleanupLock } from './adapters/typeorm/typeorm-cleanup.lock';
-import { MemoryAuditLog } from './adapters/memory/memory-audit.log';
-import { TypeOrmAuditLog } from './adapters/typeorm/typeorm-audit.log';
-import { AuditLog } from './ports/audit-log';
-import { SessionMetrics } from './metrics/session-metrics';
-import { CleanupLock } from './ports/cleanup-lock';
-import { FallbackLoginFailureCounter } from './adapters/redis/fallback-login-failure.counter';
-import { RedisLoginFailureCounter } from './adapters/redis/redis-login-failure.counter';
-import { LoginFailureCounter } from './ports/login-failure-counter';
-import { MemorySessionStore } from './adapters/memory/memory-session.store';
-import { FallbackThrottlerStorage } from './adapters/redis/fallback-throttler.storage';
-import { connectRedis, OwnedRedis, subscriberFor } from './adapters/redis/redis-connection';
-import { RedisSessionCache } from './adapters/redis/redis-session.cache';
-import { RedisInvalidationChannel } from './adapters/redis/redis-invalidation.channel';
-import { ResilientSessionCache } from './adapters/resilient-session.cache';
-import { ReconcilingSessionCache } from './adapters/reconciling-session.cache';
-import { TieredSessionCache } from './adapters/tiered-session.cache';
-import { RedisThrottlerStorage } from './adapters/redis/redis-throttler.storage';
-import { TypeOrmSessionStore } from './adapters/typeorm/typeorm-session.store';
-import { LOGIN_THROTTLE_KEY } from './http/decorators/login-throttle.decorator';
-import { Clock, SystemClock } from './ports/clock';
-import { SessionCache } from './ports/session-cache';
-import { SessionStore } from './ports/session-store';
-import { resolveSessionOptions } from './resolve-options';
-import { SESSION_MODULE_OPTIONS } from './session.module-definition';
-import { RESOLVED_SESSION_OPTIONS, SESSION_REDIS, SESSION_SWEEP_LOCK } from './session.constants';
-import type { ResolvedSessionOptions, SessionModuleOptions } from './session.options';
+import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter.js';
+import { MemorySessionCache } from './adapters/memory/memory-session.cache.js';
+import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock.js';
+import { MemoryThrottlerStorage } from './adapters/memory/memory-throttler.storage.js';
+import { BatchingThrottlerStorage } from './adapters/batching-throttler.storage.js';
+import { advisoryLockKey, SESSION_CLEANUP_LOCK_KEY, TypeOrmCleanupLock } from './adapters/typeorm/typeorm-cleanup.lock.js';
+import { MemoryAuditLog } from './adapters/memory/memory-audit.log.js';
+import { TypeOrmAuditLog } from './adapters/typeorm/typeorm-audit.log.js';
+import { AuditLog } from './ports/audit-log.js';
+import { SessionMetrics } from './metrics/session-metrics.js';
+import { CleanupLock } from './ports/cleanup-lock.js';
+import { FallbackLoginFailureCounter } from './adapters/redis/fallback-login-failure.counter.js';
+import { RedisLoginFailureCounter } from './adapters/redis/redis-login-failure.counter.js';
+import { LoginFailureCounter } from './ports/login-failure-counter.js';
+import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
+import { FallbackThrottlerStorage } from './adapters/redis/fallback-throttler.storage.js';
+import { connectRedis, OwnedRedis, subscriberFor } from './adapters/redis/redis-connection.js';
+import { RedisSessionCache } from './adapters/redis/redis-session.cache.js';
+import { RedisInvalidationChannel } from './adapters/redis/redis-invalidation.channel.js';
+import { ResilientSessionCache } from './adapters/resilient-session.cache.js';
+import { ReconcilingSessionCache } from './adapters/reconciling-session.cache.js';
+import { TieredSessionCache } from './adapters/tiered-session.cache.js';
+import { RedisThrottlerStorage } from './adapters/redis/redis-throttler.storage.js';
+import { TypeOrmSessionStore } from './adapters/typeorm/typeorm-session.store.js';
+import { LOGIN_THROTTLE_KEY } from './http/decorators/login-throttle.decorator.js';
+import { Clock, SystemClock } from './ports/clock.js';
+import { SessionCache } from './ports/session-cache.js';
+import { SessionStore } from './ports/session-store.js';
+import { resolveSessionOptions } from './resolve-options.js';
+import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
+import { RESOLVED_SESSION_OPTIONS, SESSION_REDIS, SESSION_SWEEP_LOCK } from './session.constants.js';
+import type { ResolvedSessionOptions, SessionModuleOptions } from './session.options.js';
 
 /** Closes the Redis client the module opened itself (never one the app handed over). */
 export class SessionRedisCloser implements OnApplicationShutdown {

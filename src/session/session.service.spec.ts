@@ -1,19 +1,19 @@
 import { Logger } from '@nestjs/common';
-import { MemorySessionCache } from './adapters/memory/memory-session.cache';
-import { MemorySessionStore } from './adapters/memory/memory-session.store';
+import { MemorySessionCache } from './adapters/memory/memory-session.cache.js';
+import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
 import {
   InvalidTokenError,
   RefreshTokenReuseError,
   SessionNotFoundError,
-} from './errors/session.errors';
-import { Clock } from './ports/clock';
-import type { CredentialsVerifier } from './ports/credentials-verifier';
-import { CacheLookup, SessionCache } from './ports/session-cache';
-import { resolveSessionOptions } from './resolve-options';
-import { SessionService } from './session.service';
-import type { SessionModuleOptions } from './session.options';
-import type { CreateSessionInput } from './session.types';
-import { hashToken, mintToken, verifyToken } from './tokens';
+} from './errors/session.errors.js';
+import { Clock } from './ports/clock.js';
+import type { CredentialsVerifier } from './ports/credentials-verifier.js';
+import { CacheLookup, SessionCache } from './ports/session-cache.js';
+import { resolveSessionOptions } from './resolve-options.js';
+import { SessionService } from './session.service.js';
+import type { SessionModuleOptions } from './session.options.js';
+import type { CreateSessionInput } from './session.types.js';
+import { hashToken, mintToken, verifyToken } from './tokens.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const SECRET = 'unit-test-secret-0123456789-abcdefghij';

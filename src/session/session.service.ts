@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InvalidTokenError, InvalidTokenReason, RefreshTokenReuseError, SessionNotFoundError } from './errors/session.errors';
-import { SessionMetrics } from './metrics/session-metrics';
-import { SessionEventPublisher } from './session-event.publisher';
-import { Clock } from './ports/clock';
-import { CachedSession, CacheLookup, REVOKED, SessionCache } from './ports/session-cache';
-import { ActivityRecorder } from './activity-recorder';
+import { InvalidTokenError, InvalidTokenReason, RefreshTokenReuseError, SessionNotFoundError } from './errors/session.errors.js';
+import { SessionMetrics } from './metrics/session-metrics.js';
+import { SessionEventPublisher } from './session-event.publisher.js';
+import { Clock } from './ports/clock.js';
+import { CachedSession, CacheLookup, REVOKED, SessionCache } from './ports/session-cache.js';
+import { ActivityRecorder } from './activity-recorder.js';
 import {
   accessHashesByUser,
   isLive,
@@ -14,19 +14,19 @@ import {
   RevocationReason,
   SessionPage,
   SessionRecord,
-} from './ports/session-record';
-import { SessionStore } from './ports/session-store';
-import { RESOLVED_SESSION_OPTIONS } from './session.constants';
-import type { ResolvedSessionOptions } from './session.options';
+} from './ports/session-record.js';
+import { SessionStore } from './ports/session-store.js';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import type { ResolvedSessionOptions } from './session.options.js';
 import type {
   AuthenticatedSession,
   CreateSessionInput,
   IssuedSession,
   IssuedTokens,
-} from './session.types';
-import { bindingBroken, ClientContext, networkOf, userAgentFingerprint } from './session-binding';
-import { SessionEvent, SessionEventType } from './session.events';
-import { deriveToken, hashToken, isWellFormed, mintToken, sameHash, verifyToken } from './tokens';
+} from './session.types.js';
+import { bindingBroken, ClientContext, networkOf, userAgentFingerprint } from './session-binding.js';
+import { SessionEvent, SessionEventType } from './session.events.js';
+import { deriveToken, hashToken, isWellFormed, mintToken, sameHash, verifyToken } from './tokens.js';
 
 const CLEANUP_BATCH = 1000;
 

@@ -1,4 +1,4 @@
-import type { SessionMetadata, SessionRecord } from './ports/session-record';
+import type { SessionMetadata, SessionRecord } from './ports/session-record.js';
 
 /** The tokens handed to a client at login or refresh. Shown once, never stored raw. */
 export interface IssuedTokens {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { hashToken, mintToken, sameHash, TokenKind, verifyToken } from './tokens';
+import { hashToken, mintToken, sameHash, TokenKind, verifyToken } from './tokens.js';
 
 const KEY = 'k'.repeat(40);
 const OTHER_KEY = 'o'.repeat(40);

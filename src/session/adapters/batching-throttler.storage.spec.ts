@@ -1,5 +1,5 @@
-import { BatchingThrottlerStorage } from './batching-throttler.storage';
-import { MemoryThrottlerStorage } from './memory/memory-throttler.storage';
+import { BatchingThrottlerStorage } from './batching-throttler.storage.js';
+import { MemoryThrottlerStorage } from './memory/memory-throttler.storage.js';
 
 const MINUTE = 60_000;
 

@@ -1,6 +1,6 @@
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { LRUCache } from 'lru-cache';
-import { BatchThrottlerStorage } from '../ports/batch-throttler-storage';
+import { BatchThrottlerStorage } from '../ports/batch-throttler-storage.js';
 
 /** What this instance knows of one key, and the hits it has not told the shared storage yet. */
 interface Tally {

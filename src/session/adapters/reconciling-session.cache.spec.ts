@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { MemorySessionCache } from './memory/memory-session.cache';
-import { MemorySessionStore } from './memory/memory-session.store';
-import { ReconcilingSessionCache } from './reconciling-session.cache';
-import { REVOKED, type CachedSession } from '../ports/session-cache';
+import { MemorySessionCache } from './memory/memory-session.cache.js';
+import { MemorySessionStore } from './memory/memory-session.store.js';
+import { ReconcilingSessionCache } from './reconciling-session.cache.js';
+import { REVOKED, type CachedSession } from '../ports/session-cache.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache';
-import { accessHashesByUser } from '../ports/session-record';
-import type { SessionStore } from '../ports/session-store';
+import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache.js';
+import { accessHashesByUser } from '../ports/session-record.js';
+import type { SessionStore } from '../ports/session-store.js';
 
 /** Sessions ended this long before an outage was noticed are reconciled too: noticing takes time. */
 const RECONCILE_MARGIN_MS = 10_000;

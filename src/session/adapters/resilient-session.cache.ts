@@ -1,7 +1,7 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
-import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache';
-import { accessHashesByUser } from '../ports/session-record';
-import { ThrottledWarning } from '../throttled-warning';
+import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache.js';
+import { accessHashesByUser } from '../ports/session-record.js';
+import { ThrottledWarning } from '../throttled-warning.js';
 
 /** Most revocation marks waiting for delivery; past this the oldest are dropped (and logged). */
 const MAX_PENDING = 100_000;

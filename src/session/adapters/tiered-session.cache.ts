@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache';
-import type { RedisInvalidationChannel } from './redis/redis-invalidation.channel';
+import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache.js';
+import type { RedisInvalidationChannel } from './redis/redis-invalidation.channel.js';
 
 type Entry = CachedSession | typeof REVOKED;
 

@@ -1,18 +1,18 @@
 import { Controller, Get, Query, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuditLog } from '../ports/audit-log';
-import { SessionEventPublisher } from '../session-event.publisher';
-import { SessionStatsService } from '../session-stats.service';
-import { Roles } from './decorators/roles.decorator';
-import { AuditQuery } from './dto/audit.query';
-import { RolesGuard } from './guards/roles.guard';
-import { SessionAuthGuard } from './guards/session-auth.guard';
-import { ApiValidationError } from './openapi/api-error.decorator';
-import { ApiSessionAuth } from './openapi/session-security';
-import { AuditPageResponse } from './responses/audit-page.response';
-import { presentAuditEntry } from './session.presenter';
-import { SessionStatsResponse } from './responses/session-stats.response';
-import { sessionValidationPipe } from './validation.pipe';
+import { AuditLog } from '../ports/audit-log.js';
+import { SessionEventPublisher } from '../session-event.publisher.js';
+import { SessionStatsService } from '../session-stats.service.js';
+import { Roles } from './decorators/roles.decorator.js';
+import { AuditQuery } from './dto/audit.query.js';
+import { RolesGuard } from './guards/roles.guard.js';
+import { SessionAuthGuard } from './guards/session-auth.guard.js';
+import { ApiValidationError } from './openapi/api-error.decorator.js';
+import { ApiSessionAuth } from './openapi/session-security.js';
+import { AuditPageResponse } from './responses/audit-page.response.js';
+import { presentAuditEntry } from './session.presenter.js';
+import { SessionStatsResponse } from './responses/session-stats.response.js';
+import { sessionValidationPipe } from './validation.pipe.js';
 
 /** What operators look at: the statistics and the audit trail. Role `admin` only. */
 @ApiTags('admin')

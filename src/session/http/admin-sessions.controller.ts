@@ -11,22 +11,22 @@ import {
   UsePipes,
 } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { SessionNotFoundError } from '../errors/session.errors';
-import { RESOLVED_SESSION_OPTIONS } from '../session.constants';
-import type { ResolvedSessionOptions } from '../session.options';
-import { SessionService } from '../session.service';
-import { CurrentUser, type CurrentUserInfo } from './decorators/current-session.decorator';
-import { Roles } from './decorators/roles.decorator';
-import { AdminSessionsQuery } from './dto/admin-sessions.query';
-import { RolesGuard } from './guards/roles.guard';
-import { SessionAuthGuard } from './guards/session-auth.guard';
-import { ApiError, ApiValidationError } from './openapi/api-error.decorator';
-import { ApiSessionAuth } from './openapi/session-security';
-import { AdminSessionsPageResponse } from './responses/admin-sessions-page.response';
-import { RevokedCountResponse } from './responses/revoked-count.response';
-import { presentAdminSession } from './session.presenter';
-import { ParseUserIdPipe } from './user-id.pipe';
-import { sessionValidationPipe } from './validation.pipe';
+import { SessionNotFoundError } from '../errors/session.errors.js';
+import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
+import type { ResolvedSessionOptions } from '../session.options.js';
+import { SessionService } from '../session.service.js';
+import { CurrentUser, type CurrentUserInfo } from './decorators/current-session.decorator.js';
+import { Roles } from './decorators/roles.decorator.js';
+import { AdminSessionsQuery } from './dto/admin-sessions.query.js';
+import { RolesGuard } from './guards/roles.guard.js';
+import { SessionAuthGuard } from './guards/session-auth.guard.js';
+import { ApiError, ApiValidationError } from './openapi/api-error.decorator.js';
+import { ApiSessionAuth } from './openapi/session-security.js';
+import { AdminSessionsPageResponse } from './responses/admin-sessions-page.response.js';
+import { RevokedCountResponse } from './responses/revoked-count.response.js';
+import { presentAdminSession } from './session.presenter.js';
+import { ParseUserIdPipe } from './user-id.pipe.js';
+import { sessionValidationPipe } from './validation.pipe.js';
 
 /** Who is logged in where, and the power to end it: role `admin` only. */
 @ApiTags('admin')

@@ -23,21 +23,21 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { InvalidTokenError } from '../errors/session.errors';
-import { LoginService } from '../login.service';
-import { RESOLVED_SESSION_OPTIONS } from '../session.constants';
-import type { ResolvedSessionOptions } from '../session.options';
-import { SessionService } from '../session.service';
-import type { AuthenticatedSession } from '../session.types';
-import { CurrentSession } from './decorators/current-session.decorator';
-import { LoginThrottle } from './decorators/login-throttle.decorator';
-import { Public } from './decorators/public.decorator';
-import { LoginDto } from './dto/login.dto';
-import { RefreshDto } from './dto/refresh.dto';
-import { SessionAuthGuard } from './guards/session-auth.guard';
-import { requestMetadata } from './request-metadata';
-import { sessionValidationPipe } from './validation.pipe';
-import { assertCsrf } from './session-token.extractor';
+import { InvalidTokenError } from '../errors/session.errors.js';
+import { LoginService } from '../login.service.js';
+import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
+import type { ResolvedSessionOptions } from '../session.options.js';
+import { SessionService } from '../session.service.js';
+import type { AuthenticatedSession } from '../session.types.js';
+import { CurrentSession } from './decorators/current-session.decorator.js';
+import { LoginThrottle } from './decorators/login-throttle.decorator.js';
+import { Public } from './decorators/public.decorator.js';
+import { LoginDto } from './dto/login.dto.js';
+import { RefreshDto } from './dto/refresh.dto.js';
+import { SessionAuthGuard } from './guards/session-auth.guard.js';
+import { requestMetadata } from './request-metadata.js';
+import { sessionValidationPipe } from './validation.pipe.js';
+import { assertCsrf } from './session-token.extractor.js';
 import {
   clearedSessionCookies,
   CSRF_COOKIE,
@@ -45,16 +45,16 @@ import {
   requestCookies,
   sessionCookies,
   writeCookies,
-} from './session-cookies';
-import { presentIssued, presentSession } from './session.presenter';
-import { ApiError, ApiValidationError, RETRY_AFTER_HEADER } from './openapi/api-error.decorator';
-import { ApiSessionAuth } from './openapi/session-security';
-import { IssuedSessionResponse } from './responses/issued-session.response';
-import { MeResponse } from './responses/me.response';
-import { RevokedCountResponse } from './responses/revoked-count.response';
-import { SessionResponse } from './responses/session.response';
-import type { IssuedSession } from '../session.types';
-import type { SessionUser } from '../ports/credentials-verifier';
+} from './session-cookies.js';
+import { presentIssued, presentSession } from './session.presenter.js';
+import { ApiError, ApiValidationError, RETRY_AFTER_HEADER } from './openapi/api-error.decorator.js';
+import { ApiSessionAuth } from './openapi/session-security.js';
+import { IssuedSessionResponse } from './responses/issued-session.response.js';
+import { MeResponse } from './responses/me.response.js';
+import { RevokedCountResponse } from './responses/revoked-count.response.js';
+import { SessionResponse } from './responses/session.response.js';
+import type { IssuedSession } from '../session.types.js';
+import type { SessionUser } from '../ports/credentials-verifier.js';
 
 type Req = Parameters<typeof requestMetadata>[0] & {
   method: string;

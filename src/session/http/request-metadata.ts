@@ -1,5 +1,5 @@
 import { UAParser } from 'ua-parser-js';
-import type { SessionMetadata } from '../ports/session-record';
+import type { SessionMetadata } from '../ports/session-record.js';
 
 interface MetadataRequest {
   ip?: string;

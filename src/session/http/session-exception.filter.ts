@@ -20,7 +20,7 @@ import {
   SessionError,
   SessionNotFoundError,
   SessionStoreUnavailableError,
-} from '../errors/session.errors';
+} from '../errors/session.errors.js';
 
 export interface MappedSessionError {
   exception: HttpException;

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { CsrfTokenError } from '../errors/session.errors';
-import { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, requestCookies } from './session-cookies';
+import { CsrfTokenError } from '../errors/session.errors.js';
+import { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, requestCookies } from './session-cookies.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

@@ -1,7 +1,7 @@
-import type { SessionEvent } from '../session.events';
-import type { SessionRecord } from '../ports/session-record';
-import type { IssuedSession } from '../session.types';
-import type { SessionUser } from '../ports/credentials-verifier';
+import type { SessionEvent } from '../session.events.js';
+import type { SessionRecord } from '../ports/session-record.js';
+import type { IssuedSession } from '../session.types.js';
+import type { SessionUser } from '../ports/credentials-verifier.js';
 
 /** A session as the API shows it: never a token or a token hash. */
 export function presentSession(s: SessionRecord, currentSessionId?: string, idleTtl?: number) {

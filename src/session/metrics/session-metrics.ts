@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { InvalidTokenReason } from '../errors/session.errors';
-import type { SessionEvent } from '../session.events';
+import type { InvalidTokenReason } from '../errors/session.errors.js';
+import type { SessionEvent } from '../session.events.js';
 
 /** How a validation ended: `valid`, or why the token was refused. */
 export type ValidationResult = 'valid' | InvalidTokenReason | 'error';

@@ -1,4 +1,4 @@
-import type { SessionEvent, SessionEventType } from '../session.events';
+import type { SessionEvent, SessionEventType } from '../session.events.js';
 
 /** Which entries a page of the audit trail holds. */
 export interface AuditQuery {

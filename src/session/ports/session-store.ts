@@ -9,7 +9,7 @@ import type {
   SessionPageQuery,
   SessionRecord,
   SessionSummary,
-} from './session-record';
+} from './session-record.js';
 
 /**
  * The source of truth for sessions. Every write is one atomic statement, so concurrent

@@ -1,5 +1,5 @@
-import { AuditLog, AuditPage, AuditQuery, fitForAudit } from '../../ports/audit-log';
-import type { SessionEvent, SessionEventType } from '../../session.events';
+import { AuditLog, AuditPage, AuditQuery, fitForAudit } from '../../ports/audit-log.js';
+import type { SessionEvent, SessionEventType } from '../../session.events.js';
 
 /** The audit trail in this process: for tests and the in-memory store; lost on restart. */
 export class MemoryAuditLog extends AuditLog {

@@ -1,4 +1,4 @@
-import { CleanupLock, ExclusiveRun } from '../../ports/cleanup-lock';
+import { CleanupLock, ExclusiveRun } from '../../ports/cleanup-lock.js';
 
 /**
  * The in-process `CleanupLock`: whoever shares this instance shares the lock. Right for the

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { blockSeconds, LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter';
+import { blockSeconds, LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter.js';
 
 interface Failures {
   count: number;

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../../ports/session-cache';
+import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../../ports/session-cache.js';
 
 type Entry = CachedSession | typeof REVOKED;
 

@@ -11,8 +11,8 @@ import {
   SessionPageQuery,
   SessionRecord,
   SessionSummary,
-} from '../../ports/session-record';
-import { SessionStore } from '../../ports/session-store';
+} from '../../ports/session-record.js';
+import { SessionStore } from '../../ports/session-store.js';
 
 /** Most recently active first, then most recently created, then id descending: as the SQL orders. */
 const byActivityDesc = (a: SessionRecord, b: SessionRecord) =>

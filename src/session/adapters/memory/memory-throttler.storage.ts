@@ -1,6 +1,6 @@
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { LRUCache } from 'lru-cache';
-import { BatchThrottlerStorage } from '../../ports/batch-throttler-storage';
+import { BatchThrottlerStorage } from '../../ports/batch-throttler-storage.js';
 
 /** One key's fixed window: hits since `startedAt`'s window began, and a block if it went over. */
 interface Window {

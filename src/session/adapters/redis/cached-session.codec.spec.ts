@@ -1,5 +1,5 @@
-import { decodeCachedSession, encodeCachedSession } from './cached-session.codec';
-import type { CachedSession } from '../../ports/session-cache';
+import { decodeCachedSession, encodeCachedSession } from './cached-session.codec.js';
+import type { CachedSession } from '../../ports/session-cache.js';
 
 const created = Date.UTC(2030, 0, 1, 12, 0, 0, 987);
 const session: CachedSession = {

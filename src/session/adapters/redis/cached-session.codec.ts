@@ -1,4 +1,4 @@
-import type { CachedSession } from '../../ports/session-cache';
+import type { CachedSession } from '../../ports/session-cache.js';
 
 /**
  * Compact text form of a cached session, so one costs under 200 bytes of Redis memory:

@@ -1,4 +1,4 @@
-import { CircuitBreaker, CircuitOpenError } from './circuit-breaker';
+import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
 
 describe('CircuitBreaker', () => {
   let now = 0;

@@ -1,5 +1,5 @@
-import { LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter';
-import { ThrottledWarning } from '../../throttled-warning';
+import { LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter.js';
+import { ThrottledWarning } from '../../throttled-warning.js';
 
 /** Counts in Redis while it answers, in this process while it does not; never fails a login for it. */
 export class FallbackLoginFailureCounter extends LoginFailureCounter {

@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { ThrottledWarning } from '../../throttled-warning';
+import { ThrottledWarning } from '../../throttled-warning.js';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 
 /**

@@ -1,6 +1,6 @@
 import { Cluster, Redis, RedisOptions } from 'ioredis';
-import type { RedisConfig } from '../../session.options';
-import { CircuitBreaker } from './circuit-breaker';
+import type { RedisConfig } from '../../session.options.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 
 /**
  * Client settings for the request path: a command fails fast instead of queueing while Redis

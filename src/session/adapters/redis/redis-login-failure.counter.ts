@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { CircuitBreaker } from './circuit-breaker';
-import { LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter.js';
 
 /**
  * One atomic round trip per failure: count it, compute the delay (1, 2, 4 … s past the free

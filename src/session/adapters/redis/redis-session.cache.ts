@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
-import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../../ports/session-cache';
-import { decodeCachedSession, encodeCachedSession } from './cached-session.codec';
-import { CircuitBreaker } from './circuit-breaker';
+import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../../ports/session-cache.js';
+import { decodeCachedSession, encodeCachedSession } from './cached-session.codec.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 
 const TOMBSTONE = '!';
 

@@ -1,7 +1,7 @@
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type { Cluster, Redis } from 'ioredis';
-import { CircuitBreaker } from './circuit-breaker';
-import { BatchThrottlerStorage } from '../../ports/batch-throttler-storage';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { BatchThrottlerStorage } from '../../ports/batch-throttler-storage.js';
 
 /**
  * One atomic round trip per hit (or per batch of hits): count them in a fixed window, and block

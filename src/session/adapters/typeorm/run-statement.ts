@@ -1,5 +1,5 @@
 import { DataSource, QueryFailedError } from 'typeorm';
-import { SessionStoreUnavailableError } from '../../errors/session.errors';
+import { SessionStoreUnavailableError } from '../../errors/session.errors.js';
 
 /** Runs one SQL statement; an unreachable database becomes `SessionStoreUnavailableError` (503). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,4 +1,4 @@
-import type { RevocationReason, SessionRecord } from '../../ports/session-record';
+import type { RevocationReason, SessionRecord } from '../../ports/session-record.js';
 
 /** A `sessions` row as `pg` returns it from raw SQL. */
 export interface SessionRow {

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { AuditLog, AuditPage, AuditQuery, fitForAudit } from '../../ports/audit-log';
-import type { SessionEvent, SessionEventType } from '../../session.events';
-import { runStatement, rowsOf } from './run-statement';
+import { AuditLog, AuditPage, AuditQuery, fitForAudit } from '../../ports/audit-log.js';
+import type { SessionEvent, SessionEventType } from '../../session.events.js';
+import { runStatement, rowsOf } from './run-statement.js';
 
 interface AuditRow {
   type: SessionEventType;

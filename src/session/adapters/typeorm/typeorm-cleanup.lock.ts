@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { CleanupLock, ExclusiveRun } from '../../ports/cleanup-lock';
+import { CleanupLock, ExclusiveRun } from '../../ports/cleanup-lock.js';
 
 /** A stable signed 64-bit advisory-lock key for a name (first 8 bytes of its SHA-256). */
 export function advisoryLockKey(name: string): string {

@@ -10,10 +10,10 @@ import {
   SessionPageQuery,
   SessionRecord,
   SessionSummary,
-} from '../../ports/session-record';
-import { SessionStore } from '../../ports/session-store';
-import { rowsOf, runStatement } from './run-statement';
-import { SessionRow, toSessionRecord } from './session-row.mapper';
+} from '../../ports/session-record.js';
+import { SessionStore } from '../../ports/session-store.js';
+import { rowsOf, runStatement } from './run-statement.js';
+import { SessionRow, toSessionRecord } from './session-row.mapper.js';
 
 /** `$n` placeholders for the live-window check: not revoked, not recorded as ended, not expired, not idle. */
 const LIVE = (now: string, activeSince: string, alias = '') =>

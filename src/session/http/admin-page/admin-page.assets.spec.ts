@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdminPageAssetsMissingError, loadAdminPageAssets } from './admin-page.assets';
+import { AdminPageAssetsMissingError, loadAdminPageAssets } from './admin-page.assets.js';
 
 describe('loadAdminPageAssets', () => {
   it('reads the page, script and style sheet from the folder', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SESSION_EVENT_TYPES } from '../../session.events';
+import { SESSION_EVENT_TYPES } from '../../session.events.js';
 
 /** The admin page's static files, as text. */
 export interface AdminPageAssets {

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../decorators/public.decorator';
-import { loadAdminPageAssets } from './admin-page.assets';
+import { Public } from '../decorators/public.decorator.js';
+import { loadAdminPageAssets } from './admin-page.assets.js';
 
 /** Browsers revalidate, so a new deployment's page and script are picked up at once. */
 const REVALIDATE = 'no-cache';

@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { REQUEST_SESSION_KEY } from '../../session.constants';
-import type { AuthenticatedSession } from '../../session.types';
+import { REQUEST_SESSION_KEY } from '../../session.constants.js';
+import type { AuthenticatedSession } from '../../session.types.js';
 
 /** The caller, as the session guard authenticated it. */
 export interface CurrentUserInfo {

@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
-import { FRESH_SESSION_KEY, FreshSessionGuard } from '../guards/fresh-session.guard';
+import { FRESH_SESSION_KEY, FreshSessionGuard } from '../guards/fresh-session.guard.js';
 
 /**
  * The route needs a session whose user logged in (entered credentials) within `seconds`;

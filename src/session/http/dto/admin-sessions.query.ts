@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
-import { USER_ID_PATTERN } from '../user-id.pipe';
-import { PageQuery } from './page.query';
+import { USER_ID_PATTERN } from '../user-id.pipe.js';
+import { PageQuery } from './page.query.js';
 
 /** `GET /admin/sessions`: an optional user filter and the page. */
 export class AdminSessionsQuery extends PageQuery {

@@ -1,8 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
-import { SESSION_EVENT_TYPES, type SessionEventType } from '../../session.events';
-import { USER_ID_PATTERN } from '../user-id.pipe';
-import { PageQuery } from './page.query';
+import { SESSION_EVENT_TYPES, type SessionEventType } from '../../session.events.js';
+import { USER_ID_PATTERN } from '../user-id.pipe.js';
+import { PageQuery } from './page.query.js';
 
 /** `GET /admin/audit`: optional user and type filters and the page. */
 export class AuditQuery extends PageQuery {

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { StaleSessionError } from '../../errors/session.errors';
-import { REQUEST_SESSION_KEY } from '../../session.constants';
-import type { AuthenticatedSession } from '../../session.types';
+import { StaleSessionError } from '../../errors/session.errors.js';
+import { REQUEST_SESSION_KEY } from '../../session.constants.js';
+import type { AuthenticatedSession } from '../../session.types.js';
 
 export const FRESH_SESSION_KEY = 'session:freshWithin';
 

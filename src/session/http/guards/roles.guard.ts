@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
-import { InvalidTokenError } from '../../errors/session.errors';
-import { REQUEST_SESSION_KEY } from '../../session.constants';
-import type { AuthenticatedSession } from '../../session.types';
-import { ROLES_KEY } from '../decorators/roles.decorator';
-import { MemoizingReflector } from './memoizing-reflector';
+import { InvalidTokenError } from '../../errors/session.errors.js';
+import { REQUEST_SESSION_KEY } from '../../session.constants.js';
+import type { AuthenticatedSession } from '../../session.types.js';
+import { ROLES_KEY } from '../decorators/roles.decorator.js';
+import { MemoizingReflector } from './memoizing-reflector.js';
 
 /** Enforces `@Roles()`: 403 when the session's user has none of them. Runs after `SessionAuthGuard`. */
 @Injectable()

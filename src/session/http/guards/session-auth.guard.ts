@@ -1,9 +1,9 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { REQUEST_SESSION_KEY } from '../../session.constants';
-import { IS_PUBLIC_KEY } from '../decorators/public.decorator';
-import { MemoizingReflector } from './memoizing-reflector';
-import { SESSION_STRATEGY, SessionStrategy } from './session.strategy';
+import { REQUEST_SESSION_KEY } from '../../session.constants.js';
+import { IS_PUBLIC_KEY } from '../decorators/public.decorator.js';
+import { MemoizingReflector } from './memoizing-reflector.js';
+import { SESSION_STRATEGY, SessionStrategy } from './session.strategy.js';
 
 /**
  * Requires a valid session (401 with `WWW-Authenticate: Bearer` otherwise) unless the route is

@@ -1,6 +1,6 @@
 import { ExecutionContext, Injectable, Optional } from '@nestjs/common';
 import { hash } from 'node:crypto';
-import { MemoizingReflector } from './memoizing-reflector';
+import { MemoizingReflector } from './memoizing-reflector.js';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -9,8 +9,8 @@ import {
   type ThrottlerModuleOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-import { SessionEventPublisher } from '../../session-event.publisher';
-import { SessionEvent } from '../../session.events';
+import { SessionEventPublisher } from '../../session-event.publisher.js';
+import { SessionEvent } from '../../session.events.js';
 
 /**
  * `@nestjs/throttler`'s guard with the contract's `Retry-After` header on every 429 (the stock

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
-import { InvalidTokenError } from '../../errors/session.errors';
-import { REQUEST_SESSION_KEY, RESOLVED_SESSION_OPTIONS } from '../../session.constants';
-import type { ResolvedSessionOptions } from '../../session.options';
-import { SessionService } from '../../session.service';
-import type { AuthenticatedSession } from '../../session.types';
-import { extractAccessToken, TokenRequest } from '../session-token.extractor';
+import { InvalidTokenError } from '../../errors/session.errors.js';
+import { REQUEST_SESSION_KEY, RESOLVED_SESSION_OPTIONS } from '../../session.constants.js';
+import type { ResolvedSessionOptions } from '../../session.options.js';
+import { SessionService } from '../../session.service.js';
+import type { AuthenticatedSession } from '../../session.types.js';
+import { extractAccessToken, TokenRequest } from '../session-token.extractor.js';
 
 /** Name of the passport strategy, for `AuthGuard(SESSION_STRATEGY)`. */
 export const SESSION_STRATEGY = 'session';

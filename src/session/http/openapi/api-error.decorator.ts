@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, type HeadersObject } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
-import { ErrorResponse } from './error-response';
+import { ErrorResponse } from './error-response.js';
 
 /** Extra details of a documented error answer. */
 export interface ApiErrorOptions {

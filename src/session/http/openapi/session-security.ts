@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiSecurity, DocumentBuilder } from '@nestjs/swagger';
-import { ACCESS_COOKIE, CSRF_COOKIE } from '../session-cookies';
-import { ApiError } from './api-error.decorator';
+import { ACCESS_COOKIE, CSRF_COOKIE } from '../session-cookies.js';
+import { ApiError } from './api-error.decorator.js';
 
 /** Names of the security schemes the module's routes refer to in an OpenAPI document. */
 export const SESSION_SECURITY = {

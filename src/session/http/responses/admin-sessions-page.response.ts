@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { AdminSessionResponse } from './session.response';
+import { AdminSessionResponse } from './session.response.js';
 
 /** One page of live sessions, most recently active first. */
 export class AdminSessionsPageResponse {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SESSION_EVENT_TYPES, type SessionEventType } from '../../session.events';
+import { SESSION_EVENT_TYPES, type SessionEventType } from '../../session.events.js';
 
 /** One entry of the audit trail. */
 export class AuditEntryResponse {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SessionUserResponse } from './session-user.response';
+import { SessionUserResponse } from './session-user.response.js';
 
 /** The answer of login and refresh: new tokens, shown this once and never stored raw. */
 export class IssuedSessionResponse {

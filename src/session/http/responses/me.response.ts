@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SessionUserResponse } from './session-user.response';
+import { SessionUserResponse } from './session-user.response.js';
 
 /** The session making the request. */
 export class CurrentSessionResponse {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { SessionStats } from '../../session-stats.service';
+import type { SessionStats } from '../../session-stats.service.js';
 
 /** `GET /admin/sessions/stats`. */
 export class SessionStatsResponse implements SessionStats {

@@ -1,6 +1,6 @@
-import { CreateSessions1763800000000 } from './1763800000000-create-sessions';
-import { CreateRotatedRefreshTokens1763900000000 } from './1763900000000-create-rotated-refresh-tokens';
-import { CreateAuditAndStats1764000000000 } from './1764000000000-create-audit-and-stats';
+import { CreateSessions1763800000000 } from './1763800000000-create-sessions.js';
+import { CreateRotatedRefreshTokens1763900000000 } from './1763900000000-create-rotated-refresh-tokens.js';
+import { CreateAuditAndStats1764000000000 } from './1764000000000-create-audit-and-stats.js';
 
 /** The session module's migrations, oldest first: add them to your DataSource's `migrations`. */
 export const SESSION_MIGRATIONS = [
