@@ -36,8 +36,7 @@ import { cpus } from 'node:os';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { SESSION_ENTITIES, SESSION_MIGRATIONS } from '../src/session';
-import { TypeOrmCleanupLock } from '../src/session/adapters/typeorm/typeorm-cleanup.lock';
+import { SESSION_MIGRATIONS, TypeOrmHousekeepingLock } from '../src/session';
 import { TypeOrmSessionStore } from '../src/session/adapters/typeorm/typeorm-session.store';
 import { SystemClock } from '../src/session/ports/clock';
 import { LiveWindow } from '../src/session/ports/session-record';
@@ -653,7 +652,7 @@ async function cleanupRun(
       cleanupBatchPauseMs: PAUSE_MS,
     },
     measured,
-    new TypeOrmCleanupLock(dataSource),
+    new TypeOrmHousekeepingLock(dataSource),
     new SystemClock(),
   );
   const logger = new CapturingLogger();
@@ -728,7 +727,6 @@ export async function runScaleBench(): Promise<{ markdown: string; ok: boolean }
       dataSource = new DataSource({
         type: 'postgres',
         url: dbUrl.toString(),
-        entities: SESSION_ENTITIES,
         migrations: SESSION_MIGRATIONS,
         migrationsRun: true,
         installExtensions: false,
@@ -1220,7 +1218,7 @@ export async function runScaleBench(): Promise<{ markdown: string; ok: boolean }
         `was added in ${secs(backlogMs)} (same bulk load; the rows land after the working set in the heap; ` +
         `pg_stats correlation with the heap order: ${correlation}), ` +
         `${int(totalBeforeCleanup)} rows in all. Then one pass of the real \`SessionCleanupService\` ` +
-        `(\`TypeOrmCleanupLock\`, batch ${BATCH}, pause ${PAUSE_MS} ms, retention ${RETENTION / 86400} d, idleTtl ${IDLE_TTL / 86400} d) ` +
+        `(\`TypeOrmHousekeepingLock\`, batch ${BATCH}, pause ${PAUSE_MS} ms, retention ${RETENTION / 86400} d, idleTtl ${IDLE_TTL / 86400} d) ` +
         `ran while ${VALIDATION_WORKERS} closed-loop workers called \`findByAccessHash\` on random live sessions. ` +
         `A pass still running after ${CLEANUP_BUDGET_S} s is stopped with \`stop()\` (it ends after its batch).` +
         (compareBacklog > 0

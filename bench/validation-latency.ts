@@ -15,7 +15,8 @@ import { TypeOrmSessionStore } from '../src/session/adapters/typeorm/typeorm-ses
 import { SystemClock } from '../src/session/ports/clock';
 import { CacheLookup, SessionCache } from '../src/session/ports/session-cache';
 import { resolveSessionOptions } from '../src/session/resolve-options';
-import { SESSION_ENTITIES, SESSION_MIGRATIONS } from '../src/session';
+import { SESSION_MIGRATIONS } from '../src/session';
+import { SessionRedisConnection } from '../src/session/adapters/redis/redis-connection';
 import { SessionService } from '../src/session/session.service';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -57,7 +58,6 @@ async function main() {
   const dataSource = new DataSource({
     type: 'postgres',
     url: DATABASE_URL,
-    entities: SESSION_ENTITIES,
     migrations: SESSION_MIGRATIONS,
     migrationsRun: true,
     installExtensions: false,
@@ -72,7 +72,7 @@ async function main() {
     idleTtl: 86_400,
   });
   const store = new TypeOrmSessionStore(dataSource);
-  const cached = new SessionService(store, new RedisSessionCache(redis, prefix), new SystemClock(), options);
+  const cached = new SessionService(store, new RedisSessionCache(new SessionRedisConnection(redis), prefix), new SystemClock(), options);
   const uncached = new SessionService(store, new NoCache(), new SystemClock(), options);
   // The in-process tier (what each instance keeps in front of Redis): answered synchronously.
   const local = new SessionService(store, new MemorySessionCache(1000), new SystemClock(), options);

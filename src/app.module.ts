@@ -13,7 +13,8 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PingController } from './ping/ping.controller';
 import { Registry } from 'prom-client';
-import { SessionModule } from './session';
+import { DataSource } from 'typeorm';
+import { redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
 import { UsersModule } from './users/users.module';
 import { UsersService } from './users/users.service';
 
@@ -35,12 +36,17 @@ export class AppModule {
         UsersModule,
         MetricsModule,
         SessionModule.forRootAsync({
-          isGlobal: true,
+          // The monolith guards, rate-limits and maps errors app-wide; a library user chooses.
+          globalGuard: true,
+          throttle: true,
+          exceptionFilter: true,
           imports: [UsersModule],
-          inject: [AppEnv, UsersService, Registry],
-          useFactory: (config: AppEnv, users: UsersService, metrics: Registry) => ({
+          inject: [AppEnv, UsersService, Registry, DataSource],
+          useFactory: (config: AppEnv, users: UsersService, metrics: Registry, dataSource: DataSource) => ({
             secret: loadSessionSecrets(config),
             credentials: users,
+            ...typeOrmSessionAdapters(dataSource),
+            ...sessionRedis(config),
             accessTtl: config.SESSION_ACCESS_TTL,
             refreshTtl: config.SESSION_REFRESH_TTL,
             idleTtl: config.SESSION_IDLE_TTL,
@@ -51,15 +57,13 @@ export class AppModule {
             binding: config.SESSION_BINDING,
             cleanupInterval: config.SESSION_CLEANUP_INTERVAL,
             retention: config.SESSION_RETENTION,
-            redis: redisConfigOf(config),
-            redisKeyPrefix: config.REDIS_KEY_PREFIX,
-            localCacheTtl: config.SESSION_LOCAL_CACHE_TTL,
             loginRateLimit: { limit: config.THROTTLE_LOGIN_LIMIT, ttl: config.THROTTLE_LOGIN_TTL },
             rateLimit: { limit: config.THROTTLE_LIMIT, ttl: config.THROTTLE_TTL },
             sweepInterval: config.SESSION_SWEEP_INTERVAL,
             metrics,
           }),
         }),
+        SessionAdminModule.forRoot(),
         AccountModule,
         HealthModule,
       ],
@@ -67,4 +71,10 @@ export class AppModule {
       providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }, HttpDrainOnShutdown],
     };
   }
+}
+
+/** The Redis adapters when the environment names a Redis (or a cluster); none otherwise. */
+function sessionRedis(config: AppEnv) {
+  const redis = redisConfigOf(config);
+  return redis ? redisSessionAdapters(redis, { keyPrefix: config.REDIS_KEY_PREFIX, localCacheTtl: config.SESSION_LOCAL_CACHE_TTL }) : {};
 }

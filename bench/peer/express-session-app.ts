@@ -35,7 +35,6 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { RedisStore } from 'connect-redis';
 import cookieParser from 'cookie-parser';
 import type { Request } from 'express';
@@ -45,11 +44,12 @@ import { createClient } from 'redis';
 import { BODY_LIMIT_BYTES } from '../../src/http/http-limits';
 import { jsonOnly } from '../../src/http/json-only.middleware';
 import { FallbackThrottlerStorage } from '../../src/session/adapters/redis/fallback-throttler.storage';
-import { connectRedis } from '../../src/session/adapters/redis/redis-connection';
+import { SessionRedisConnection } from '../../src/session/adapters/redis/redis-connection';
 import { RedisThrottlerStorage } from '../../src/session/adapters/redis/redis-throttler.storage';
 import { MemoryThrottlerStorage } from '../../src/session/adapters/memory/memory-throttler.storage';
 import { LOGIN_THROTTLE_KEY } from '../../src/session/http/decorators/login-throttle.decorator';
 import { SessionThrottlerGuard } from '../../src/session/http/guards/session-throttler.guard';
+import { SESSION_THROTTLER_OPTIONS, SESSION_THROTTLER_STORAGE } from '../../src/session/session.constants';
 import { jsonSafety } from '../../src/session/http/json-safety.middleware';
 
 declare module 'express-session' {
@@ -96,24 +96,32 @@ class PeerController {
 class PeerModule {
   static forRoot(stack: 'minimal' | 'app'): DynamicModule {
     if (stack === 'minimal') return { module: PeerModule, controllers: [PeerController], providers: [SessionGuard] };
-    // The app's rate limiting: the same guard, storage and throttlers (see session.providers.ts).
-    const redis = connectRedis(REDIS_URL);
+    // The app's rate limiting: the same guard, storage and throttlers (see session.providers.ts and redisSessionAdapters).
+    const redis = new SessionRedisConnection(REDIS_URL);
     const isLoginRoute = (context: ExecutionContext) =>
       Reflect.getMetadata(LOGIN_THROTTLE_KEY, context.getHandler()) === true ||
       Reflect.getMetadata(LOGIN_THROTTLE_KEY, context.getClass()) === true;
     return {
       module: PeerModule,
-      imports: [
-        ThrottlerModule.forRoot({
-          throttlers: [
-            { name: 'default', limit: 1_000_000_000, ttl: 60_000, skipIf: isLoginRoute },
-            { name: 'login', limit: 1_000_000_000, ttl: 60_000, skipIf: (context) => !isLoginRoute(context) },
-          ],
-          storage: new FallbackThrottlerStorage(new RedisThrottlerStorage(redis.client, PREFIX, redis.breaker), new MemoryThrottlerStorage()),
-        }),
-      ],
       controllers: [PeerController],
-      providers: [SessionGuard, { provide: APP_GUARD, useClass: SessionThrottlerGuard }],
+      providers: [
+        SessionGuard,
+        {
+          provide: SESSION_THROTTLER_OPTIONS,
+          useValue: {
+            throttlers: [
+              { name: 'default', limit: 1_000_000_000, ttl: 60_000, skipIf: isLoginRoute },
+              { name: 'login', limit: 1_000_000_000, ttl: 60_000, skipIf: (context: ExecutionContext) => !isLoginRoute(context) },
+            ],
+          },
+        },
+        {
+          provide: SESSION_THROTTLER_STORAGE,
+          useValue: new FallbackThrottlerStorage(new RedisThrottlerStorage(redis, PREFIX), new MemoryThrottlerStorage()),
+        },
+        SessionThrottlerGuard,
+        { provide: APP_GUARD, useExisting: SessionThrottlerGuard },
+      ],
     };
   }
 }

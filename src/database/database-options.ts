@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
-import { SESSION_ENTITIES, SESSION_MIGRATIONS } from '../session';
+import { SESSION_MIGRATIONS } from '../session';
 import { UserEntity } from '../users/user.entity';
 import { USER_MIGRATIONS } from '../users/migrations';
 import type { AppEnv } from '../config/app-env';
@@ -22,7 +22,7 @@ export function describeDatabase(env: AppEnv): string {
 export function databaseOptions(env: AppEnv): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
-    entities: [UserEntity, ...SESSION_ENTITIES],
+    entities: [UserEntity],
     migrations: [...USER_MIGRATIONS, ...SESSION_MIGRATIONS],
     migrationsRun: true,
     migrationsTransactionMode: 'each' as const,

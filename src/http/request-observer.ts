@@ -1,13 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REQUEST_ID_HEADER, requestIdOf } from '../logging/request-id';
-import { REQUEST_SESSION_KEY } from '../session/session.constants';
 
-/** What the session guard leaves on the request it authenticated (Express's, or Fastify's). */
-export interface AuthenticatedRequest {
-  user?: { id?: string };
-  [REQUEST_SESSION_KEY]?: { sessionId?: string };
-}
+/** The request object the guards worked on (Express's, or Fastify's): read with the module's `requestSession`. */
+export type AuthenticatedRequest = object;
 
 /** The Node request, with what Express adds. */
 export type RawRequest = IncomingMessage & { originalUrl?: string };

@@ -13,7 +13,8 @@ describe('the request line', () => {
   });
 
   it('names the user and session of an authenticated request, whichever object the guards worked on', () => {
-    const authenticated = { user: { id: 'u1', roles: [] }, authSession: { sessionId: 's1' } };
+    // Where SessionAuthGuard leaves the session (read back with the module's `requestSession`).
+    const authenticated = { user: { id: 'u1', roles: [] }, authSession: { sessionId: 's1', userId: 'u1' } };
     const express = request({ url: '/auth/me', ...authenticated });
     const line = requestLine('r1', express, express, 200, 3);
     expect(line).toEqual({ reqId: 'r1', method: 'GET', path: '/auth/me', status: 200, responseTime: 3, userId: 'u1', sessionId: 's1' });

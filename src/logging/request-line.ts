@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { REQUEST_SESSION_KEY } from '../session/session.constants';
+import { requestSession } from '../session';
 import type { AuthenticatedRequest, RawRequest } from '../http/request-observer';
 
 /** The fields of the one line logged per request, besides level, time and message. */
@@ -42,10 +42,11 @@ export function requestLine(
   responseTime: number,
 ): RequestLine {
   const line: RequestLine = { reqId, method: raw.method, path: pathOf(raw), status, responseTime };
-  const userId = authenticated.user?.id;
-  if (userId !== undefined) line.userId = userId;
-  const sessionId = authenticated[REQUEST_SESSION_KEY]?.sessionId;
-  if (sessionId !== undefined) line.sessionId = sessionId;
+  const session = requestSession(authenticated);
+  if (session) {
+    line.userId = session.userId;
+    line.sessionId = session.sessionId;
+  }
   const userAgent = raw.headers['user-agent'];
   if (userAgent) line.userAgent = userAgent.length > MAX_USER_AGENT ? userAgent.slice(0, MAX_USER_AGENT) : userAgent;
   return line;

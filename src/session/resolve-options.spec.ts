@@ -37,15 +37,11 @@ describe('resolveSessionOptions', () => {
         maxSessionsPerUser: SESSION_DEFAULTS.maxSessionsPerUser,
         refreshGrace: SESSION_DEFAULTS.refreshGrace,
         cookies: true,
-        store: 'typeorm',
-        redisKeyPrefix: 'sess:',
         cacheTtl: SESSION_DEFAULTS.cacheTtl,
-        memoryCacheSize: SESSION_DEFAULTS.memoryCacheSize,
         loginRateLimit: { limit: 5, ttl: 60 },
         rateLimit: { limit: 100, ttl: 60 },
+        authPath: '/auth',
       });
-      expect(resolved.redis).toBeUndefined();
-      expect(resolved.dataSourceName).toBeUndefined();
     });
 
     it('the documented default values', () => {
@@ -79,12 +75,7 @@ describe('resolveSessionOptions', () => {
         refreshGrace: 0,
         activityWriteInterval: 5,
         cookies: false,
-        store: 'memory',
-        dataSourceName: 'other',
-        redis: 'redis://localhost:6379',
-        redisKeyPrefix: 'x:',
         cacheTtl: 30,
-        memoryCacheSize: 50,
         loginRateLimit: { limit: 2, ttl: 10 },
         rateLimit: { limit: 20, ttl: 30 },
       });
@@ -97,12 +88,7 @@ describe('resolveSessionOptions', () => {
         refreshGrace: 0,
         activityWriteInterval: 5,
         cookies: false,
-        store: 'memory',
-        dataSourceName: 'other',
-        redis: 'redis://localhost:6379',
-        redisKeyPrefix: 'x:',
         cacheTtl: 30,
-        memoryCacheSize: 50,
         loginRateLimit: { limit: 2, ttl: 10 },
         rateLimit: { limit: 20, ttl: 30 },
       });
@@ -210,7 +196,6 @@ describe('resolveSessionOptions', () => {
       'maxSessionsPerUser',
       'activityWriteInterval',
       'cacheTtl',
-      'memoryCacheSize',
     ] as const;
     const invalid: Array<[string, number]> = [
       ['zero', 0],
@@ -253,6 +238,24 @@ describe('resolveSessionOptions', () => {
     ] as const)('rejects %s = %j, naming %s', (name, limit, label) => {
       const error = configError(() => resolve({ [name]: limit }));
       expect(error.message).toContain(label);
+    });
+  });
+
+  describe('routes and metrics', () => {
+    it('scopes the refresh cookie to the routes path, /auth when there are no routes', () => {
+      expect(resolveSessionOptions({ secret: SECRET, credentials }, { routes: 'api/auth/' }).authPath).toBe('/api/auth');
+      expect(resolveSessionOptions({ secret: SECRET, credentials }, { routes: false }).authPath).toBe('/auth');
+    });
+
+    it.each(['', '/', 'a b', 'auth?x=1'])('rejects the routes path %j, naming the extra', (routes) => {
+      const error = configError(() => resolveSessionOptions({ secret: SECRET, credentials }, { routes }));
+      expect(error.message).toContain('"routes"');
+    });
+
+    it("counts in prom-client's global registry by default, in none with metrics: false", async () => {
+      const { register } = await import('prom-client');
+      expect(resolve().metrics).toBe(register);
+      expect(resolve({ metrics: false }).metrics).toBeNull();
     });
   });
 });

@@ -1,5 +1,7 @@
-import { register } from 'prom-client';
+import type * as PromClient from 'prom-client';
 import { SessionConfigurationError } from './errors/session-configuration.error.js';
+import { optionalPeer } from './runtime/optional-peer.js';
+import type { ResolvedSessionExtras } from './session.module-definition.js';
 import {
   ResolvedSessionOptions,
   SESSION_DEFAULTS,
@@ -30,7 +32,10 @@ function nonNegativeInteger(name: string, value: number, max = Number.MAX_SAFE_I
 }
 
 /** Fills in defaults and rejects options that cannot work, naming the fix. */
-export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSessionOptions {
+export function resolveSessionOptions(
+  options: SessionModuleOptions,
+  extras: Pick<ResolvedSessionExtras, 'routes'> = { routes: 'auth' },
+): ResolvedSessionOptions {
   const secrets = (Array.isArray(options.secret) ? options.secret : [options.secret])
     .map((s) => s?.trim())
     .filter((s): s is string => !!s);
@@ -69,16 +74,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     ),
     binding: options.binding ?? SESSION_DEFAULTS.binding,
     cookies: options.cookies ?? SESSION_DEFAULTS.cookies,
-    store: options.store ?? SESSION_DEFAULTS.store,
-    dataSourceName: options.dataSourceName,
-    redis: options.redis,
-    redisKeyPrefix: options.redisKeyPrefix ?? SESSION_DEFAULTS.redisKeyPrefix,
     cacheTtl: positiveInteger('cacheTtl', options.cacheTtl ?? SESSION_DEFAULTS.cacheTtl),
-    memoryCacheSize: positiveInteger(
-      'memoryCacheSize',
-      options.memoryCacheSize ?? SESSION_DEFAULTS.memoryCacheSize,
-    ),
-    localCacheTtl: options.localCacheTtl ?? SESSION_DEFAULTS.localCacheTtl,
     cleanupInterval: nonNegativeInteger(
       'cleanupInterval',
       options.cleanupInterval ?? SESSION_DEFAULTS.cleanupInterval,
@@ -90,7 +86,8 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       options.sweepInterval ?? SESSION_DEFAULTS.sweepInterval,
       MAX_CLEANUP_INTERVAL,
     ),
-    metrics: options.metrics ?? register,
+    metrics: options.metrics === false ? null : (options.metrics ?? optionalPeer<typeof PromClient>('prom-client')?.register ?? null),
+    authPath: routesPath(extras.routes),
     loginRateLimit: options.loginRateLimit ?? { ...SESSION_DEFAULTS.loginRateLimit },
     rateLimit: options.rateLimit ?? { ...SESSION_DEFAULTS.rateLimit },
     loginFailurePolicy: options.loginFailurePolicy ?? { ...SESSION_DEFAULTS.loginFailurePolicy },
@@ -102,9 +99,6 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     throw new SessionConfigurationError(
       'SessionModule option "refreshGrace" must be a whole number of seconds, 0 to turn it off.',
     );
-  }
-  if (!Number.isInteger(resolved.localCacheTtl) || resolved.localCacheTtl < 0) {
-    throw new SessionConfigurationError('SessionModule option "localCacheTtl" must be a whole number of seconds, 0 to turn the L1 off.');
   }
   if (!['off', 'ua', 'ip'].includes(resolved.binding)) {
     throw new SessionConfigurationError('SessionModule option "binding" must be "off", "ua" or "ip".');
@@ -122,4 +116,16 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     positiveInteger(`${name}.ttl`, limit.ttl);
   }
   return resolved;
+}
+
+/** The path of the module's routes, `/auth` when they are off (the refresh cookie's default scope). */
+function routesPath(routes: string | false): string {
+  if (routes === false) return '/auth';
+  const path = `/${routes.replace(/^\/+|\/+$/g, '')}`;
+  if (path === '/' || !/^\/[A-Za-z0-9._~\-/]+$/.test(path)) {
+    throw new SessionConfigurationError(
+      `SessionModule extra "routes" must be a path such as "auth" or "api/auth" (or false for no routes), got "${routes}".`,
+    );
+  }
+  return path;
 }

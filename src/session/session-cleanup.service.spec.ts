@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock.js';
+import { MemoryHousekeepingLock } from './adapters/memory/memory-housekeeping.lock.js';
 import { MemoryAuditLog } from './adapters/memory/memory-audit.log.js';
 import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
 import { SessionEvent } from './session.events.js';
 import { SessionStoreUnavailableError } from './errors/session.errors.js';
-import { CleanupLock } from './ports/cleanup-lock.js';
+import { HOUSEKEEPING_JOBS, HousekeepingLock } from './ports/housekeeping-lock.js';
 import { Clock } from './ports/clock.js';
 import { SessionStore } from './ports/session-store.js';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
@@ -61,7 +61,7 @@ async function seed(
   return id;
 }
 
-function setup(overrides: Partial<SessionCleanupOptions> = {}, lock = new MemoryCleanupLock(), audit?: MemoryAuditLog) {
+function setup(overrides: Partial<SessionCleanupOptions> = {}, lock = new MemoryHousekeepingLock(), audit?: MemoryAuditLog) {
   const clock = new FakeClock();
   const store = new MemorySessionStore();
   const options: SessionCleanupOptions = {
@@ -105,7 +105,7 @@ describe('SessionCleanupService', () => {
   describe('runOnce', () => {
     it('deletes audit entries older than the retention too, in batches, and keeps the recent ones', async () => {
       const audit = new MemoryAuditLog();
-      const { service } = setup({ cleanupBatchSize: 2 }, new MemoryCleanupLock(), audit);
+      const { service } = setup({ cleanupBatchSize: 2 }, new MemoryHousekeepingLock(), audit);
       const entry = (days: number) => new SessionEvent('login', at(days * DAY), 'user-1', null);
       await audit.append([entry(-40), entry(-35), entry(-31), entry(-29), entry(-1)]);
       expect(await service.runOnce()).toEqual({ deleted: 0, auditDeleted: 3, skipped: false });
@@ -168,7 +168,7 @@ describe('SessionCleanupService', () => {
     });
 
     it('is skipped while another instance holds the lock, and runs once it is free', async () => {
-      const lock = new MemoryCleanupLock();
+      const lock = new MemoryHousekeepingLock();
       const a = setup({}, lock);
       const b = setup({}, lock);
       for (const s of [a, b]) await seed(s.store, { createdAt: -45 * DAY, expiresAt: 10 * DAY, revokedAt: -40 * DAY });
@@ -178,7 +178,7 @@ describe('SessionCleanupService', () => {
         { deleted: 1, auditDeleted: 0, skipped: false },
         { deleted: 0, auditDeleted: 0, skipped: true },
       ]);
-      expect(lock.isHeld).toBe(false);
+      expect(lock.isHeld(HOUSEKEEPING_JOBS.cleanup)).toBe(false);
       await expect(b.service.runOnce()).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
     });
 
@@ -200,7 +200,7 @@ describe('SessionCleanupService', () => {
       expect(error).toBeInstanceOf(SessionCleanupError);
       expect(error).toMatchObject({ deleted: 1 });
       expect((error as Error).message).toMatch(/after deleting 1 rows: Session store unavailable.*ECONNREFUSED/);
-      expect(lock.isHeld).toBe(false);
+      expect(lock.isHeld(HOUSEKEEPING_JOBS.cleanup)).toBe(false);
 
       deleteEnded.mockRejectedValueOnce(new SessionStoreUnavailableError());
       await expect(service.runOnce()).rejects.toBeInstanceOf(SessionStoreUnavailableError);
@@ -334,7 +334,7 @@ describe('SessionCleanupService', () => {
       providers: [
         { provide: RESOLVED_SESSION_OPTIONS, useValue: { cleanupInterval: 5, retention: RETENTION, idleTtl: IDLE_TTL } },
         { provide: SessionStore, useValue: store },
-        { provide: CleanupLock, useClass: MemoryCleanupLock },
+        { provide: HousekeepingLock, useClass: MemoryHousekeepingLock },
         { provide: Clock, useValue: new FakeClock() },
         SessionCleanupService,
       ],

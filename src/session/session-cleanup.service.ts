@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { AuditLog } from './ports/audit-log.js';
 import { RepeatingJob } from './repeating-job.js';
-import { CleanupLock } from './ports/cleanup-lock.js';
+import { HOUSEKEEPING_JOBS, HousekeepingLock } from './ports/housekeeping-lock.js';
 import { Clock } from './ports/clock.js';
 import { SessionStore } from './ports/session-store.js';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
@@ -59,7 +59,7 @@ export class SessionCleanupError extends Error {
  * audit entries older than that,
  * every `cleanupInterval` seconds, in batches of `cleanupBatchSize` rows with a pause between
  * them, so live traffic never waits behind a long DELETE. One instance at a time: a pass runs
- * under the `CleanupLock` and is skipped when another instance holds it.
+ * under the `HousekeepingLock` and is skipped when another instance holds it.
  *
  * The timer never throws (a database outage logs a warning and the next pass tries again),
  * is chained with `setTimeout` (passes never overlap) and unref'd (it never keeps the process
@@ -84,7 +84,7 @@ export class SessionCleanupService
   constructor(
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: SessionCleanupOptions,
     private readonly store: SessionStore,
-    private readonly lock: CleanupLock,
+    private readonly lock: HousekeepingLock,
     private readonly clock: Clock,
     @Optional() private readonly audit?: AuditLog,
   ) {}
@@ -123,7 +123,7 @@ export class SessionCleanupService
     let deleted = 0;
     let auditDeleted = 0;
     let batches = 0;
-    const outcome = await this.lock.runExclusive(async () => {
+    const outcome = await this.lock.runExclusive(HOUSEKEEPING_JOBS.cleanup, async () => {
       const before = new Date(this.clock.now() - this.options.retention * 1000);
       const batchSize = this.options.cleanupBatchSize ?? DEFAULT_CLEANUP_BATCH_SIZE;
       const pauseMs = this.options.cleanupBatchPauseMs ?? DEFAULT_CLEANUP_BATCH_PAUSE_MS;

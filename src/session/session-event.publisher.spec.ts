@@ -22,7 +22,7 @@ describe('SessionEventPublisher', () => {
     const emitter = new EventEmitter2({ wildcard: true });
     const heard: string[] = [];
     emitter.on('session.*', (e: SessionEvent) => heard.push(e.type));
-    const publisher = new SessionEventPublisher(audit, undefined, emitter);
+    const publisher = withEmitter(new SessionEventPublisher(audit, undefined), emitter);
     publisher.publish(event('login'));
     publisher.publish(event('logout'));
     expect(heard).toEqual(['login', 'logout']);
@@ -75,3 +75,8 @@ describe('SessionEventPublisher', () => {
     expect(text).toContain('session_revocations_total{reason="revoked_by_admin"} 1');
   });
 });
+
+function withEmitter(publisher: SessionEventPublisher, emitter: EventEmitter2): SessionEventPublisher {
+  publisher.emitTo(emitter);
+  return publisher;
+}

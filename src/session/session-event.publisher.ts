@@ -1,9 +1,24 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationShutdown,
+  OnModuleInit,
+  Optional,
+  type Type,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type * as EventEmitterPackage from '@nestjs/event-emitter';
+import { optionalPeer } from './runtime/optional-peer.js';
 import { AuditLog } from './ports/audit-log.js';
 import { SessionMetrics } from './metrics/session-metrics.js';
 import { SESSION_EVENT, SessionEvent } from './session.events.js';
-import { ThrottledWarning } from './throttled-warning.js';
+import { ThrottledWarning } from './runtime/throttled-warning.js';
+
+/** What events are emitted through: `@nestjs/event-emitter`'s `EventEmitter2`, or anything alike. */
+export interface SessionEventEmitter {
+  emit(event: string, ...values: unknown[]): unknown;
+}
 
 /** Events kept in memory at most while the audit trail cannot be written (oldest dropped first). */
 const MAX_PENDING = 10_000;
@@ -14,26 +29,44 @@ const FLUSH_AT = 500;
 /**
  * Where every lifecycle event goes: counted in the metrics, appended to the audit trail in
  * batches off the request path, and emitted through `@nestjs/event-emitter` for the app's
- * `@OnEvent('session.*')` listeners (when the app registered `EventEmitterModule`).
+ * `@OnEvent('session.*')` listeners (when the app registered `EventEmitterModule`; the optional
+ * peer `@nestjs/event-emitter` is not loaded otherwise).
  *
  * A batch that cannot be written (database down) is kept and tried again; at most
  * `MAX_PENDING` events wait, beyond that the oldest are dropped with a warning. Pending events
  * are written before the app's database connection closes.
  */
 @Injectable()
-export class SessionEventPublisher implements BeforeApplicationShutdown, OnApplicationShutdown {
+export class SessionEventPublisher implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('SessionAudit');
   private readonly dropWarning = new ThrottledWarning('SessionAudit');
   private pending: SessionEvent[] = [];
   private timer?: NodeJS.Timeout;
   private writing?: Promise<void>;
   private dropped = 0;
+  private emitter?: SessionEventEmitter;
 
   constructor(
     @Optional() private readonly audit?: AuditLog,
     @Optional() private readonly metrics?: SessionMetrics,
-    @Optional() private readonly emitter?: EventEmitter2,
+    @Optional() private readonly moduleRef?: ModuleRef,
   ) {}
+
+  /** Finds the app's `EventEmitter2`, once every provider exists. */
+  onModuleInit(): void {
+    const emitterClass = optionalPeer<typeof EventEmitterPackage>('@nestjs/event-emitter')?.EventEmitter2 as Type | undefined;
+    if (!emitterClass || !this.moduleRef) return;
+    try {
+      this.emitTo(this.moduleRef.get(emitterClass, { strict: false }));
+    } catch {
+      // The app did not register EventEmitterModule: nobody listens.
+    }
+  }
+
+  /** Emits every event through this emitter from now on (found by itself in an app with `EventEmitterModule`). */
+  emitTo(emitter: SessionEventEmitter): void {
+    this.emitter = emitter;
+  }
 
   publish(event: SessionEvent): void {
     this.metrics?.event(event);

@@ -1,14 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { SessionCache } from './ports/session-cache.js';
 import { SessionStore } from './ports/session-store.js';
-import { SESSION_REDIS } from './session.constants.js';
-import type { OwnedRedis } from './adapters/redis/redis-connection.js';
 
 /** The state of one backend, as a health check reports it. */
 export interface BackendHealth {
   status: 'up' | 'down';
-  /** What serves it: `redis` or `memory` for the cache, `database` for the store. */
-  backend: 'redis' | 'memory' | 'database';
+  /** What serves it: the cache adapter's `backend` (`redis`, `memory`, …), `database` for the store. */
+  backend: string;
 }
 
 /**
@@ -21,16 +19,14 @@ export class SessionHealth {
   constructor(
     private readonly cache: SessionCache,
     private readonly store: SessionStore,
-    @Inject(SESSION_REDIS) private readonly redis: OwnedRedis | null,
   ) {}
 
-  /** Redis answers a PING (within the client's command timeout); always up without Redis. */
+  /** The cache answers its `ping` (Redis: a PING within the command timeout; memory: always). */
   async cacheHealth(): Promise<BackendHealth> {
-    const backend = this.redis ? 'redis' : 'memory';
-    return { status: (await this.cache.ping()) ? 'up' : 'down', backend };
+    return { status: (await this.cache.ping()) ? 'up' : 'down', backend: this.cache.backend };
   }
 
-  /** The store answers `SELECT 1`. */
+  /** The store answers its `ping` (`SELECT 1`). */
   async storeHealth(): Promise<BackendHealth> {
     return { status: (await this.store.ping()) ? 'up' : 'down', backend: 'database' };
   }

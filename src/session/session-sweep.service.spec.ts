@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { MemoryCleanupLock } from './adapters/memory/memory-cleanup.lock.js';
+import { MemoryHousekeepingLock } from './adapters/memory/memory-housekeeping.lock.js';
+import { HOUSEKEEPING_JOBS } from './ports/housekeeping-lock.js';
 import { MemorySessionCache } from './adapters/memory/memory-session.cache.js';
 import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
 import { Clock } from './ports/clock.js';
@@ -19,7 +20,7 @@ class FakeClock extends Clock {
   }
 }
 
-function setup(lock = new MemoryCleanupLock()) {
+function setup(lock = new MemoryHousekeepingLock()) {
   const options = resolveSessionOptions({
     secret: 'sweep-secret-sweep-secret-sweep-secret-0',
     credentials: { verify: async () => null, findById: async () => null },
@@ -99,12 +100,12 @@ describe('SessionSweepService', () => {
   });
 
   it('does nothing while another instance holds the lock', async () => {
-    const lock = new MemoryCleanupLock();
+    const lock = new MemoryHousekeepingLock();
     const { store, clock, events, sweep } = setup(lock);
     await open(store, { created: 0, expires: 1 });
     clock.ms = T0 + 10_000;
     let result: Awaited<ReturnType<typeof sweep.runOnce>> | undefined;
-    await lock.runExclusive(async () => {
+    await lock.runExclusive(HOUSEKEEPING_JOBS.sweep, async () => {
       result = await sweep.runOnce();
     });
     expect(result).toEqual({ expired: 0, active: null, skipped: true });

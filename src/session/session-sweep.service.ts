@@ -5,13 +5,13 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { CleanupLock } from './ports/cleanup-lock.js';
+import { HOUSEKEEPING_JOBS, HousekeepingLock } from './ports/housekeeping-lock.js';
 import { RepeatingJob } from './repeating-job.js';
 import { Clock } from './ports/clock.js';
 import { SessionCache } from './ports/session-cache.js';
 import { accessHashesByUser, liveWindow, type SessionRecord } from './ports/session-record.js';
 import { SessionStore } from './ports/session-store.js';
-import { RESOLVED_SESSION_OPTIONS, SESSION_SWEEP_LOCK } from './session.constants.js';
+import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import { SessionEventPublisher } from './session-event.publisher.js';
 import { SessionEvent } from './session.events.js';
 import type { ResolvedSessionOptions } from './session.options.js';
@@ -55,7 +55,7 @@ export class SessionSweepService implements OnApplicationBootstrap, BeforeApplic
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
     private readonly store: SessionStore,
     private readonly cache: SessionCache,
-    @Inject(SESSION_SWEEP_LOCK) private readonly lock: CleanupLock,
+    private readonly lock: HousekeepingLock,
     private readonly clock: Clock,
     private readonly events: SessionEventPublisher,
   ) {}
@@ -75,7 +75,7 @@ export class SessionSweepService implements OnApplicationBootstrap, BeforeApplic
 
   private async sweep(): Promise<SweepResult> {
     if (this.job.stopping) return { expired: 0, active: null, skipped: false };
-    const outcome = await this.lock.runExclusive(async () => {
+    const outcome = await this.lock.runExclusive(HOUSEKEEPING_JOBS.sweep, async () => {
       let expired = 0;
       for (;;) {
         const now = new Date(this.clock.now());

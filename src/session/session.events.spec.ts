@@ -24,7 +24,7 @@ function setup() {
     binding: 'ua',
   });
   const clock = new SystemClock();
-  const publisher = new SessionEventPublisher(undefined, undefined, events);
+  const publisher = withEmitter(new SessionEventPublisher(undefined, undefined), events);
   const sessions = new SessionService(new MemorySessionStore(), new MemorySessionCache(100), clock, options, publisher);
   const logins = new LoginService(sessions, new MemoryLoginFailureCounter(), clock, options, publisher);
   const types = () => seen.map((e) => e.type);
@@ -73,3 +73,8 @@ describe('lifecycle events (session.*)', () => {
     expect(types().at(-1)).toBe('throttled');
   });
 });
+
+function withEmitter(publisher: SessionEventPublisher, emitter: EventEmitter2): SessionEventPublisher {
+  publisher.emitTo(emitter);
+  return publisher;
+}

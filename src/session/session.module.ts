@@ -1,56 +1,75 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule, Provider } from '@nestjs/common';
-import { jsonSafety } from './http/json-safety.middleware.js';
+import { DynamicModule, Inject, Logger, Module, OnModuleInit, Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
-import { AdminSessionsController } from './http/admin-sessions.controller.js';
-import { AdminOperationsController } from './http/admin-operations.controller.js';
-import { AdminPageController } from './http/admin-page/admin-page.controller.js';
 import { AuthSessionController } from './http/auth-session.controller.js';
 import { FreshSessionGuard } from './http/guards/fresh-session.guard.js';
 import { RolesGuard } from './http/guards/roles.guard.js';
 import { SessionAuthGuard } from './http/guards/session-auth.guard.js';
 import { SessionThrottlerGuard } from './http/guards/session-throttler.guard.js';
 import { SessionStrategy } from './http/guards/session.strategy.js';
+import { mountController } from './http/mount-controller.js';
 import { SessionExceptionFilter } from './http/session-exception.filter.js';
+import { SessionIssuer } from './http/session-issuer.js';
+import { LoginService } from './login.service.js';
+import { SessionMetrics } from './metrics/session-metrics.js';
+import { AuditLog } from './ports/audit-log.js';
+import { Clock } from './ports/clock.js';
+import { HousekeepingLock } from './ports/housekeeping-lock.js';
+import { LoginFailureCounter } from './ports/login-failure-counter.js';
 import { SessionCache } from './ports/session-cache.js';
 import { SessionStore } from './ports/session-store.js';
-import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
-import {
-  SESSION_ASYNC_OPTIONS_TYPE,
-  SESSION_OPTIONS_TYPE,
-  SessionConfigurableModule,
-} from './session.module-definition.js';
-import { sessionProviders } from './session.providers.js';
-import { SessionService } from './session.service.js';
-import { LoginService } from './login.service.js';
+import { SessionAdapters } from './session-adapters.js';
 import { SessionCleanupService } from './session-cleanup.service.js';
 import { SessionEventPublisher } from './session-event.publisher.js';
 import { SessionHealth } from './session-health.js';
 import { SessionStatsService } from './session-stats.service.js';
 import { SessionSweepService } from './session-sweep.service.js';
-import { AuditLog } from './ports/audit-log.js';
-import { SessionMetrics } from './metrics/session-metrics.js';
+import {
+  RESOLVED_SESSION_OPTIONS,
+  SESSION_EXTRAS,
+  SESSION_THROTTLER_OPTIONS,
+  SESSION_THROTTLER_STORAGE,
+} from './session.constants.js';
+import {
+  ResolvedSessionExtras,
+  SESSION_ASYNC_OPTIONS_TYPE,
+  SESSION_EXTRAS_DEFAULTS,
+  SESSION_OPTIONS_TYPE,
+  SessionConfigurableModule,
+  SessionModuleExtras,
+} from './session.module-definition.js';
+import { sessionProviders } from './session.providers.js';
+import type { ResolvedSessionOptions } from './session.options.js';
+import { SessionService } from './session.service.js';
 
 /**
- * Sessions kept in PostgreSQL and cached in Redis, with login, refresh, logout, own-session
- * and admin routes, a passport guard and a rate limiter.
+ * Server-side sessions: login, refresh with rotation and reuse detection, logout, own sessions,
+ * a passport guard, roles and a rate limiter. Adapters are values (in memory by default):
  *
  * ```ts
  * SessionModule.forRootAsync({
- *   imports: [UsersModule],
- *   inject: [UsersService],
- *   useFactory: (users: UsersService) => ({ secret: process.env.SESSION_SECRET!, credentials: users }),
+ *   inject: [DataSource, UsersService],
+ *   useFactory: (dataSource: DataSource, users: UsersService) => ({
+ *     secret: process.env.SESSION_SECRET!,
+ *     credentials: users,
+ *     ...typeOrmSessionAdapters(dataSource),
+ *     ...redisSessionAdapters(process.env.REDIS_URL!),
+ *   }),
+ *   globalGuard: true,
  * })
  * ```
+ *
+ * It mounts its routes at `/auth` and nothing else: the global guard, a global rate limit and a
+ * global exception filter are extras (`SessionModuleExtras`), off unless asked for; it logs at
+ * start what it took.
  */
 @Module({
   imports: [PassportModule],
-  controllers: [AuthSessionController, AdminSessionsController, AdminOperationsController, AdminPageController],
   providers: [
     ...sessionProviders,
     SessionService,
     LoginService,
+    SessionIssuer,
     SessionCleanupService,
     SessionEventPublisher,
     SessionSweepService,
@@ -61,54 +80,90 @@ import { SessionMetrics } from './metrics/session-metrics.js';
     RolesGuard,
     FreshSessionGuard,
     SessionThrottlerGuard,
-    { provide: APP_FILTER, useClass: SessionExceptionFilter },
+    SessionExceptionFilter,
   ],
   exports: [
     SessionService,
     LoginService,
+    SessionIssuer,
     SessionCleanupService,
     SessionEventPublisher,
     SessionSweepService,
     SessionStatsService,
     SessionHealth,
     SessionMetrics,
-    AuditLog,
     SessionStore,
     SessionCache,
+    AuditLog,
+    HousekeepingLock,
+    LoginFailureCounter,
+    Clock,
+    SessionStrategy,
     SessionAuthGuard,
     RolesGuard,
     FreshSessionGuard,
     SessionThrottlerGuard,
+    SessionExceptionFilter,
     RESOLVED_SESSION_OPTIONS,
-    getOptionsToken(),
-    getStorageToken(),
+    SESSION_THROTTLER_OPTIONS,
+    SESSION_THROTTLER_STORAGE,
   ],
 })
-export class SessionModule extends SessionConfigurableModule implements NestModule {
-  /** The module's own routes refuse unsafe JSON even when the app installs no such guard. */
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(jsonSafety).forRoutes(AuthSessionController, AdminSessionsController);
+export class SessionModule extends SessionConfigurableModule implements OnModuleInit {
+  constructor(
+    @Inject(SESSION_EXTRAS) private readonly extras: ResolvedSessionExtras,
+    @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+    private readonly adapters: SessionAdapters,
+  ) {
+    super();
+  }
+
+  /** Says what the module took of the app, and on what it runs. */
+  onModuleInit(): void {
+    const { extras, options } = this;
+    const logger = new Logger('SessionModule');
+    logger.log(
+      [
+        extras.routes === false ? 'routes: none (routes: false)' : `routes: ${options.authPath}/login, /refresh, /logout, /me, /sessions`,
+        `global guard: ${extras.globalGuard ? 'on (every route needs a session unless @Public())' : 'off (use @UseGuards(SessionAuthGuard))'}`,
+        `global rate limit: ${extras.throttle ? `on (${options.rateLimit.limit} per ${options.rateLimit.ttl} s per client IP)` : 'off'}`,
+        `global exception filter: ${extras.exceptionFilter ? 'on' : 'off'}`,
+        `providers ${extras.isGlobal ? 'global' : 'local to the importing module'}`,
+        `metrics: ${options.metrics ? 'on' : 'off'}`,
+      ].join('; '),
+    );
+    logger.log(`Adapters: ${this.adapters.describe()}`);
   }
 
   static override forRoot(options: typeof SESSION_OPTIONS_TYPE): DynamicModule {
-    return withGlobalGuards(super.forRoot(options), options);
+    return withExtras(super.forRoot(options), options);
   }
 
   static override forRootAsync(options: typeof SESSION_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withGlobalGuards(super.forRootAsync(options), options);
+    return withExtras(super.forRootAsync(options), options);
   }
 }
 
-/** Throttle first, then authenticate, then check roles: the order of these APP_GUARDs. */
-function withGlobalGuards(
-  module: DynamicModule,
-  extras: { globalGuard?: boolean; throttle?: boolean },
-): DynamicModule {
-  const guards: Provider[] = [];
-  if (extras.throttle !== false) guards.push({ provide: APP_GUARD, useExisting: SessionThrottlerGuard });
-  if (extras.globalGuard !== false) {
-    guards.push({ provide: APP_GUARD, useExisting: SessionAuthGuard });
-    guards.push({ provide: APP_GUARD, useExisting: RolesGuard });
+/** The module's shape from its extras: its routes, and each global effect asked for. */
+function withExtras(module: DynamicModule, given: SessionModuleExtras): DynamicModule {
+  const extras: ResolvedSessionExtras = {
+    isGlobal: given.isGlobal ?? SESSION_EXTRAS_DEFAULTS.isGlobal,
+    globalGuard: given.globalGuard ?? SESSION_EXTRAS_DEFAULTS.globalGuard,
+    throttle: given.throttle ?? SESSION_EXTRAS_DEFAULTS.throttle,
+    routes: given.routes ?? SESSION_EXTRAS_DEFAULTS.routes,
+    exceptionFilter: given.exceptionFilter ?? SESSION_EXTRAS_DEFAULTS.exceptionFilter,
+  };
+  // Throttle first, then authenticate, then check roles: the order of these APP_GUARDs.
+  const providers: Provider[] = [{ provide: SESSION_EXTRAS, useValue: extras }];
+  if (extras.throttle) providers.push({ provide: APP_GUARD, useExisting: SessionThrottlerGuard });
+  if (extras.globalGuard) {
+    providers.push({ provide: APP_GUARD, useExisting: SessionAuthGuard }, { provide: APP_GUARD, useExisting: RolesGuard });
   }
-  return { ...module, providers: [...(module.providers ?? []), ...guards] };
+  if (extras.exceptionFilter) providers.push({ provide: APP_FILTER, useExisting: SessionExceptionFilter });
+  return {
+    ...module,
+    global: extras.isGlobal,
+    controllers: extras.routes === false ? [] : [mountController(AuthSessionController, extras.routes)],
+    providers: [...(module.providers ?? []), ...providers],
+  };
 }

@@ -1,11 +1,12 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Registry } from 'prom-client';
+import type { AuditLog } from './ports/audit-log.js';
 import type { CredentialsVerifier } from './ports/credentials-verifier.js';
+import type { HousekeepingLock } from './ports/housekeeping-lock.js';
+import type { LoginFailureCounter, LoginFailurePolicy } from './ports/login-failure-counter.js';
+import type { SessionCache } from './ports/session-cache.js';
+import type { SessionStore } from './ports/session-store.js';
 import type { SessionBinding } from './session-binding.js';
-import type { LoginFailurePolicy } from './ports/login-failure-counter.js';
-
-/** Which adapter keeps the sessions (the source of truth). */
-export type SessionStoreKind = 'typeorm' | 'memory';
 
 /** A rate limit: `limit` hits per client IP in `ttl` seconds. */
 export interface RateLimit {
@@ -14,9 +15,6 @@ export interface RateLimit {
   /** Window length in seconds. */
   ttl: number;
 }
-
-/** Where the module's Redis is: see `SessionModuleOptions.redis`. */
-export type RedisConfig = string | RedisOptions | Redis | Cluster | { clusterNodes: string[] };
 
 /** Options of `SessionModule.forRoot()` / `forRootAsync()`. */
 export interface SessionModuleOptions {
@@ -29,6 +27,46 @@ export interface SessionModuleOptions {
 
   /** Verifies credentials at login and loads users; supplied by the host app. */
   credentials: CredentialsVerifier;
+
+  /**
+   * Where sessions live: the source of truth. `typeOrmSessionAdapters(dataSource)` gives the
+   * PostgreSQL one (with `auditLog` and `lock`); any `SessionStore` that passes the
+   * `sessionStoreContract` of the package's `testing` entry will do.
+   * @default an in-memory store (this process only, lost on restart; a warning at start when `NODE_ENV=production`)
+   */
+  store?: SessionStore;
+
+  /**
+   * Where the audit trail of every lifecycle event is kept.
+   * @default in memory (the latest 10,000 events)
+   */
+  auditLog?: AuditLog;
+
+  /**
+   * Lets one instance at a time run the housekeeping jobs (cleanup, expiry sweep).
+   * @default an in-process lock (right for one instance)
+   */
+  lock?: HousekeepingLock;
+
+  /**
+   * The cache in front of the store. `redisSessionAdapters(redis)` gives the Redis one (shared by
+   * every instance, with an in-process tier and instant invalidation).
+   * @default an in-process cache of 10,000 sessions (one instance only)
+   */
+  cache?: SessionCache;
+
+  /**
+   * Where the rate-limit counters of the module's throttler are kept (a `@nestjs/throttler`
+   * storage, under the module's own injection token: the app's own `ThrottlerModule` is untouched).
+   * @default in process (per instance)
+   */
+  rateLimitStorage?: ThrottlerStorage;
+
+  /**
+   * Where failed logins per (account, network) are counted.
+   * @default in process (per instance)
+   */
+  loginFailures?: LoginFailureCounter;
 
   /**
    * Seconds an access token lives.
@@ -84,7 +122,7 @@ export interface SessionModuleOptions {
   activityWriteInterval?: number;
 
   /**
-   * Login and refresh also set `__Host-access`, `__Secure-refresh` (scoped to `/auth`) and
+   * Login and refresh also set `__Host-access`, `__Secure-refresh` (scoped to the login routes' path) and
    * `__Host-csrf` cookies, and the guard accepts the access cookie (with a CSRF header on
    * unsafe methods).
    * @default true
@@ -92,54 +130,10 @@ export interface SessionModuleOptions {
   cookies?: boolean;
 
   /**
-   * Session store adapter. `typeorm` uses the default TypeORM `DataSource` of the app
-   * (PostgreSQL or PGlite), whose entities and migrations must include `SESSION_ENTITIES` and
-   * `SESSION_MIGRATIONS`; `memory` keeps sessions in this process (tests only).
-   * @default 'typeorm'
-   */
-  store?: SessionStoreKind;
-
-  /**
-   * Name of the TypeORM data source, when the app has several.
-   * @default the default data source
-   */
-  dataSourceName?: string;
-
-  /**
-   * Redis for the session cache and the rate-limit counters: a URL (`redis://`, `rediss://`),
-   * ioredis options, `{ clusterNodes: ['host:port', …] }` for a Redis Cluster, or a client the
-   * app owns (`Redis` or `Cluster`; the module then never closes it).
-   * Unset: an in-process cache and in-process counters (one instance only).
-   * @default undefined
-   */
-  redis?: RedisConfig;
-
-  /**
-   * Prefix of every Redis key the module writes.
-   * @default 'sess:'
-   */
-  redisKeyPrefix?: string;
-
-  /**
    * Longest time, in seconds, a session stays in the cache; shorter when the session ends sooner.
    * @default 300
    */
   cacheTtl?: number;
-
-  /**
-   * Sessions kept in the in-process cache: the only cache without Redis, the L1 in front of it
-   * with Redis.
-   * @default 10000
-   */
-  memoryCacheSize?: number;
-
-  /**
-   * Seconds an instance trusts a session in its in-process L1 cache (with Redis). Changes reach
-   * every instance at once through Redis pub/sub; this bounds the damage if one is ever missed.
-   * The L1 is switched off while the invalidation channel is unhealthy. 0 turns the L1 off.
-   * @default 10
-   */
-  localCacheTtl?: number;
 
   /**
    * Rate limit of login and refresh, per client IP.
@@ -187,21 +181,26 @@ export interface SessionModuleOptions {
   /**
    * The prom-client registry the module's series go to (`session_validations_total`, …). Give
    * each app instance in one process its own; `false` registers none.
-   * @default prom-client's global registry
+   * @default prom-client's global registry when the app has `prom-client` installed, else none
    */
   metrics?: Registry | false;
 }
 
-/** Options with every default filled in: what the module's parts read. */
+/** The ports an app may plug, each an adapter value (see `SessionModuleOptions`). */
+export type SessionAdapterOptions = Pick<
+  SessionModuleOptions,
+  'store' | 'auditLog' | 'lock' | 'cache' | 'rateLimitStorage' | 'loginFailures'
+>;
+
+/** Options with every default filled in: the settings the module's parts read (adapters apart). */
 export interface ResolvedSessionOptions
-  extends Required<
-    Omit<SessionModuleOptions, 'secret' | 'redis' | 'dataSourceName' | 'credentials' | 'metrics'>
-  > {
+  extends Required<Omit<SessionModuleOptions, 'secret' | 'credentials' | 'metrics' | keyof SessionAdapterOptions>> {
   secrets: string[];
-  metrics: Registry | false;
+  /** The registry, or null when metrics are off. */
+  metrics: Registry | null;
   credentials: CredentialsVerifier;
-  redis?: RedisConfig;
-  dataSourceName?: string;
+  /** Path of the login and refresh routes (`/auth`): the refresh cookie is scoped to it. */
+  authPath: string;
 }
 
 export const SESSION_DEFAULTS = {
@@ -213,11 +212,7 @@ export const SESSION_DEFAULTS = {
   refreshGrace: 10,
   binding: 'ua' as SessionBinding,
   cookies: true,
-  store: 'typeorm' as SessionStoreKind,
-  redisKeyPrefix: 'sess:',
   cacheTtl: 300,
-  memoryCacheSize: 10_000,
-  localCacheTtl: 10,
   cleanupInterval: 300,
   retention: 2_592_000,
   sweepInterval: 60,

@@ -81,7 +81,6 @@ const BASE_OPTIONS: Partial<SessionModuleOptions> = {
   activityWriteInterval: 60,
   maxSessionsPerUser: 10,
   refreshGrace: 0,
-  store: 'memory',
 };
 
 function setup(overrides: Partial<SessionModuleOptions> = {}, cache: SessionCache = new MemorySessionCache(1000)) {
@@ -156,8 +155,13 @@ describe('SessionService', () => {
       expect(verifyToken(tokens.refreshToken, 'refresh', [SECRET])).toBe(true);
       expect(session.userId).toBe('user-1');
       expect(session.roles).toEqual(['user', 'admin']);
-      expect(session.accessHash).toBe(hashToken(tokens.accessToken));
-      expect(session.refreshHash).toBe(hashToken(tokens.refreshToken));
+      // The store keeps the hashes; what the app gets carries no secret at all.
+      const stored = await store.findById(session.id);
+      expect(stored!.accessHash).toBe(hashToken(tokens.accessToken));
+      expect(stored!.refreshHash).toBe(hashToken(tokens.refreshToken));
+      expect(Object.keys(session)).not.toEqual(expect.arrayContaining(['accessHash']));
+      for (const hidden of ['accessHash', 'refreshHash', 'previousRefreshHash']) expect(session).not.toHaveProperty(hidden);
+      expect(JSON.stringify(session)).not.toContain(stored!.accessHash);
       expect(JSON.stringify(session)).not.toContain(tokens.accessToken);
       expect(JSON.stringify(session)).not.toContain(tokens.refreshToken);
       expect(session).toMatchObject({
@@ -168,8 +172,8 @@ describe('SessionService', () => {
         deviceId: null,
         data: { a: 1 },
         revokedAt: null,
-        previousRefreshHash: null,
       });
+      expect(stored!.previousRefreshHash).toBeNull();
       expect(session.createdAt.getTime()).toBe(T0);
       expect(session.authenticatedAt.getTime()).toBe(T0);
       expect(session.lastActivityAt.getTime()).toBe(T0);
@@ -508,7 +512,8 @@ describe('SessionService', () => {
       expect(second.tokens.expiresIn).toBe(900);
       expect(second.tokens.refreshExpiresIn).toBe(86_400);
       expect(second.session.authenticatedAt.getTime()).toBe(T0); // refresh is not a login
-      expect(second.session.previousRefreshHash).toBe(hashToken(first.tokens.refreshToken));
+      expect((await store.findById(first.session.id))!.previousRefreshHash).toBe(hashToken(first.tokens.refreshToken));
+      expect(second.session).not.toHaveProperty('previousRefreshHash');
 
       await expectPlainInvalid(service.validate(first.tokens.accessToken));
       const auth = await service.validate(second.tokens.accessToken);

@@ -12,8 +12,9 @@ import {
   LiveWindow,
   liveWindow,
   RevocationReason,
-  SessionPage,
+  SessionInfo,
   SessionRecord,
+  toSessionInfo,
 } from './ports/session-record.js';
 import { SessionStore } from './ports/session-store.js';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
@@ -98,7 +99,7 @@ export class SessionService implements OnApplicationShutdown {
     await this.forget(evicted);
     this.emit('login', session, now);
     for (const ended of evicted) this.emit('evicted', ended, now);
-    return { session, tokens: this.tokens(accessToken, refreshToken, session, now) };
+    return { session: toSessionInfo(session), tokens: this.tokens(accessToken, refreshToken, session, now) };
   }
 
   /**
@@ -210,7 +211,7 @@ export class SessionService implements OnApplicationShutdown {
         await this.revokeHijacked(rotation.session.id, client);
       }
       this.emit('refresh', rotation.session, now);
-      return { session: rotation.session, tokens: this.tokens(accessToken, nextRefresh, rotation.session, now) };
+      return { session: toSessionInfo(rotation.session), tokens: this.tokens(accessToken, nextRefresh, rotation.session, now) };
     }
     const session = await this.store.findByRotatedRefreshHash(refreshHash);
     if (!session || !isLive(session, this.window(now))) {
@@ -218,7 +219,7 @@ export class SessionService implements OnApplicationShutdown {
     }
     if (this.isGraceRetry(session, refreshHash, nextRefresh, now)) {
       this.metrics.refresh('grace');
-      return { session, tokens: this.tokens(accessToken, nextRefresh, session, now) };
+      return { session: toSessionInfo(session), tokens: this.tokens(accessToken, nextRefresh, session, now) };
     }
     await this.revoke(session.id, 'reuse_detected');
     this.logger.warn(`Refresh token reuse detected; session ${session.id} revoked`);
@@ -288,9 +289,9 @@ export class SessionService implements OnApplicationShutdown {
   }
 
   /** A user's live sessions, most recently active first. */
-  async list(userId: string): Promise<SessionRecord[]> {
+  async list(userId: string): Promise<SessionInfo[]> {
     await this.activity.flush();
-    return this.store.listLive(userId, this.window(this.nowDate()));
+    return (await this.store.listLive(userId, this.window(this.nowDate()))).map(toSessionInfo);
   }
 
   /** How many live sessions a user has. */
@@ -299,18 +300,19 @@ export class SessionService implements OnApplicationShutdown {
   }
 
   /** A live session by id, or null. */
-  async findById(sessionId: string): Promise<SessionRecord | null> {
+  async findById(sessionId: string): Promise<SessionInfo | null> {
     const session = await this.store.findById(sessionId);
-    return session && isLive(session, this.window(this.nowDate())) ? session : null;
+    return session && isLive(session, this.window(this.nowDate())) ? toSessionInfo(session) : null;
   }
 
   /** A page of live sessions, optionally of one user (admin listing). */
-  async page(query: { userId?: string; page: number; limit: number }): Promise<SessionPage> {
+  async page(query: { userId?: string; page: number; limit: number }): Promise<{ items: SessionInfo[]; total: number }> {
     await this.activity.flush();
-    return this.store.pageLive(
+    const { items, total } = await this.store.pageLive(
       { userId: query.userId, offset: (query.page - 1) * query.limit, limit: query.limit },
       this.window(this.nowDate()),
     );
+    return { items: items.map(toSessionInfo), total };
   }
 
   /**
@@ -318,12 +320,12 @@ export class SessionService implements OnApplicationShutdown {
    * absolute expiry).
    * @throws SessionNotFoundError
    */
-  async extend(sessionId: string, seconds: number): Promise<SessionRecord> {
+  async extend(sessionId: string, seconds: number): Promise<SessionInfo> {
     const now = this.nowDate();
     const session = await this.store.extend(sessionId, this.after(now, seconds), this.window(now));
     if (!session) throw new SessionNotFoundError();
     await this.cacheForget(session.userId, [session.accessHash]);
-    return session;
+    return toSessionInfo(session);
   }
 
   /**
@@ -400,7 +402,7 @@ export class SessionService implements OnApplicationShutdown {
     };
   }
 
-  private tokens(accessToken: string, refreshToken: string, session: SessionRecord, now: Date): IssuedTokens {
+  private tokens(accessToken: string, refreshToken: string, session: Pick<SessionRecord, 'accessExpiresAt' | 'expiresAt'>, now: Date): IssuedTokens {
     const seconds = (end: Date) => Math.max(0, Math.floor((end.getTime() - now.getTime()) / 1000));
     return {
       accessToken,

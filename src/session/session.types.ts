@@ -1,4 +1,4 @@
-import type { SessionMetadata, SessionRecord } from './ports/session-record.js';
+import type { SessionInfo, SessionMetadata } from './ports/session-record.js';
 
 /** The tokens handed to a client at login or refresh. Shown once, never stored raw. */
 export interface IssuedTokens {
@@ -13,7 +13,8 @@ export interface IssuedTokens {
 /** A new or refreshed session with its tokens. */
 export interface IssuedSession {
   tokens: IssuedTokens;
-  session: SessionRecord;
+  /** The session, without its token hashes. */
+  session: SessionInfo;
 }
 
 /** What a validated access token proves: who, through which session, since when. */

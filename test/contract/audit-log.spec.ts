@@ -1,6 +1,6 @@
 import { MemoryAuditLog } from '../../src/session/adapters/memory/memory-audit.log';
 import { TypeOrmAuditLog } from '../../src/session/adapters/typeorm/typeorm-audit.log';
-import { auditLogContract, type AuditLogHarness } from './audit-log.contract';
+import { auditLogContract, type AuditLogHarness } from '../../src/session/testing';
 import { OpenedDataSource, openPglite, openPostgres } from './session-schema';
 
 async function typeOrmHarness(opened: Promise<OpenedDataSource>): Promise<AuditLogHarness> {

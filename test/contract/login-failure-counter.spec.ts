@@ -2,66 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { MemoryLoginFailureCounter } from '../../src/session/adapters/memory/memory-login-failure.counter';
 import { RedisLoginFailureCounter } from '../../src/session/adapters/redis/redis-login-failure.counter';
-import { blockSeconds, LoginFailureCounter, LoginFailurePolicy } from '../../src/session/ports/login-failure-counter';
+import { blockSeconds, LoginFailurePolicy } from '../../src/session/ports/login-failure-counter';
+import { loginFailureCounterContract } from '../../src/session/testing';
+import { SessionRedisConnection } from '../../src/session/adapters/redis/redis-connection';
 import { TEST_REDIS_URL } from '../support/test-env';
 
 const policy: LoginFailurePolicy = { freeAttempts: 3, windowSeconds: 60, maxBlockSeconds: 8 };
-const T0 = Date.UTC(2030, 0, 1);
 
 describe('blockSeconds', () => {
   it('is 0 while free, then 1, 2, 4 … seconds, capped', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 8, 20].map((n) => blockSeconds(n, policy))).toEqual([0, 0, 0, 1, 2, 4, 8, 8, 8]);
   });
 });
-
-function loginFailureCounterContract(name: string, make: () => { counter: LoginFailureCounter; close(): Promise<void> }) {
-  describe(`LoginFailureCounter contract: ${name}`, () => {
-    let counter: LoginFailureCounter;
-    let close: () => Promise<void>;
-    const key = () => `k-${randomBytes(6).toString('hex')}`;
-
-    beforeAll(() => {
-      ({ counter, close } = make());
-    });
-    afterAll(() => close());
-
-    it('blocks nothing during the free attempts', async () => {
-      const k = key();
-      for (let i = 0; i < policy.freeAttempts; i++) expect(await counter.fail(k, T0, policy)).toBe(0);
-      expect(await counter.blockedFor(k, T0)).toBe(0);
-    });
-
-    it('then blocks for a doubling delay that ends on time', async () => {
-      const k = key();
-      for (let i = 0; i < policy.freeAttempts; i++) await counter.fail(k, T0, policy);
-      expect(await counter.fail(k, T0, policy)).toBe(1);
-      expect(await counter.blockedFor(k, T0)).toBe(1);
-      expect(await counter.blockedFor(k, T0 + 1000)).toBe(0);
-      expect(await counter.fail(k, T0 + 1000, policy)).toBe(2);
-      expect(await counter.blockedFor(k, T0 + 1500)).toBe(2);
-      expect(await counter.fail(k, T0 + 3000, policy)).toBe(4);
-      expect(await counter.fail(k, T0 + 7000, policy)).toBe(8);
-      expect(await counter.fail(k, T0 + 15_000, policy)).toBe(8);
-    });
-
-    it('keys are independent, and reset forgets', async () => {
-      const a = key();
-      const b = key();
-      for (let i = 0; i <= policy.freeAttempts; i++) await counter.fail(a, T0, policy);
-      expect(await counter.blockedFor(a, T0)).toBe(1);
-      expect(await counter.blockedFor(b, T0)).toBe(0);
-      await counter.reset(a);
-      expect(await counter.blockedFor(a, T0)).toBe(0);
-      expect(await counter.fail(a, T0, policy)).toBe(0);
-    });
-
-    it('counts concurrent failures exactly', async () => {
-      const k = key();
-      const blocks = await Promise.all(Array.from({ length: 10 }, () => counter.fail(k, T0, policy)));
-      expect([...blocks].sort((x, y) => x - y)).toEqual([0, 0, 0, 1, 2, 4, 8, 8, 8, 8]);
-    });
-  });
-}
 
 loginFailureCounterContract('memory', () => ({ counter: new MemoryLoginFailureCounter(), close: async () => undefined }));
 
@@ -70,7 +22,7 @@ let redis: Redis;
 loginFailureCounterContract('Redis', () => {
   redis = new Redis(TEST_REDIS_URL);
   return {
-    counter: new RedisLoginFailureCounter(redis, prefix),
+    counter: new RedisLoginFailureCounter(new SessionRedisConnection(redis), prefix),
     close: async () => {
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length) await redis.del(...keys);

@@ -4,7 +4,9 @@ import { MemorySessionCache } from '../../src/session/adapters/memory/memory-ses
 import { RedisSessionCache, sessionCacheKey } from '../../src/session/adapters/redis/redis-session.cache';
 import { hashToken, mintToken } from '../../src/session/tokens';
 import { TEST_REDIS_URL } from '../support/test-env';
-import { cachedSession, freshUserId, sessionCacheContract, tokenHash } from './session-cache.contract';
+import { cachedSession, freshUserId, tokenHash } from '../../src/session/contracts/session-cache.contract';
+import { sessionCacheContract } from '../../src/session/testing';
+import { SessionRedisConnection } from '../../src/session/adapters/redis/redis-connection';
 import { sleep } from '../support/timing';
 
 
@@ -56,12 +58,12 @@ afterAll(async () => {
 });
 
 sessionCacheContract('Redis', async () => ({
-  cache: new RedisSessionCache(redis, prefix),
+  cache: new RedisSessionCache(new SessionRedisConnection(redis), prefix),
   close: () => deleteUnder(redis, prefix),
 }));
 
 describe('RedisSessionCache storage', () => {
-  const cache = new RedisSessionCache(redis, prefix);
+  const cache = new RedisSessionCache(new SessionRedisConnection(redis), prefix);
 
   it('keeps no raw token: keys and values hold the hash only', async () => {
     const rawToken = mintToken('access', ['contract-test-secret-0123456789abcdef']);
@@ -86,7 +88,7 @@ describe('RedisSessionCache storage', () => {
 
   it('stores a session compactly (MEMORY USAGE of its key at most 200 bytes, with a prefix as short as the default)', async () => {
     const shortPrefix = `${randomBytes(2).toString('hex')}:`; // as long as the default `sess:`
-    const compact = new RedisSessionCache(redis, shortPrefix);
+    const compact = new RedisSessionCache(new SessionRedisConnection(redis), shortPrefix);
     const hash = tokenHash();
     const userId = randomUUID();
     await compact.set(hash, cachedSession({ roles: ['user'], userId, uaFingerprint: 'AbCd-_12' }), 60);
@@ -136,7 +138,7 @@ describe('RedisSessionCache storage', () => {
       retryStrategy: () => null,
     });
     try {
-      expect(await new RedisSessionCache(down, prefix).ping()).toBe(false);
+      expect(await new RedisSessionCache(new SessionRedisConnection(down), prefix).ping()).toBe(false);
     } finally {
       down.disconnect();
     }

@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
-import { SESSION_ENTITIES, SESSION_MIGRATIONS } from '../../src/session';
+import { SESSION_MIGRATIONS } from '../../src/session';
 import {
   advisoryLockKey,
-  TypeOrmCleanupLock,
-} from '../../src/session/adapters/typeorm/typeorm-cleanup.lock';
+  TypeOrmHousekeepingLock,
+} from '../../src/session/adapters/typeorm/typeorm-housekeeping.lock';
 import { TypeOrmSessionStore } from '../../src/session/adapters/typeorm/typeorm-session.store';
 import { Clock } from '../../src/session/ports/clock';
 import { SessionCleanupService } from '../../src/session/session-cleanup.service';
@@ -29,7 +29,6 @@ const LOCK_KEY = advisoryLockKey(`test:${PREFIX}`);
 
 const schema = {
   type: 'postgres' as const,
-  entities: SESSION_ENTITIES,
   migrations: SESSION_MIGRATIONS,
   synchronize: false,
   installExtensions: false,
@@ -102,7 +101,7 @@ function service(ds: DataSource, batchPauseMs = 20) {
       cleanupBatchPauseMs: batchPauseMs,
     },
     store,
-    new TypeOrmCleanupLock(ds, LOCK_KEY),
+    new TypeOrmHousekeepingLock(ds, () => LOCK_KEY),
     new FixedClock(),
   );
   return { store, cleanup };

@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
-import { SESSION_ENTITIES, SESSION_MIGRATIONS } from '../../src/session';
+import { SESSION_MIGRATIONS } from '../../src/session';
 import { TEST_DATABASE_URL } from '../support/test-env';
 
 /** The app's schema setup: the session entities and migrations, run at start, never synchronize. */
 const schema = {
   type: 'postgres' as const,
-  entities: SESSION_ENTITIES,
   migrations: SESSION_MIGRATIONS,
   migrationsRun: true,
   synchronize: false,

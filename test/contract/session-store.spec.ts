@@ -1,7 +1,7 @@
 import { MemorySessionStore } from '../../src/session/adapters/memory/memory-session.store';
 import { TypeOrmSessionStore } from '../../src/session/adapters/typeorm/typeorm-session.store';
 import { OpenedDataSource, openPglite, openPostgres } from './session-schema';
-import { sessionStoreContract, type SessionStoreHarness } from './session-store.contract';
+import { sessionStoreContract, type SessionStoreHarness } from '../../src/session/testing';
 
 /** A TypeORM store; sessions and samples are emptied with TRUNCATE (the schema stays). */
 async function typeOrmHarness(opened: Promise<OpenedDataSource>): Promise<SessionStoreHarness> {

@@ -107,7 +107,7 @@ function compiledEntry(): string {
     console.warn(`graceful-shutdown e2e: tsc reported errors, running its output anyway:\n${String((error as { stdout?: Buffer }).stdout ?? '')}`);
   }
   // The static files `nest build` copies (nest-cli.json "assets"): the admin page.
-  const pageDir = join('session', 'http', 'admin-page');
+  const pageDir = join('session', 'admin', 'admin-page');
   cpSync(join(ROOT, 'src', pageDir), join(outDir, pageDir), {
     recursive: true,
     filter: (source) => !/\.ts$/.test(source),

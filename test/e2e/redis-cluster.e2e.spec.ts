@@ -1,5 +1,6 @@
 import { Cluster } from 'ioredis';
-import { RedisInvalidationChannel } from '../../src/session/adapters/redis/redis-invalidation.channel';
+import { ReconcilingSessionCache } from '../../src/session/adapters/reconciling-session.cache';
+import { SessionCache } from '../../src/session';
 import { login, registerAndLogin, resetDatabase, RunningApp, startApp, uniqueEmail } from '../support/app-harness';
 import { PrivateRedisCluster } from '../support/private-redis-cluster';
 import { within } from '../support/timing';
@@ -28,9 +29,9 @@ describe('Redis Cluster', () => {
   it('runs the session flows: login, cached validation, refresh, revocation seen by the other instance', async () => {
     // Both instances hear their own heartbeats through the cluster: their L1 caches are on.
     for (const app of [a, b]) {
-      const channel = app.app.get(RedisInvalidationChannel, { strict: false });
-      for (let i = 0; i < 50 && !channel.healthy; i++) await new Promise((r) => setTimeout(r, 50));
-      expect(channel.healthy).toBe(true);
+      const cache = app.app.get(SessionCache, { strict: false }) as ReconcilingSessionCache;
+      for (let i = 0; i < 50 && !cache.healthy; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(cache.healthy).toBe(true);
     }
     const user = await registerAndLogin(a.http);
     const other = await login(b.http, user.email, user.password);

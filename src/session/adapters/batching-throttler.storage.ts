@@ -1,5 +1,6 @@
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import type { ThrottlerStorageRecord } from '../ports/batch-throttler-storage.js';
 import { LRUCache } from 'lru-cache';
+import type { AdapterContext, AdapterLifecycle } from '../ports/adapter-lifecycle.js';
 import { BatchThrottlerStorage } from '../ports/batch-throttler-storage.js';
 
 /** What this instance knows of one key, and the hits it has not told the shared storage yet. */
@@ -39,14 +40,14 @@ export interface BatchingOptions {
  * While the shared storage fails, hits keep being counted here and are sent once it is back; a
  * hit that needs the shared storage then rejects, for `FallbackThrottlerStorage` to count it.
  */
-export class BatchingThrottlerStorage extends BatchThrottlerStorage {
+export class BatchingThrottlerStorage extends BatchThrottlerStorage implements AdapterLifecycle {
   private readonly tallies: LRUCache<string, Tally>;
   private readonly syncMs: number;
   private readonly exact: ReadonlySet<string>;
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly shared: BatchThrottlerStorage,
+    private readonly shared: BatchThrottlerStorage & AdapterLifecycle,
     options: BatchingOptions = {},
     private readonly now: () => number = Date.now,
   ) {
@@ -90,6 +91,16 @@ export class BatchingThrottlerStorage extends BatchThrottlerStorage {
     tally.pending = unsent;
     this.scheduleSync();
     return { totalHits: tally.known + unsent, timeToExpire: seconds(tally.windowEndsAt - now), isBlocked: false, timeToBlockExpire: 0 };
+  }
+
+  async start(context: AdapterContext): Promise<void> {
+    await this.shared.start?.(context);
+  }
+
+  /** Sends what is unsent, then closes the shared storage. */
+  async close(): Promise<void> {
+    await this.sync();
+    await this.shared.close?.();
   }
 
   /** Sends every unsent hit now. */

@@ -12,7 +12,7 @@ function setup() {
   let usable = true;
   const store = new MemorySessionStore();
   const inner = new MemorySessionCache(100);
-  const cache = new ReconcilingSessionCache(inner, store, () => usable, () => now);
+  const cache = new ReconcilingSessionCache(inner, { store, sharedUsable: () => usable, now: () => now });
   const open = async (userId = 'user-1') =>
     store.insert({
       id: randomUUID(),

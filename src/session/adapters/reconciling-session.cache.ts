@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { AdapterContext, AdapterLifecycle } from '../ports/adapter-lifecycle.js';
 import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache.js';
 import { accessHashesByUser } from '../ports/session-record.js';
 import type { SessionStore } from '../ports/session-store.js';
@@ -10,6 +11,17 @@ const RECONCILE_BATCH = 1000;
 /** A failed reconciliation (store down as well) is tried again at most this often. */
 const RETRY_MS = 1000;
 
+export interface ReconcilingOptions {
+  /** Whether the shared cache can be trusted right now (cheap: called per read). */
+  sharedUsable: () => boolean;
+  /** The store to reconcile from; else the module's, given at `start`. */
+  store?: SessionStore;
+  /** The clock, in epoch milliseconds. @default Date.now */
+  now?: () => number;
+  /** Other parts started and closed with the cache (the invalidation channel its health comes from). */
+  resources?: AdapterLifecycle[];
+}
+
 /**
  * Keeps a shared cache that was away from serving what it missed meanwhile. While it is unusable
  * (the Redis circuit is open, or this instance stopped hearing its own heartbeat) every read is a
@@ -19,20 +31,40 @@ const RETRY_MS = 1000;
  * before the outage is looked up in the store and marked revoked in the cache. Until that is done
  * reads keep going to the store. This holds even when the instance that revoked is gone.
  */
-export class ReconcilingSessionCache extends SessionCache {
+export class ReconcilingSessionCache extends SessionCache implements AdapterLifecycle {
   private readonly logger = new Logger('SessionCache');
   private outageSince: number | null = null;
   private reconciling?: Promise<void>;
   private retryAfter = 0;
+  private store?: SessionStore;
+  private readonly sharedUsable: () => boolean;
+  private readonly now: () => number;
+  private readonly resources: AdapterLifecycle[];
 
-  /** @param sharedUsable whether the shared cache can be trusted right now (cheap: called per read) */
   constructor(
-    private readonly inner: SessionCache,
-    private readonly store: SessionStore,
-    private readonly sharedUsable: () => boolean,
-    private readonly now: () => number = Date.now,
+    private readonly inner: SessionCache & AdapterLifecycle,
+    options: ReconcilingOptions,
   ) {
     super();
+    this.sharedUsable = options.sharedUsable;
+    this.store = options.store;
+    this.now = options.now ?? Date.now;
+    this.resources = options.resources ?? [];
+  }
+
+  override get backend(): string {
+    return this.inner.backend;
+  }
+
+  async start(context: AdapterContext): Promise<void> {
+    this.store ??= context.store;
+    await this.inner.start?.(context);
+    for (const resource of this.resources) await resource.start?.(context);
+  }
+
+  async close(): Promise<void> {
+    for (const resource of this.resources) await resource.close?.();
+    await this.inner.close?.();
   }
 
   override peek(accessHash: string): CachedSession | typeof REVOKED | undefined {
@@ -63,6 +95,11 @@ export class ReconcilingSessionCache extends SessionCache {
     return this.inner.ping();
   }
 
+  /** True while the shared cache is read: it answers, invalidations reach this instance, nothing is left to reconcile. */
+  get healthy(): boolean {
+    return this.usable();
+  }
+
   /** Runs the reconciliation now if one is due (tests; the read path starts it by itself). */
   async settle(): Promise<void> {
     this.usable();
@@ -85,12 +122,14 @@ export class ReconcilingSessionCache extends SessionCache {
 
   private async reconcile(): Promise<void> {
     const outageSince = this.outageSince!;
+    const store = this.store;
+    if (!store) throw new Error('ReconcilingSessionCache was never started: it has no store to reconcile from');
     const since = new Date(outageSince - RECONCILE_MARGIN_MS);
     let marked = 0;
     try {
       let after: { endedAt: Date; id: string } | undefined;
       for (;;) {
-        const ended = await this.store.endedSince(since, RECONCILE_BATCH, after);
+        const ended = await store.endedSince(since, RECONCILE_BATCH, after);
         // Undelivered marks are kept and retried by the resilient layer below.
         for (const [userId, hashes] of accessHashesByUser(ended)) await this.inner.markRevoked(userId, hashes);
         marked += ended.length;

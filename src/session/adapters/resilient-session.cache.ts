@@ -1,7 +1,8 @@
-import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import type { AdapterContext, AdapterLifecycle } from '../ports/adapter-lifecycle.js';
 import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache.js';
 import { accessHashesByUser } from '../ports/session-record.js';
-import { ThrottledWarning } from '../throttled-warning.js';
+import { ThrottledWarning } from '../runtime/throttled-warning.js';
 
 /** Most revocation marks waiting for delivery; past this the oldest are dropped (and logged). */
 const MAX_PENDING = 100_000;
@@ -11,7 +12,7 @@ const MAX_PENDING = 100_000;
  * could not be written (Redis down or frozen) is kept here and retried every `retryMs` until it
  * is delivered. Until then this instance answers `REVOKED` for those hashes itself.
  */
-export class ResilientSessionCache extends SessionCache implements OnApplicationShutdown {
+export class ResilientSessionCache extends SessionCache implements AdapterLifecycle {
   private readonly logger = new Logger('SessionCache');
   /** access hash → user id, for revocation marks not yet delivered. */
   private readonly pending = new Map<string, string>();
@@ -19,10 +20,18 @@ export class ResilientSessionCache extends SessionCache implements OnApplication
   private readonly warning = new ThrottledWarning('SessionCache', 5000);
 
   constructor(
-    private readonly inner: SessionCache,
+    private readonly inner: SessionCache & AdapterLifecycle,
     private readonly retryMs = 200,
   ) {
     super();
+  }
+
+  override get backend(): string {
+    return this.inner.backend;
+  }
+
+  async start(context: AdapterContext): Promise<void> {
+    await this.inner.start?.(context);
   }
 
   /** Revocation marks waiting for the cache to come back. */
@@ -89,8 +98,9 @@ export class ResilientSessionCache extends SessionCache implements OnApplication
     return this.inner.ping();
   }
 
-  onApplicationShutdown(): void {
+  async close(): Promise<void> {
     clearTimeout(this.timer);
+    await this.inner.close?.();
   }
 
   /** Delivers pending marks, grouped by user; what fails stays for the next round. */

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { AdapterContext, AdapterLifecycle } from '../ports/adapter-lifecycle.js';
 import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../ports/session-cache.js';
 import type { RedisInvalidationChannel } from './redis/redis-invalidation.channel.js';
 
@@ -17,13 +18,13 @@ export interface TieredCacheOptions {
  * drops its copy; an instance uses its L1 only while the channel is healthy, and never for longer
  * than `ttlMs`.
  */
-export class TieredSessionCache extends SessionCache {
+export class TieredSessionCache extends SessionCache implements AdapterLifecycle {
   private readonly l1: LRUCache<string, Entry>;
   /** Grows with every invalidation heard: a fill that straddles one is not kept. */
   private epoch = 0;
 
   constructor(
-    private readonly l2: SessionCache,
+    private readonly l2: SessionCache & AdapterLifecycle,
     private readonly channel: RedisInvalidationChannel,
     private readonly options: TieredCacheOptions,
   ) {
@@ -38,6 +39,18 @@ export class TieredSessionCache extends SessionCache {
       this.epoch += 1;
       this.l1.clear();
     });
+  }
+
+  override get backend(): string {
+    return this.l2.backend;
+  }
+
+  async start(context: AdapterContext): Promise<void> {
+    await this.l2.start?.(context);
+  }
+
+  async close(): Promise<void> {
+    await this.l2.close?.();
   }
 
   override peek(accessHash: string): CachedSession | typeof REVOKED | undefined {

@@ -1,6 +1,5 @@
 import {
   Body,
-  Controller,
   Delete,
   Get,
   Header,
@@ -11,20 +10,11 @@ import {
   Post,
   Req,
   Res,
+  UseFilters,
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
-import {
-  ApiBody,
-  ApiHeader,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
 import { InvalidTokenError } from '../errors/session.errors.js';
-import { LoginService } from '../login.service.js';
 import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session.options.js';
 import { SessionService } from '../session.service.js';
@@ -35,41 +25,40 @@ import { Public } from './decorators/public.decorator.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshDto } from './dto/refresh.dto.js';
 import { SessionAuthGuard } from './guards/session-auth.guard.js';
-import { requestMetadata } from './request-metadata.js';
-import { sessionValidationPipe } from './validation.pipe.js';
-import { assertCsrf } from './session-token.extractor.js';
+import { SessionThrottlerGuard } from './guards/session-throttler.guard.js';
 import {
-  clearedSessionCookies,
-  CSRF_COOKIE,
-  REFRESH_COOKIE,
-  requestCookies,
-  sessionCookies,
-  writeCookies,
-} from './session-cookies.js';
-import { presentIssued, presentSession } from './session.presenter.js';
+  ApiBody,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from './openapi/swagger.js';
 import { ApiError, ApiValidationError, RETRY_AFTER_HEADER } from './openapi/api-error.decorator.js';
 import { ApiSessionAuth } from './openapi/session-security.js';
 import { IssuedSessionResponse } from './responses/issued-session.response.js';
 import { MeResponse } from './responses/me.response.js';
 import { RevokedCountResponse } from './responses/revoked-count.response.js';
 import { SessionResponse } from './responses/session.response.js';
-import type { IssuedSession } from '../session.types.js';
-import type { SessionUser } from '../ports/credentials-verifier.js';
+import type { CookieResponse } from './session-cookies.js';
+import { SessionExceptionFilter } from './session-exception.filter.js';
+import { type IssuerRequest, SessionIssuer } from './session-issuer.js';
+import { presentSession } from './session.presenter.js';
+import { sessionValidationPipe } from './validation.pipe.js';
 
-type Req = Parameters<typeof requestMetadata>[0] & {
-  method: string;
-  cookies?: Record<string, string>;
-};
-type Res = Parameters<typeof writeCookies>[0];
-
-/** Login, refresh, logout and a user's own sessions. */
-@Controller('auth')
-@UseGuards(SessionAuthGuard)
+/**
+ * Login, refresh, logout and a user's own sessions, mounted at the path of the `routes` extra
+ * (`/auth`) with `mountController`. Rate limited (login and refresh by `loginRateLimit`) and
+ * guarded here, whatever the app registers globally.
+ */
+@UseGuards(SessionThrottlerGuard, SessionAuthGuard)
+@UseFilters(SessionExceptionFilter)
 @UsePipes(sessionValidationPipe())
 export class AuthSessionController {
   constructor(
     private readonly sessions: SessionService,
-    private readonly logins: LoginService,
+    private readonly issuer: SessionIssuer,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {}
 
@@ -93,9 +82,8 @@ export class AuthSessionController {
   @LoginThrottle()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  async login(@Body() body: LoginDto, @Req() req: Req, @Res({ passthrough: true }) res: Res) {
-    const { issued, user } = await this.logins.login(body.email, body.password, requestMetadata(req, body.deviceName));
-    return this.answer(issued, user, res);
+  login(@Body() body: LoginDto, @Req() req: IssuerRequest, @Res({ passthrough: true }) res: CookieResponse) {
+    return this.issuer.login(req, res, body.email, body.password, body.deviceName);
   }
 
   @Post('refresh')
@@ -124,22 +112,8 @@ export class AuthSessionController {
   @LoginThrottle()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  async refresh(@Body() body: RefreshDto, @Req() req: Req, @Res({ passthrough: true }) res: Res) {
-    let token = body.refreshToken;
-    if (token === undefined && this.options.cookies) {
-      const cookies = requestCookies(req as never);
-      const cookie: unknown = cookies[REFRESH_COOKIE];
-      token = typeof cookie === 'string' && cookie ? cookie : undefined;
-      if (token !== undefined) assertCsrf(req, cookies[CSRF_COOKIE]);
-    }
-    if (token === undefined) throw new InvalidTokenError('missing');
-    const issued = await this.sessions.refresh(token, requestMetadata(req));
-    const user = await this.options.credentials.findById(issued.session.userId);
-    if (!user) {
-      await this.sessions.revoke(issued.session.id, 'revoked');
-      throw new InvalidTokenError('user_gone');
-    }
-    return this.answer(issued, user, res);
+  refresh(@Body() body: RefreshDto, @Req() req: IssuerRequest, @Res({ passthrough: true }) res: CookieResponse) {
+    return this.issuer.refresh(req, res, body.refreshToken);
   }
 
   @Post('logout')
@@ -148,9 +122,8 @@ export class AuthSessionController {
   @ApiSessionAuth({ csrf: true })
   @ApiNoContentResponse({ description: 'Logged out.' })
   @HttpCode(204)
-  async logout(@CurrentSession() session: AuthenticatedSession, @Res({ passthrough: true }) res: Res) {
-    await this.sessions.revoke(session.sessionId, 'logout', session.userId);
-    if (this.options.cookies) writeCookies(res, clearedSessionCookies());
+  logout(@CurrentSession() session: AuthenticatedSession, @Res({ passthrough: true }) res: CookieResponse) {
+    return this.issuer.logout(res, session);
   }
 
   @Get('me')
@@ -210,19 +183,5 @@ export class AuthSessionController {
     });
     return { revoked };
   }
-
-  private answer(issued: IssuedSession, user: SessionUser, res: Res) {
-    if (this.options.cookies) {
-      writeCookies(
-        res,
-        sessionCookies(
-          issued.tokens.accessToken,
-          issued.tokens.refreshToken,
-          issued.tokens.expiresIn,
-          issued.tokens.refreshExpiresIn,
-        ),
-      );
-    }
-    return presentIssued(issued, user);
-  }
 }
+

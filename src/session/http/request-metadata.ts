@@ -1,7 +1,8 @@
 import { UAParser } from 'ua-parser-js';
 import type { SessionMetadata } from '../ports/session-record.js';
 
-interface MetadataRequest {
+/** What metadata is read from: the client IP (as the app's trust-proxy setting gives it) and the headers. */
+export interface MetadataRequest {
   ip?: string;
   headers: Record<string, string | string[] | undefined>;
 }

@@ -6,7 +6,6 @@ export const ACCESS_COOKIE = '__Host-access';
 export const REFRESH_COOKIE = '__Secure-refresh';
 export const CSRF_COOKIE = '__Host-csrf';
 export const CSRF_HEADER = 'x-csrf-token';
-export const REFRESH_COOKIE_PATH = '/auth';
 
 export interface CookieSpec {
   name: string;
@@ -20,12 +19,16 @@ export interface CookieSpec {
   };
 }
 
-/** The three cookies a login or refresh sets; `maxAge` in milliseconds. */
+/**
+ * The three cookies a login or refresh sets; `maxAge` in milliseconds.
+ * @param refreshPath where the refresh cookie is sent: the path of the refresh route's controller
+ */
 export function sessionCookies(
   accessToken: string,
   refreshToken: string,
   accessMaxAgeSeconds: number,
   refreshMaxAgeSeconds: number,
+  refreshPath: string,
 ): CookieSpec[] {
   return [
     {
@@ -40,7 +43,7 @@ export function sessionCookies(
         httpOnly: true,
         secure: true,
         sameSite: 'strict',
-        path: REFRESH_COOKIE_PATH,
+        path: refreshPath,
         maxAge: refreshMaxAgeSeconds * 1000,
       },
     },
@@ -53,8 +56,8 @@ export function sessionCookies(
 }
 
 /** The same cookies, expired: what logout sends. */
-export function clearedSessionCookies(): CookieSpec[] {
-  return sessionCookies('', '', 0, 0).map((c) => ({ ...c, value: '', options: { ...c.options, maxAge: 0 } }));
+export function clearedSessionCookies(refreshPath: string): CookieSpec[] {
+  return sessionCookies('', '', 0, 0, refreshPath).map((c) => ({ ...c, value: '', options: { ...c.options, maxAge: 0 } }));
 }
 
 /** Cookies of a request, whether or not the app installed cookie-parser. */
@@ -64,13 +67,14 @@ export function requestCookies(req: { cookies?: Record<string, string>; headers:
   return typeof header === 'string' ? parse(header) : {};
 }
 
-interface ExpressLikeResponse {
-  cookie?: (name: string, value: string, options: object) => void;
-  setCookie?: (name: string, value: string, options: object) => void;
+/** An Express response (`cookie`) or a Fastify reply with `@fastify/cookie` (`setCookie`). */
+export interface CookieResponse {
+  cookie?: (name: string, value: string, options: object) => unknown;
+  setCookie?: (name: string, value: string, options: object) => unknown;
 }
 
 /** Sets cookies on an Express response or a Fastify reply (with `@fastify/cookie`). */
-export function writeCookies(res: ExpressLikeResponse, cookies: CookieSpec[]): void {
+export function writeCookies(res: CookieResponse, cookies: CookieSpec[]): void {
   for (const { name, value, options } of cookies) {
     if (typeof res.setCookie === 'function') {
       // @fastify/cookie takes maxAge in seconds.

@@ -69,7 +69,27 @@ export function mapSessionError(error: SessionError): MappedSessionError {
   return { exception: new InternalServerErrorException(), headers: {} };
 }
 
-/** Writes `{statusCode, message, error}` as Nest does, on Express or Fastify. */
+/** An Express response or a Fastify reply: both set a header with `header(name, value)`. */
+interface HeaderWriter {
+  header(name: string, value: string): unknown;
+}
+
+/**
+ * The HTTP exception for a domain error, with its headers (`WWW-Authenticate`, `Retry-After`)
+ * already set on the response: what guards throw, so a route of the app answers right without
+ * any exception filter. Anything that is not a `SessionError` comes back as it was.
+ */
+export function asHttpException(error: unknown, res: HeaderWriter): unknown {
+  if (!(error instanceof SessionError)) return error;
+  const { exception, headers } = mapSessionError(error);
+  for (const [name, value] of Object.entries(headers)) res.header(name, value);
+  return exception;
+}
+
+/**
+ * Writes `{statusCode, message, error}` as Nest does, on Express or Fastify. The module's own
+ * controllers use it; register it for the whole app with the `exceptionFilter` extra.
+ */
 @Catch(SessionError)
 export class SessionExceptionFilter implements ExceptionFilter {
   constructor(private readonly adapterHost: HttpAdapterHost) {}

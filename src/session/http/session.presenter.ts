@@ -1,10 +1,10 @@
 import type { SessionEvent } from '../session.events.js';
-import type { SessionRecord } from '../ports/session-record.js';
+import type { SessionInfo } from '../ports/session-record.js';
 import type { IssuedSession } from '../session.types.js';
 import type { SessionUser } from '../ports/credentials-verifier.js';
 
 /** A session as the API shows it: never a token or a token hash. */
-export function presentSession(s: SessionRecord, currentSessionId?: string, idleTtl?: number) {
+export function presentSession(s: SessionInfo, currentSessionId?: string, idleTtl?: number) {
   const idleEnd = idleTtl === undefined ? Infinity : s.lastActivityAt.getTime() + idleTtl * 1000;
   return {
     id: s.id,
@@ -19,17 +19,30 @@ export function presentSession(s: SessionRecord, currentSessionId?: string, idle
   };
 }
 
-export function presentAdminSession(s: SessionRecord, idleTtl: number) {
+export function presentAdminSession(s: SessionInfo, idleTtl: number) {
   const { current: _current, ...fields } = presentSession(s, undefined, idleTtl);
   return { ...fields, userId: s.userId };
 }
 
+/** The body of a login or refresh answer (and of `SessionIssuer.issue`). */
+export interface IssuedSessionBody {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  /** Seconds until the refresh token expires. */
+  refreshExpiresIn: number;
+  sessionId: string;
+  user: SessionUser;
+}
+
 /** The login / refresh answer. */
-export function presentIssued(issued: IssuedSession, user: SessionUser) {
+export function presentIssued(issued: IssuedSession, user: SessionUser): IssuedSessionBody {
   return {
     accessToken: issued.tokens.accessToken,
     refreshToken: issued.tokens.refreshToken,
-    tokenType: 'Bearer' as const,
+    tokenType: 'Bearer',
     expiresIn: issued.tokens.expiresIn,
     refreshExpiresIn: issued.tokens.refreshExpiresIn,
     sessionId: issued.session.id,

@@ -1,5 +1,7 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { InvalidTokenReason } from '../errors/session.errors.js';
+import { requiredPeer } from '../runtime/optional-peer.js';
 import type { SessionEvent } from '../session.events.js';
 
 /** How a validation ended: `valid`, or why the token was refused. */
@@ -10,6 +12,9 @@ export type CacheResult = 'hit' | 'revoked' | 'miss' | 'error';
 export type RefreshResult = 'success' | 'grace' | InvalidTokenReason | 'error';
 
 type Child = { inc(): void };
+
+/** A counter that counts nowhere: what every series is with metrics off. */
+const INERT_CHILD: Child = { inc: () => undefined };
 
 /**
  * The module's Prometheus series. Label sets are bound once per value, so the request path
@@ -25,19 +30,24 @@ type Child = { inc(): void };
  * - `sessions_active`: live sessions, counted when scraped (cached for a few seconds)
  */
 export class SessionMetrics {
-  private readonly validations: Counter<'result'>;
-  private readonly cacheRequests: Counter<'result'>;
-  private readonly logins: Counter<'result'>;
-  private readonly refreshes: Counter<'result'>;
-  private readonly revocations: Counter<'reason'>;
-  private readonly events: Counter<'type'>;
+  private readonly validations?: Counter<'result'>;
+  private readonly cacheRequests?: Counter<'result'>;
+  private readonly logins?: Counter<'result'>;
+  private readonly refreshes?: Counter<'result'>;
+  private readonly revocations?: Counter<'reason'>;
+  private readonly events?: Counter<'type'>;
   private readonly bound = new Map<Counter<string>, Map<string, Child>>();
   private activeSource?: () => Promise<number>;
 
-  /** @param registry where the series live; `null` keeps them out of any registry (metrics off) */
+  /**
+   * @param registry where the series live (prom-client, an optional peer, is loaded only then);
+   *   `null` turns metrics off: every count is a no-op and nothing is loaded
+   */
   constructor(registry: Registry | null) {
+    if (!registry) return;
+    const { Counter, Gauge } = requiredPeer<typeof PromClient>('prom-client', 'Metrics (the "metrics" option)');
     const counter = <L extends string>(name: string, help: string, label: L) =>
-      reuse<Counter<L>>(registry, name) ?? new Counter({ name, help, labelNames: [label], registers: registry ? [registry] : [] });
+      reuse<Counter<L>>(registry, name) ?? new Counter({ name, help, labelNames: [label], registers: [registry] });
     this.validations = counter('session_validations_total', 'Access-token validations, by result', 'result');
     this.cacheRequests = counter('session_cache_requests_total', 'Session cache lookups during validation, by result', 'result');
     this.logins = counter('session_logins_total', 'Login attempts, by result', 'result');
@@ -49,7 +59,7 @@ export class SessionMetrics {
       new Gauge({
         name: 'sessions_active',
         help: 'Live sessions (counted in the store when scraped, at most every few seconds)',
-        registers: registry ? [registry] : [],
+        registers: [registry],
         async collect() {
           const source = activeSource();
           if (source) this.set(await source());
@@ -97,7 +107,8 @@ export class SessionMetrics {
     }
   }
 
-  private child(counter: Counter<string>, value: string): Child {
+  private child(counter: Counter<string> | undefined, value: string): Child {
+    if (!counter) return INERT_CHILD;
     let children = this.bound.get(counter);
     if (!children) this.bound.set(counter, (children = new Map()));
     let child = children.get(value);
@@ -107,6 +118,6 @@ export class SessionMetrics {
 }
 
 /** A series another instance of the module already registered there (apps sharing a registry). */
-function reuse<T>(registry: Registry | null, name: string): T | undefined {
-  return (registry?.getSingleMetric(name) as T | undefined) ?? undefined;
+function reuse<T>(registry: Registry, name: string): T | undefined {
+  return (registry.getSingleMetric(name) as T | undefined) ?? undefined;
 }

@@ -1,5 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+
+/** What a `@nestjs/throttler` storage answers for one hit (the package does not export the type from its entry). */
+export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** A `@nestjs/throttler` storage that can also count several hits of one key in one step. */
 export abstract class BatchThrottlerStorage implements ThrottlerStorage {

@@ -24,12 +24,18 @@ export type CacheLookup = CachedSession | typeof REVOKED | null;
  * anything at any time; the store stays the truth. A revocation leaves a mark (a tombstone) that
  * a late cache fill cannot overwrite, so no race brings a revoked session back.
  *
- * Adapters: `RedisSessionCache`, `MemorySessionCache`, and the decorators `TieredSessionCache`
- * (in-process L1 with pub/sub invalidation) and `ResilientSessionCache` (retries failed
- * invalidations). The adapters pass `test/contract/session-cache.contract.ts`.
- * Methods may reject when the backend is down.
+ * Adapters: `MemorySessionCache` (the default), and `redisSessionAdapters().cache`: Redis with
+ * an in-process L1, pub/sub invalidation, retried revocation marks and reconciliation after an
+ * outage. Both pass the `sessionCacheContract` of the package's `testing` entry.
+ * Methods may reject when the backend is down. An adapter may also have the `AdapterLifecycle`
+ * hooks (`start`, `close`), which the module calls.
  */
 export abstract class SessionCache {
+  /** What serves the cache, as the health check reports it (`memory`, `redis`, …). */
+  get backend(): string {
+    return 'custom';
+  }
+
   /** The cached session for this access hash, `REVOKED` when it is marked revoked, or null. */
   abstract get(accessHash: string): Promise<CacheLookup>;
 

@@ -48,6 +48,15 @@ export interface SessionRecord extends Required<SessionMetadata> {
   version: number;
 }
 
+/** A session as `SessionService` hands it to the app: everything but its token hashes. */
+export type SessionInfo = Omit<SessionRecord, 'accessHash' | 'refreshHash' | 'previousRefreshHash'>;
+
+/** The session without its secrets. */
+export function toSessionInfo(record: SessionRecord): SessionInfo {
+  const { accessHash: _access, refreshHash: _refresh, previousRefreshHash: _previous, ...info } = record;
+  return info;
+}
+
 /** The fields a store needs to open a session. */
 export type NewSessionRecord = Omit<
   SessionRecord,

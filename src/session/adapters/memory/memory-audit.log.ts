@@ -1,13 +1,19 @@
 import { AuditLog, AuditPage, AuditQuery, fitForAudit } from '../../ports/audit-log.js';
 import type { SessionEvent, SessionEventType } from '../../session.events.js';
 
-/** The audit trail in this process: for tests and the in-memory store; lost on restart. */
+/** The audit trail in this process, bounded: for tests and the in-memory default; lost on restart. */
 export class MemoryAuditLog extends AuditLog {
   /** Oldest first, as appended. */
   private entries: SessionEvent[] = [];
 
+  /** @param maxEntries entries kept at most; the oldest go first */
+  constructor(private readonly maxEntries = 10_000) {
+    super();
+  }
+
   async append(events: readonly SessionEvent[]): Promise<void> {
     this.entries.push(...events.map(fitForAudit));
+    if (this.entries.length > this.maxEntries) this.entries.splice(0, this.entries.length - this.maxEntries);
   }
 
   async page(query: AuditQuery): Promise<AuditPage> {

@@ -12,7 +12,7 @@ export class MemorySessionCache extends SessionCache {
    * @param maxEntries sessions (and revocation marks) kept at most
    * @param tombstoneSeconds how long a revocation mark lasts: at least as long as any entry
    */
-  constructor(maxEntries: number, private readonly tombstoneSeconds = 300) {
+  constructor(maxEntries = 10_000, private readonly tombstoneSeconds = 300) {
     super();
     this.entries = new LRUCache<string, Entry>({
       max: maxEntries,
@@ -20,6 +20,10 @@ export class MemorySessionCache extends SessionCache {
         if (entry !== REVOKED) this.unindex(entry.userId, accessHash);
       },
     });
+  }
+
+  override get backend(): string {
+    return 'memory';
   }
 
   override peek(accessHash: string): CachedSession | typeof REVOKED | undefined {

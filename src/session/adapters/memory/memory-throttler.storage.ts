@@ -1,4 +1,4 @@
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import type { ThrottlerStorageRecord } from '../../ports/batch-throttler-storage.js';
 import { LRUCache } from 'lru-cache';
 import { BatchThrottlerStorage } from '../../ports/batch-throttler-storage.js';
 

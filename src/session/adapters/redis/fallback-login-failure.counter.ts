@@ -1,15 +1,24 @@
+import type { AdapterContext, AdapterLifecycle } from '../../ports/adapter-lifecycle.js';
 import { LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter.js';
-import { ThrottledWarning } from '../../throttled-warning.js';
+import { ThrottledWarning } from '../../runtime/throttled-warning.js';
 
 /** Counts in Redis while it answers, in this process while it does not; never fails a login for it. */
-export class FallbackLoginFailureCounter extends LoginFailureCounter {
+export class FallbackLoginFailureCounter extends LoginFailureCounter implements AdapterLifecycle {
   private readonly warning = new ThrottledWarning('SessionLoginLimiter');
 
   constructor(
-    private readonly primary: LoginFailureCounter,
+    private readonly primary: LoginFailureCounter & AdapterLifecycle,
     private readonly fallback: LoginFailureCounter,
   ) {
     super();
+  }
+
+  async start(context: AdapterContext): Promise<void> {
+    await this.primary.start?.(context);
+  }
+
+  async close(): Promise<void> {
+    await this.primary.close?.();
   }
 
   blockedFor(key: string, nowMs: number): Promise<number> {

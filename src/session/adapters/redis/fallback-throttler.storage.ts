@@ -1,18 +1,27 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { ThrottledWarning } from '../../throttled-warning.js';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import type { AdapterContext, AdapterLifecycle } from '../../ports/adapter-lifecycle.js';
+import { ThrottledWarning } from '../../runtime/throttled-warning.js';
+import type { ThrottlerStorageRecord } from '../../ports/batch-throttler-storage.js';
 
 /**
  * Counts in Redis while it answers and in this process while it does not, so a Redis fault
  * loosens the limit to per-instance counting for a while instead of turning into 500s.
  */
-export class FallbackThrottlerStorage implements ThrottlerStorage {
+export class FallbackThrottlerStorage implements ThrottlerStorage, AdapterLifecycle {
   private readonly warning = new ThrottledWarning('SessionThrottler');
 
   constructor(
-    private readonly primary: ThrottlerStorage,
+    private readonly primary: ThrottlerStorage & AdapterLifecycle,
     private readonly fallback: ThrottlerStorage,
   ) {}
+
+  async start(context: AdapterContext): Promise<void> {
+    await this.primary.start?.(context);
+  }
+
+  async close(): Promise<void> {
+    await this.primary.close?.();
+  }
 
   async increment(
     key: string,

@@ -1,6 +1,15 @@
-import { Cluster, Redis, RedisOptions } from 'ioredis';
-import type { RedisConfig } from '../../session.options.js';
+import type * as IORedis from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { requiredPeer } from '../../runtime/optional-peer.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+
+/**
+ * Where the module's Redis is: a URL (`redis://`, `rediss://`), ioredis options (a Sentinel
+ * group too: `{ sentinels: [{ host, port }], name: 'mymaster' }`), `{ clusterNodes: ['host:port', …] }`
+ * for a Redis Cluster, or a client the app made and owns (`Redis` or `Cluster`: the module then
+ * never closes it).
+ */
+export type RedisConnectionConfig = string | RedisOptions | Redis | Cluster | { clusterNodes: string[] };
 
 /**
  * Client settings for the request path: a command fails fast instead of queueing while Redis
@@ -16,56 +25,113 @@ export const REQUEST_PATH_REDIS_OPTIONS: RedisOptions = {
   lazyConnect: false,
 };
 
+/** True for an ioredis client (`Redis` or `Cluster`), told apart without loading ioredis. */
+export function isRedisClient(value: unknown): value is Redis | Cluster {
+  const v = value as Partial<Redis> | null;
+  return typeof v === 'object' && v !== null && typeof v.sendCommand === 'function' && typeof v.duplicate === 'function';
+}
+
+/** True for an ioredis `Cluster` (ioredis marks both kinds with `isCluster`). */
+export const isCluster = (client: Redis | Cluster): client is Cluster => (client as { isCluster?: boolean }).isCluster === true;
+
 /**
- * The module's Redis: the client, whether the module made it (and so must close it) or the app
- * handed it over, and the circuit breaker every Redis adapter of the module shares.
+ * The Redis the module's adapters share: one client, whether the module made it (and so closes
+ * it) or the app handed it over, and the circuit breaker every adapter on it goes through. Each
+ * adapter that uses it `retain`s it and `release`s it on close; the last release closes it.
  */
-export interface OwnedRedis {
-  client: Redis | Cluster;
-  owned: boolean;
-  breaker: CircuitBreaker;
+export class SessionRedisConnection {
+  readonly client: Redis | Cluster;
+  readonly owned: boolean;
+  readonly breaker: CircuitBreaker;
+  private users = 0;
+
+  constructor(config: RedisConnectionConfig) {
+    this.client = isRedisClient(config) ? config : clientFor(config);
+    this.owned = this.client !== config;
+    // While open, a background PING decides when Redis is back: no request pays for a trial.
+    this.breaker = new CircuitBreaker({ failureThreshold: 2, openMs: 500, probe: () => this.client.ping() });
+  }
+
+  /** One more adapter uses it: waits (at most 3 s) for the client to be ready. */
+  async retain(): Promise<void> {
+    this.users += 1;
+    await this.ready();
+  }
+
+  /** One adapter is done with it; the last one stops the breaker and closes the client the module made. */
+  async release(): Promise<void> {
+    this.users -= 1;
+    if (this.users > 0) return;
+    this.breaker.stop();
+    if (this.owned) await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  /** Resolves once the client is ready, or after `timeoutMs` (the module works without Redis meanwhile). */
+  private ready(timeoutMs = 3000): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.client.status === 'ready') return resolve();
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** A second connection for pub/sub (a subscribed connection can do nothing else). */
+  subscriber(): Redis | Cluster {
+    // Subscribing waits for the connection (offline queue) and is never timed out.
+    if (isCluster(this.client)) {
+      return this.client.duplicate(undefined, {
+        enableOfflineQueue: true,
+        // One subscriber per master, for sharded pub/sub (see RedisInvalidationChannel).
+        shardedSubscribers: true,
+        redisOptions: { ...clusterNodeOptions(), commandTimeout: undefined },
+      });
+    }
+    return this.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+  }
 }
 
-export function connectRedis(config: RedisConfig): OwnedRedis {
-  const client = clientFor(config);
-  // While open, a background PING decides when Redis is back: no request pays for a trial.
-  const breaker = new CircuitBreaker({ failureThreshold: 2, openMs: 500, probe: () => client.ping() });
-  return { client, owned: client !== config, breaker };
-}
-
-function clientFor(config: RedisConfig): Redis | Cluster {
-  if (config instanceof Redis || config instanceof Cluster) return config;
-  if (typeof config === 'string') return new Redis(config, REQUEST_PATH_REDIS_OPTIONS);
+function clientFor(config: Exclude<RedisConnectionConfig, Redis | Cluster>): Redis | Cluster {
+  const ioredis = requiredPeer<typeof IORedis>('ioredis', 'The Redis adapters');
+  if (typeof config === 'string') return new ioredis.Redis(config, REQUEST_PATH_REDIS_OPTIONS);
   if ('clusterNodes' in config) {
     const nodes = config.clusterNodes.map((node) => {
       const [host, port] = node.trim().split(':');
       return { host, port: Number(port) };
     });
-    return new Cluster(nodes, {
+    return new ioredis.Cluster(nodes, {
       enableOfflineQueue: false,
       clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
       redisOptions: clusterNodeOptions(),
     });
   }
-  return new Redis({ ...REQUEST_PATH_REDIS_OPTIONS, ...config });
-}
-
-/** A second connection for pub/sub (a subscribed connection can do nothing else). */
-export function subscriberFor(client: Redis | Cluster): Redis | Cluster {
-  // Subscribing waits for the connection (offline queue) and is never timed out.
-  if (client instanceof Cluster) {
-    return client.duplicate(undefined, {
-      enableOfflineQueue: true,
-      // One subscriber per master, for sharded pub/sub (see RedisInvalidationChannel).
-      shardedSubscribers: true,
-      redisOptions: { ...clusterNodeOptions(), commandTimeout: undefined },
-    });
-  }
-  return client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+  return new ioredis.Redis({ ...REQUEST_PATH_REDIS_OPTIONS, ...config });
 }
 
 /** Per-node options of a cluster client (the cluster itself owns the queue and the retries). */
 function clusterNodeOptions() {
   const { enableOfflineQueue: _queue, retryStrategy: _retry, ...rest } = REQUEST_PATH_REDIS_OPTIONS;
   return rest;
+}
+
+/** An adapter's use of the shared connection: taken at `start`, given back at `close`, once each. */
+export class ConnectionUse {
+  private held = false;
+
+  constructor(readonly connection: SessionRedisConnection) {}
+
+  async start(): Promise<void> {
+    if (this.held) return;
+    this.held = true;
+    await this.connection.retain();
+  }
+
+  async close(): Promise<void> {
+    if (!this.held) return;
+    this.held = false;
+    await this.connection.release();
+  }
 }

@@ -1,6 +1,7 @@
-import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Cluster, type Redis } from 'ioredis';
+import { Logger } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { isCluster } from './redis-connection.js';
 
 /** What one instance tells the others: forget these access hashes, or everything of a user. */
 export interface Invalidation {
@@ -19,7 +20,7 @@ export interface Invalidation {
  * Redis does, instead of relaying it over the cluster bus after answering — so an instance that
  * revoked a session can rely on the others having been told by the time it answers.
  */
-export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShutdown {
+export class RedisInvalidationChannel {
   private readonly logger = new Logger('SessionInvalidation');
   private readonly instanceId = randomUUID();
   private readonly handlers: Array<(invalidation: Invalidation) => void> = [];
@@ -36,10 +37,11 @@ export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShut
     private readonly heartbeatMs = 200,
     private readonly staleMs = 1000,
   ) {
-    this.sharded = publisher instanceof Cluster;
+    this.sharded = isCluster(publisher);
   }
 
-  async onModuleInit(): Promise<void> {
+  /** Subscribes and starts the heartbeat. */
+  async start(): Promise<void> {
     this.subscriber.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => this.receive(channel, message));
     // Connection errors show as an unhealthy channel (no heartbeat); the main client logs them.
     this.subscriber.on('error', () => undefined);
@@ -51,7 +53,8 @@ export class RedisInvalidationChannel implements OnModuleInit, OnApplicationShut
     this.beat();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Stops the heartbeat and closes the subscriber connection. */
+  close(): void {
     clearTimeout(this.timer);
     this.subscriber.disconnect();
   }

@@ -1,6 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
-import { CircuitBreaker } from './circuit-breaker.js';
+import type { AdapterLifecycle } from '../../ports/adapter-lifecycle.js';
 import { LoginFailureCounter, LoginFailurePolicy } from '../../ports/login-failure-counter.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import { ConnectionUse, type SessionRedisConnection } from './redis-connection.js';
 
 /**
  * One atomic round trip per failure: count it, compute the delay (1, 2, 4 … s past the free
@@ -20,14 +22,29 @@ return block
 `;
 
 /** Failed-login counts in Redis, shared by every instance. Keys carry a hash tag (Cluster-safe). */
-export class RedisLoginFailureCounter extends LoginFailureCounter {
+export class RedisLoginFailureCounter extends LoginFailureCounter implements AdapterLifecycle {
+  private readonly redis: Redis | Cluster;
+  private readonly breaker: CircuitBreaker;
+  private readonly use: ConnectionUse;
+
   constructor(
-    private readonly redis: Redis | Cluster,
+    connection: SessionRedisConnection,
     private readonly prefix: string,
-    private readonly breaker: CircuitBreaker = new CircuitBreaker(),
   ) {
     super();
+    this.use = new ConnectionUse(connection);
+    this.redis = connection.client;
+    this.breaker = connection.breaker;
+    const redis = this.redis;
     if (!('loginFail' in redis)) redis.defineCommand('loginFail', { numberOfKeys: 1, lua: FAIL_SCRIPT });
+  }
+
+  start(): Promise<void> {
+    return this.use.start();
+  }
+
+  close(): Promise<void> {
+    return this.use.close();
   }
 
   async blockedFor(key: string, nowMs: number): Promise<number> {

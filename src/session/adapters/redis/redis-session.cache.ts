@@ -1,7 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
+import type { AdapterLifecycle } from '../../ports/adapter-lifecycle.js';
 import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../../ports/session-cache.js';
 import { decodeCachedSession, encodeCachedSession } from './cached-session.codec.js';
-import { CircuitBreaker } from './circuit-breaker.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import { ConnectionUse, type SessionRedisConnection } from './redis-connection.js';
 
 const TOMBSTONE = '!';
 
@@ -29,18 +31,37 @@ return 1
  * outgrow them). Each command touches one key, so it runs unchanged on Redis Cluster. Every call
  * goes through the circuit breaker, so a dead or frozen Redis fails fast.
  */
-export class RedisSessionCache extends SessionCache {
+export class RedisSessionCache extends SessionCache implements AdapterLifecycle {
+  private readonly redis: Redis | Cluster;
+  private readonly breaker: CircuitBreaker;
+  private readonly use: ConnectionUse;
+
   constructor(
-    private readonly redis: Redis | Cluster,
+    connection: SessionRedisConnection,
     private readonly prefix: string,
-    private readonly breaker: CircuitBreaker = new CircuitBreaker(),
-    /** Seconds a revocation mark lasts; at least the longest cache TTL. */
+    /** Seconds a revocation mark lasts: longer than any cache fill can be in flight. */
     private readonly tombstoneSeconds = 300,
   ) {
     super();
+    this.use = new ConnectionUse(connection);
+    this.redis = connection.client;
+    this.breaker = connection.breaker;
+    const redis = this.redis;
     if (!('setUnlessRevoked' in redis)) {
       redis.defineCommand('setUnlessRevoked', { numberOfKeys: 1, lua: SET_UNLESS_REVOKED });
     }
+  }
+
+  override get backend(): string {
+    return 'redis';
+  }
+
+  start(): Promise<void> {
+    return this.use.start();
+  }
+
+  close(): Promise<void> {
+    return this.use.close();
   }
 
   async get(accessHash: string): Promise<CacheLookup> {

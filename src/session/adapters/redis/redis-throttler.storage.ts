@@ -1,7 +1,8 @@
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type { Cluster, Redis } from 'ioredis';
-import { CircuitBreaker } from './circuit-breaker.js';
-import { BatchThrottlerStorage } from '../../ports/batch-throttler-storage.js';
+import type { AdapterLifecycle } from '../../ports/adapter-lifecycle.js';
+import { BatchThrottlerStorage, type ThrottlerStorageRecord } from '../../ports/batch-throttler-storage.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import { ConnectionUse, type SessionRedisConnection } from './redis-connection.js';
 
 /**
  * One atomic round trip per hit (or per batch of hits): count them in a fixed window, and block
@@ -31,18 +32,32 @@ return { hits, hitsPttl, 0, 0 }
 type IncrementReply = [number, number, number, number];
 
 /** `@nestjs/throttler` storage in Redis, so limits hold across every instance. */
-export class RedisThrottlerStorage extends BatchThrottlerStorage {
+export class RedisThrottlerStorage extends BatchThrottlerStorage implements AdapterLifecycle {
+  private readonly redis: Redis | Cluster;
+  private readonly breaker: CircuitBreaker;
+  private readonly use: ConnectionUse;
+
   constructor(
-    private readonly redis: Redis | Cluster,
+    connection: SessionRedisConnection,
     private readonly prefix: string,
-    private readonly breaker: CircuitBreaker = new CircuitBreaker(),
   ) {
     super();
+    this.use = new ConnectionUse(connection);
+    this.redis = connection.client;
+    this.breaker = connection.breaker;
+    const redis = this.redis;
     if (!('throttleIncrementBy' in redis)) {
       redis.defineCommand('throttleIncrementBy', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
     }
   }
 
+  start(): Promise<void> {
+    return this.use.start();
+  }
+
+  close(): Promise<void> {
+    return this.use.close();
+  }
 
   async incrementBy(
     key: string,

@@ -1,4 +1,4 @@
-import { DataSource, QueryFailedError } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { SessionStoreUnavailableError } from '../../errors/session.errors.js';
 
 /** Runs one SQL statement; an unreachable database becomes `SessionStoreUnavailableError` (503). */
@@ -7,7 +7,7 @@ export async function runStatement(dataSource: DataSource, sql: string, params: 
   try {
     return await dataSource.query(sql, params);
   } catch (error) {
-    throw isUnavailable(error) ? new SessionStoreUnavailableError(error) : error;
+    throw isDatabaseUnavailable(error) ? new SessionStoreUnavailableError(error) : error;
   }
 }
 
@@ -22,11 +22,26 @@ export function rowsOf<T>(result: unknown): T[] {
   return result as T[];
 }
 
-/** Connection-level failures (refused, reset, timed out, server shutting down), not SQL bugs. */
-function isUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ??
-    (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && /^(08|57P|53)/.test(code)) return true;
-  if (error instanceof QueryFailedError) return false;
-  return true;
+/** Socket errors of a database that cannot be reached. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/**
+ * PostgreSQL's: connection exceptions (08…), insufficient resources such as too many connections
+ * (53…), the server shutting down or starting (57P…), a statement cancelled by its timeout (57014).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P)|^57014$/;
+/** What `pg` says when the connection broke or could not be made in time. */
+const UNAVAILABLE_MESSAGE =
+  /connection terminated|timeout exceeded when trying to connect|connection timeout|query read timeout|the database system is (starting up|shutting down)/i;
+
+/**
+ * True when `error` says the database cannot be reached or cannot serve now — a short outage a
+ * client may retry (503) — and false for anything else: a wrong query, a constraint, a bug, a
+ * DataSource that was never initialized. Works on `pg` and TypeORM errors alike.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown; message?: unknown }; message?: unknown } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+  const message = e?.driverError?.message ?? e?.message;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
 }

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { REQUEST_SESSION_KEY } from '../../session.constants.js';
+import { requestSession } from '../request-session.js';
 import type { AuthenticatedSession } from '../../session.types.js';
 
 /** The caller, as the session guard authenticated it. */
@@ -9,7 +9,7 @@ export interface CurrentUserInfo {
 }
 
 function sessionOf(context: ExecutionContext): AuthenticatedSession | undefined {
-  return context.switchToHttp().getRequest()[REQUEST_SESSION_KEY];
+  return requestSession(context.switchToHttp().getRequest());
 }
 
 /** The `AuthenticatedSession` of the request (undefined on a public route without a session). */

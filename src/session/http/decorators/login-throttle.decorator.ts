@@ -2,5 +2,8 @@ import { SetMetadata } from '@nestjs/common';
 
 export const LOGIN_THROTTLE_KEY = 'session:loginThrottle';
 
+/** Name of the module's throttler for `@LoginThrottle()` routes, counted exactly on every hit. */
+export const LOGIN_THROTTLER = 'login';
+
 /** Counts the route against the login rate limit (`loginRateLimit`) instead of the default one. */
 export const LoginThrottle = () => SetMetadata(LOGIN_THROTTLE_KEY, true);

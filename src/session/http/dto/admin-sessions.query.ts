@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '../openapi/swagger.js';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { USER_ID_PATTERN } from '../user-id.pipe.js';
 import { PageQuery } from './page.query.js';

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '../openapi/swagger.js';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { SESSION_EVENT_TYPES, type SessionEventType } from '../../session.events.js';
 import { USER_ID_PATTERN } from '../user-id.pipe.js';

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../openapi/swagger.js';
 import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 
 /** `POST /auth/login`. */

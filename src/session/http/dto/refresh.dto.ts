@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '../openapi/swagger.js';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 /** `POST /auth/refresh`. */

@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { StaleSessionError } from '../../errors/session.errors.js';
-import { REQUEST_SESSION_KEY } from '../../session.constants.js';
+import { requestSession } from '../request-session.js';
+import { asHttpException } from '../session-exception.filter.js';
 import type { AuthenticatedSession } from '../../session.types.js';
 
 export const FRESH_SESSION_KEY = 'session:freshWithin';
@@ -20,10 +21,10 @@ export class FreshSessionGuard implements CanActivate {
       context.getClass(),
     ]);
     if (maxAge === undefined) return true;
-    const session: AuthenticatedSession | undefined =
-      context.switchToHttp().getRequest()[REQUEST_SESSION_KEY];
+    const http = context.switchToHttp();
+    const session: AuthenticatedSession | undefined = requestSession(http.getRequest());
     if (!session || Date.now() - session.authenticatedAt.getTime() > maxAge * 1000) {
-      throw new StaleSessionError();
+      throw asHttpException(new StaleSessionError(), http.getResponse());
     }
     return true;
   }

@@ -1,8 +1,9 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { InvalidTokenError } from '../../errors/session.errors.js';
-import { REQUEST_SESSION_KEY } from '../../session.constants.js';
+import { requestSession } from '../request-session.js';
 import type { AuthenticatedSession } from '../../session.types.js';
 import { ROLES_KEY } from '../decorators/roles.decorator.js';
+import { asHttpException } from '../session-exception.filter.js';
 import { MemoizingReflector } from './memoizing-reflector.js';
 
 /** Enforces `@Roles()`: 403 when the session's user has none of them. Runs after `SessionAuthGuard`. */
@@ -14,9 +15,9 @@ export class RolesGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
     if (!roles || roles.length === 0) return true;
-    const session: AuthenticatedSession | undefined =
-      context.switchToHttp().getRequest()[REQUEST_SESSION_KEY];
-    if (!session) throw new InvalidTokenError('missing');
+    const http = context.switchToHttp();
+    const session: AuthenticatedSession | undefined = requestSession(http.getRequest());
+    if (!session) throw asHttpException(new InvalidTokenError('missing'), http.getResponse());
     if (!roles.some((role) => session.roles.includes(role))) {
       throw new ForbiddenException('Insufficient role');
     }

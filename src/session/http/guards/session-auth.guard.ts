@@ -1,14 +1,16 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { REQUEST_SESSION_KEY } from '../../session.constants.js';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator.js';
+import { requestSession } from '../request-session.js';
+import { asHttpException } from '../session-exception.filter.js';
 import { MemoizingReflector } from './memoizing-reflector.js';
 import { SESSION_STRATEGY, SessionStrategy } from './session.strategy.js';
 
 /**
  * Requires a valid session (401 with `WWW-Authenticate: Bearer` otherwise) unless the route is
  * `@Public()`. Safe to apply both globally and on a controller: a request already
- * authenticated passes at once.
+ * authenticated passes at once. Its refusals are HTTP exceptions with their headers set, so any
+ * route of the app answers them right, with or without the module's exception filter.
  *
  * It is `@nestjs/passport`'s `AuthGuard('session')`, but it calls this module's
  * `SessionStrategy` directly instead of going through `passport.authenticate`: that skips
@@ -26,17 +28,25 @@ export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
   }
 
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const req = context.switchToHttp().getRequest();
-    if (req[REQUEST_SESSION_KEY]) return true;
+    const http = context.switchToHttp();
+    const req = http.getRequest();
+    if (requestSession(req)) return true;
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) return true;
-    const user = this.strategy.authenticateRequest(req);
-    if (!(user instanceof Promise)) {
-      req.user = user;
-      return true;
+    const refuse = (error: unknown): never => {
+      throw asHttpException(error, http.getResponse());
+    };
+    try {
+      const user = this.strategy.authenticateRequest(req);
+      if (!(user instanceof Promise)) {
+        req.user = user;
+        return true;
+      }
+      return user.then((validated) => {
+        req.user = validated;
+        return true;
+      }, refuse);
+    } catch (error) {
+      return refuse(error);
     }
-    return user.then((validated) => {
-      req.user = validated;
-      return true;
-    });
   }
 }

@@ -1,14 +1,8 @@
-import { ExecutionContext, Injectable, Optional } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { MemoizingReflector } from './memoizing-reflector.js';
-import {
-  InjectThrottlerOptions,
-  InjectThrottlerStorage,
-  ThrottlerGuard,
-  ThrottlerLimitDetail,
-  type ThrottlerModuleOptions,
-  type ThrottlerStorage,
-} from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerLimitDetail, type ThrottlerModuleOptions, type ThrottlerStorage } from '@nestjs/throttler';
+import { SESSION_THROTTLER_OPTIONS, SESSION_THROTTLER_STORAGE } from '../../session.constants.js';
 import { SessionEventPublisher } from '../../session-event.publisher.js';
 import { SessionEvent } from '../../session.events.js';
 
@@ -17,16 +11,31 @@ import { SessionEvent } from '../../session.events.js';
  * guard suffixes it with the throttler's name for named throttlers such as `login`), and a
  * `throttled` event for the audit trail.
  * The tracker is the client IP, which honours `X-Forwarded-For` only when the app trusts a proxy.
+ *
+ * Its options and storage are the module's own (`rateLimit`, `loginRateLimit`,
+ * `rateLimitStorage`), under the module's own tokens: an app's `ThrottlerModule` and its
+ * `ThrottlerGuard` keep theirs. A request is counted once, even when the guard is both global
+ * (the `throttle` extra) and on the module's controllers.
  */
+/** Marks a request this guard already counted. */
+const COUNTED = Symbol('sessionThrottlerCounted');
+
 @Injectable()
 export class SessionThrottlerGuard extends ThrottlerGuard {
   constructor(
-    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
-    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    @Inject(SESSION_THROTTLER_OPTIONS) options: ThrottlerModuleOptions,
+    @Inject(SESSION_THROTTLER_STORAGE) storage: ThrottlerStorage,
     @Optional() private readonly events?: SessionEventPublisher,
   ) {
     // The stock guard reads six metadata keys per throttler on every request: remember them.
     super(options, storage, new MemoizingReflector());
+  }
+
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<Record<symbol, unknown>>();
+    if (req[COUNTED]) return Promise.resolve(true);
+    req[COUNTED] = true;
+    return super.canActivate(context);
   }
 
   /** The stock key (route, throttler, client, hashed so no IP sits in Redis in clear), with a one-shot hash. */

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
 import { InvalidTokenError } from '../../errors/session.errors.js';
-import { REQUEST_SESSION_KEY, RESOLVED_SESSION_OPTIONS } from '../../session.constants.js';
+import { RESOLVED_SESSION_OPTIONS } from '../../session.constants.js';
+import { attachRequestSession } from '../request-session.js';
 import type { ResolvedSessionOptions } from '../../session.options.js';
 import { SessionService } from '../../session.service.js';
 import type { AuthenticatedSession } from '../../session.types.js';
@@ -54,6 +55,6 @@ export interface SessionUserRef {
 }
 
 function attach(req: Record<string, unknown>, session: AuthenticatedSession): SessionUserRef {
-  req[REQUEST_SESSION_KEY] = session;
+  attachRequestSession(req, session);
   return { id: session.userId, roles: session.roles };
 }

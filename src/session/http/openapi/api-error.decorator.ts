@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, type HeadersObject } from '@nestjs/swagger';
+import type { HeadersObject } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse } from './swagger.js';
 import { STATUS_CODES } from 'node:http';
 import { ErrorResponse } from './error-response.js';
 

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from './swagger.js';
 
 /** The body of every error answer, as Nest's exception layer writes it. */
 export class ErrorResponse {

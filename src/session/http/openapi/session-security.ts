@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiSecurity, DocumentBuilder } from '@nestjs/swagger';
+import type { DocumentBuilder } from '@nestjs/swagger';
+import { ApiSecurity } from './swagger.js';
 import { ACCESS_COOKIE, CSRF_COOKIE } from '../session-cookies.js';
 import { ApiError } from './api-error.decorator.js';
 

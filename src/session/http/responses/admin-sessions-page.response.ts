@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../openapi/swagger.js';
 import { AdminSessionResponse } from './session.response.js';
 
 /** One page of live sessions, most recently active first. */

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../openapi/swagger.js';
 import { SESSION_EVENT_TYPES, type SessionEventType } from '../../session.events.js';
 
 /** One entry of the audit trail. */

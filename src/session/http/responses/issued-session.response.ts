@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../openapi/swagger.js';
 import { SessionUserResponse } from './session-user.response.js';
 
 /** The answer of login and refresh: new tokens, shown this once and never stored raw. */

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../openapi/swagger.js';
 import { SessionUserResponse } from './session-user.response.js';
 
 /** The session making the request. */

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../openapi/swagger.js';
 
 /** How many sessions a bulk revocation ended. */
 export class RevokedCountResponse {

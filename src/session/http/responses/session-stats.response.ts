@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../openapi/swagger.js';
 import type { SessionStats } from '../../session-stats.service.js';
 
 /** `GET /admin/sessions/stats`. */

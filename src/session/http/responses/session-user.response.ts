@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../openapi/swagger.js';
 
 /** The user a session belongs to, as login, refresh and `GET /auth/me` show it. */
 export class SessionUserResponse {

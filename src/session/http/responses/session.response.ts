@@ -1,12 +1,9 @@
-import { ApiProperty, OmitType } from '@nestjs/swagger';
+import { ApiProperty } from '../openapi/swagger.js';
 
-/** A live session as its owner sees it: where and on what it was opened, never a token. */
-export class SessionResponse {
+/** What every view of a live session shows: where and on what it was opened, never a token. */
+class SessionFields {
   @ApiProperty({ format: 'uuid', example: '5f0c6a2e-8d1b-4c3a-9e7f-2a1b3c4d5e6f' })
   id!: string;
-
-  @ApiProperty({ description: 'True for the session making this request.', example: true })
-  current!: boolean;
 
   @ApiProperty({ format: 'date-time', example: '2025-01-15T09:30:00.000Z' })
   createdAt!: string;
@@ -44,8 +41,14 @@ export class SessionResponse {
   deviceType!: string | null;
 }
 
+/** A live session as its owner sees it. */
+export class SessionResponse extends SessionFields {
+  @ApiProperty({ description: 'True for the session making this request.', example: true })
+  current!: boolean;
+}
+
 /** A session as an admin sees it: whose it is, no `current` flag. */
-export class AdminSessionResponse extends OmitType(SessionResponse, ['current'] as const) {
+export class AdminSessionResponse extends SessionFields {
   @ApiProperty({ example: '0b9f2c1e-6a43-4a8e-9d6c-1f2e3a4b5c6d' })
   userId!: string;
 }

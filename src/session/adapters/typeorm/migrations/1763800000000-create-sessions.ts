@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class CreateSessions1763800000000 implements MigrationInterface {
   name = 'CreateSessions1763800000000';

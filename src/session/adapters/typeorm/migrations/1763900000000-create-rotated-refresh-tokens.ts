@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Every refresh token a session rotated away, so presenting any of them again is caught as reuse. */
 export class CreateRotatedRefreshTokens1763900000000 implements MigrationInterface {

@@ -4,8 +4,8 @@ import type {
   NewSessionRecord,
   RotationTarget,
   SessionRecord,
-} from '../../src/session/ports/session-record';
-import type { SessionStore } from '../../src/session/ports/session-store';
+} from '../ports/session-record.js';
+import type { SessionStore } from '../ports/session-store.js';
 
 /** What a store adapter hands the contract: the store, a way to empty it, a way to close it. */
 export interface SessionStoreHarness {

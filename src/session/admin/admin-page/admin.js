@@ -5,6 +5,9 @@
 
 (() => {
   const CSRF_COOKIE = '__Host-csrf';
+  // Where the module mounted its routes (the server writes them into the page).
+  const AUTH = document.body.dataset.authPath;
+  const ADMIN = document.body.dataset.adminPath;
   const DEVICE_NAME = 'Admin page';
   const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
   const STATS = [
@@ -76,7 +79,7 @@
 
   /** One refresh by cookie at a time: parallel 401s share it, so the token rotates once. */
   function refreshSession() {
-    refreshing ??= fetch('/auth/refresh', requestInit('POST', {}))
+    refreshing ??= fetch(`${AUTH}/refresh`, requestInit('POST', {}))
       .then((res) => res.ok, () => false)
       .finally(() => {
         refreshing = null;
@@ -94,7 +97,7 @@
       if (await refreshSession()) return api(method, path, body, { refresh: false });
       throw new SignedOutError();
     }
-    if (res.status === 401 && path !== '/auth/login') throw new SignedOutError();
+    if (res.status === 401 && path !== `${AUTH}/login`) throw new SignedOutError();
     if (!res.ok) throw await errorOf(res);
     return res.status === 204 ? undefined : res.json();
   }
@@ -261,7 +264,7 @@
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
-        await api('DELETE', `/admin/sessions/${encodeURIComponent(session.id)}`);
+        await api('DELETE', `${ADMIN}/sessions/${encodeURIComponent(session.id)}`);
         flash(session.id === state.sessionId ? 'Revoked your own session.' : 'Session revoked.');
         await refreshAll();
       } catch (error) {
@@ -308,7 +311,7 @@
   async function loadSessions() {
     const { page, limit, userId } = state.sessions;
     try {
-      const data = await api('GET', `/admin/sessions${query({ userId, page, limit })}`);
+      const data = await api('GET', `${ADMIN}/sessions${query({ userId, page, limit })}`);
       setStatus('sessions-status', '');
       renderSessions(data);
       return 'shown';
@@ -330,7 +333,7 @@
     const userId = state.sessions.userId;
     if (!userId || !window.confirm(`Revoke every session of user ${userId}?`)) return;
     try {
-      const { revoked } = await api('DELETE', `/admin/users/${encodeURIComponent(userId)}/sessions`);
+      const { revoked } = await api('DELETE', `${ADMIN}/users/${encodeURIComponent(userId)}/sessions`);
       flash(`Revoked ${revoked} session${revoked === 1 ? '' : 's'} of user ${userId}.`);
       await refreshAll();
     } catch (error) {
@@ -343,7 +346,7 @@
   async function loadStats() {
     const list = $('stats-list');
     try {
-      const stats = await api('GET', '/admin/sessions/stats');
+      const stats = await api('GET', `${ADMIN}/sessions/stats`);
       list.replaceChildren(
         ...STATS.map(([key, label, kind]) =>
           el(
@@ -383,7 +386,7 @@
     const { page, limit, userId, type } = state.audit;
     const tbody = $('audit-table').tBodies[0];
     try {
-      const data = await api('GET', `/admin/audit${query({ type, userId, page, limit })}`);
+      const data = await api('GET', `${ADMIN}/audit${query({ type, userId, page, limit })}`);
       setStatus('audit-status', '');
       $('audit-table').hidden = false;
       $('audit-pager').hidden = false;
@@ -443,7 +446,7 @@
     submit.disabled = true;
     setStatus('sign-in-error', '');
     try {
-      const answer = await api('POST', '/auth/login', { email, password, deviceName: DEVICE_NAME }, { refresh: false });
+      const answer = await api('POST', `${AUTH}/login`, { email, password, deviceName: DEVICE_NAME }, { refresh: false });
       state.user = answer.user;
       state.sessionId = answer.sessionId;
       $('sign-in-password').value = '';
@@ -464,7 +467,7 @@
   async function signOut() {
     let outcome = 'Signed out.';
     try {
-      await api('POST', '/auth/logout');
+      await api('POST', `${AUTH}/logout`);
     } catch (error) {
       // Signed out already, or the server is unreachable: either way the form comes next.
       if (!(error instanceof SignedOutError)) outcome = `Sign-out failed: ${error.message}`;
@@ -478,7 +481,7 @@
     // Without the CSRF cookie there is no session to resume: skip the request (and its 401).
     if (!readCookie(CSRF_COOKIE)) return showSignIn('');
     try {
-      const me = await api('GET', '/auth/me');
+      const me = await api('GET', `${AUTH}/me`);
       state.user = me.user;
       state.sessionId = me.session.id;
       await openDashboard();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog } from '../../src/session/ports/audit-log';
-import { SessionEvent, SessionEventType } from '../../src/session/session.events';
+import type { AuditLog } from '../ports/audit-log.js';
+import { SessionEvent, SessionEventType } from '../session.events.js';
 
 /** What an audit adapter hands the contract. */
 export interface AuditLogHarness {

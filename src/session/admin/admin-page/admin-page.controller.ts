@@ -1,7 +1,10 @@
-import { Controller, Get, Header } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../decorators/public.decorator.js';
-import { loadAdminPageAssets } from './admin-page.assets.js';
+import { Get, Header, Inject } from '@nestjs/common';
+import { ApiExcludeController } from '../../http/openapi/swagger.js';
+import { Public } from '../../http/decorators/public.decorator.js';
+import { type AdminPageAssets, type AdminPagePaths, loadAdminPageAssets } from './admin-page.assets.js';
+
+/** Injection token of the `AdminPagePaths` the page is served with. */
+export const ADMIN_PAGE_PATHS = Symbol('ADMIN_PAGE_PATHS');
 
 /** Browsers revalidate, so a new deployment's page and script are picked up at once. */
 const REVALIDATE = 'no-cache';
@@ -10,13 +13,16 @@ const REVALIDATE = 'no-cache';
  * `GET /admin`: the admin web page, with its script and style sheet. Public, because the page
  * holds no data: everything it shows comes from the role-guarded admin API, called with the
  * visitor's own session cookies. Its routes are fixed paths, so they never shadow the API's
- * `/admin/...` routes.
+ * `/admin/...` routes. Mounted by `SessionAdminModule` at its path.
  */
 @ApiExcludeController()
 @Public()
-@Controller('admin')
 export class AdminPageController {
-  private readonly assets = loadAdminPageAssets();
+  private readonly assets: AdminPageAssets;
+
+  constructor(@Inject(ADMIN_PAGE_PATHS) paths: AdminPagePaths) {
+    this.assets = loadAdminPageAssets(paths);
+  }
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')

@@ -1,5 +1,4 @@
 import {
-  Controller,
   Delete,
   Get,
   HttpCode,
@@ -7,31 +6,34 @@ import {
   Param,
   ParseUUIDPipe,
   Query,
+  UseFilters,
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '../http/openapi/swagger.js';
 import { SessionNotFoundError } from '../errors/session.errors.js';
 import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session.options.js';
 import { SessionService } from '../session.service.js';
-import { CurrentUser, type CurrentUserInfo } from './decorators/current-session.decorator.js';
-import { Roles } from './decorators/roles.decorator.js';
-import { AdminSessionsQuery } from './dto/admin-sessions.query.js';
-import { RolesGuard } from './guards/roles.guard.js';
-import { SessionAuthGuard } from './guards/session-auth.guard.js';
-import { ApiError, ApiValidationError } from './openapi/api-error.decorator.js';
-import { ApiSessionAuth } from './openapi/session-security.js';
-import { AdminSessionsPageResponse } from './responses/admin-sessions-page.response.js';
-import { RevokedCountResponse } from './responses/revoked-count.response.js';
-import { presentAdminSession } from './session.presenter.js';
-import { ParseUserIdPipe } from './user-id.pipe.js';
-import { sessionValidationPipe } from './validation.pipe.js';
+import { CurrentUser, type CurrentUserInfo } from '../http/decorators/current-session.decorator.js';
+import { Roles } from '../http/decorators/roles.decorator.js';
+import { AdminSessionsQuery } from '../http/dto/admin-sessions.query.js';
+import { RolesGuard } from '../http/guards/roles.guard.js';
+import { SessionAuthGuard } from '../http/guards/session-auth.guard.js';
+import { SessionThrottlerGuard } from '../http/guards/session-throttler.guard.js';
+import { SessionExceptionFilter } from '../http/session-exception.filter.js';
+import { ApiError, ApiValidationError } from '../http/openapi/api-error.decorator.js';
+import { ApiSessionAuth } from '../http/openapi/session-security.js';
+import { AdminSessionsPageResponse } from '../http/responses/admin-sessions-page.response.js';
+import { RevokedCountResponse } from '../http/responses/revoked-count.response.js';
+import { presentAdminSession } from '../http/session.presenter.js';
+import { ParseUserIdPipe } from '../http/user-id.pipe.js';
+import { sessionValidationPipe } from '../http/validation.pipe.js';
 
 /** Who is logged in where, and the power to end it: role `admin` only. */
 @ApiTags('admin')
-@Controller('admin')
-@UseGuards(SessionAuthGuard, RolesGuard)
+@UseGuards(SessionThrottlerGuard, SessionAuthGuard, RolesGuard)
+@UseFilters(SessionExceptionFilter)
 @Roles('admin')
 @UsePipes(sessionValidationPipe())
 export class AdminSessionsController {

@@ -1,23 +1,25 @@
-import { Controller, Get, Query, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Get, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '../http/openapi/swagger.js';
 import { AuditLog } from '../ports/audit-log.js';
 import { SessionEventPublisher } from '../session-event.publisher.js';
 import { SessionStatsService } from '../session-stats.service.js';
-import { Roles } from './decorators/roles.decorator.js';
-import { AuditQuery } from './dto/audit.query.js';
-import { RolesGuard } from './guards/roles.guard.js';
-import { SessionAuthGuard } from './guards/session-auth.guard.js';
-import { ApiValidationError } from './openapi/api-error.decorator.js';
-import { ApiSessionAuth } from './openapi/session-security.js';
-import { AuditPageResponse } from './responses/audit-page.response.js';
-import { presentAuditEntry } from './session.presenter.js';
-import { SessionStatsResponse } from './responses/session-stats.response.js';
-import { sessionValidationPipe } from './validation.pipe.js';
+import { Roles } from '../http/decorators/roles.decorator.js';
+import { AuditQuery } from '../http/dto/audit.query.js';
+import { RolesGuard } from '../http/guards/roles.guard.js';
+import { SessionAuthGuard } from '../http/guards/session-auth.guard.js';
+import { SessionThrottlerGuard } from '../http/guards/session-throttler.guard.js';
+import { SessionExceptionFilter } from '../http/session-exception.filter.js';
+import { ApiValidationError } from '../http/openapi/api-error.decorator.js';
+import { ApiSessionAuth } from '../http/openapi/session-security.js';
+import { AuditPageResponse } from '../http/responses/audit-page.response.js';
+import { presentAuditEntry } from '../http/session.presenter.js';
+import { SessionStatsResponse } from '../http/responses/session-stats.response.js';
+import { sessionValidationPipe } from '../http/validation.pipe.js';
 
 /** What operators look at: the statistics and the audit trail. Role `admin` only. */
 @ApiTags('admin')
-@Controller('admin')
-@UseGuards(SessionAuthGuard, RolesGuard)
+@UseGuards(SessionThrottlerGuard, SessionAuthGuard, RolesGuard)
+@UseFilters(SessionExceptionFilter)
 @Roles('admin')
 @UsePipes(sessionValidationPipe())
 export class AdminOperationsController {

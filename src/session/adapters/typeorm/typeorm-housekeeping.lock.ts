@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { CleanupLock, ExclusiveRun } from '../../ports/cleanup-lock.js';
+import { ExclusiveRun, HousekeepingLock } from '../../ports/housekeeping-lock.js';
 
 /** A stable signed 64-bit advisory-lock key for a name (first 8 bytes of its SHA-256). */
 export function advisoryLockKey(name: string): string {
   return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
 }
 
-/** The key every instance of the session module takes before it cleans up `sessions`. */
-export const SESSION_CLEANUP_LOCK_KEY = advisoryLockKey('nest-session-module:sessions-cleanup');
+/** The advisory-lock key of a housekeeping job, the same in every instance and version of the module. */
+export const jobLockKey = (job: string): string => advisoryLockKey(`nest-session-module:${job}`);
 
 /** The part of a `pg` client (or of typeorm-pglite's pool) the lock talks to. */
 interface LockConnection {
@@ -26,8 +26,8 @@ interface PooledDriver {
 const heldInProcess = new WeakMap<DataSource, Set<string>>();
 
 /**
- * `CleanupLock` on a PostgreSQL session-level advisory lock (`pg_try_advisory_lock`), so one
- * instance at a time runs the task across every process that shares the database.
+ * `HousekeepingLock` on PostgreSQL session-level advisory locks (`pg_try_advisory_lock`, one key
+ * per job), so one instance at a time runs a job across every process that shares the database.
  *
  * The lock lives on a connection taken from the DataSource's pool for the length of the task and
  * idle meanwhile; the task's own statements run on other pooled connections, each short, so no
@@ -40,35 +40,29 @@ const heldInProcess = new WeakMap<DataSource, Set<string>>();
  * process cannot open the same data directory anyway, and overlapping runs inside this process
  * are refused by an in-process guard kept per DataSource.
  */
-export class TypeOrmCleanupLock extends CleanupLock {
-  private readonly key: string;
-
-  /** @param key a signed 64-bit integer; defaults to `SESSION_CLEANUP_LOCK_KEY` */
+export class TypeOrmHousekeepingLock extends HousekeepingLock {
+  /** @param keyOf the signed 64-bit advisory-lock key of a job; `jobLockKey` by default */
   constructor(
     private readonly dataSource: DataSource,
-    key: string | bigint = SESSION_CLEANUP_LOCK_KEY,
+    private readonly keyOf: (job: string) => string = jobLockKey,
   ) {
     super();
-    const value = BigInt(key);
-    if (BigInt.asIntN(64, value) !== value) {
-      throw new RangeError(`Advisory lock key ${value} does not fit a signed 64-bit integer`);
-    }
-    this.key = value.toString();
   }
 
-  async runExclusive<T>(task: () => Promise<T>): Promise<ExclusiveRun<T>> {
+  async runExclusive<T>(job: string, task: () => Promise<T>): Promise<ExclusiveRun<T>> {
+    const key = this.keyOf(job);
     let held = heldInProcess.get(this.dataSource);
     if (!held) heldInProcess.set(this.dataSource, (held = new Set()));
-    if (held.has(this.key)) return { acquired: false };
-    held.add(this.key);
+    if (held.has(key)) return { acquired: false };
+    held.add(key);
     try {
-      return await this.underAdvisoryLock(task);
+      return await this.underAdvisoryLock(key, task);
     } finally {
-      held.delete(this.key);
+      held.delete(key);
     }
   }
 
-  private async underAdvisoryLock<T>(task: () => Promise<T>): Promise<ExclusiveRun<T>> {
+  private async underAdvisoryLock<T>(key: string, task: () => Promise<T>): Promise<ExclusiveRun<T>> {
     const [raw, release] = await this.driver().obtainMasterConnection();
     const connection = raw as LockConnection;
     let broken: unknown;
@@ -81,7 +75,7 @@ export class TypeOrmCleanupLock extends CleanupLock {
       try {
         const { rows } = await connection.query(
           'SELECT pg_try_advisory_lock($1::bigint) AS acquired',
-          [this.key],
+          [key],
         );
         acquired = rows[0]?.acquired === true;
       } catch (error) {
@@ -94,7 +88,7 @@ export class TypeOrmCleanupLock extends CleanupLock {
     } finally {
       if (acquired && broken === undefined) {
         try {
-          await connection.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
+          await connection.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
         } catch (error) {
           broken = error;
         }
@@ -108,7 +102,7 @@ export class TypeOrmCleanupLock extends CleanupLock {
     const driver = this.dataSource.driver as unknown as Partial<PooledDriver>;
     if (this.dataSource.options.type !== 'postgres' || typeof driver.obtainMasterConnection !== 'function') {
       throw new Error(
-        `TypeOrmCleanupLock needs a PostgreSQL (or PGlite) DataSource, got "${this.dataSource.options.type}"`,
+        `TypeOrmHousekeepingLock needs a PostgreSQL (or PGlite) DataSource, got "${this.dataSource.options.type}"`,
       );
     }
     return driver as PooledDriver;

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { REVOKED } from '../../src/session/ports/session-cache';
-import type { CachedSession, SessionCache } from '../../src/session/ports/session-cache';
-import { sleep } from '../support/timing';
+import { REVOKED } from '../ports/session-cache.js';
+import type { CachedSession, SessionCache } from '../ports/session-cache.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** What a cache adapter hands the contract. Cases use fresh user ids and hashes, so no reset. */
 export interface SessionCacheHarness {

@@ -1,0 +1,92 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import { LOGIN_THROTTLER } from '../../http/decorators/login-throttle.decorator.js';
+import type { LoginFailureCounter } from '../../ports/login-failure-counter.js';
+import type { SessionCache } from '../../ports/session-cache.js';
+import { BatchingThrottlerStorage } from '../batching-throttler.storage.js';
+import { MemoryLoginFailureCounter } from '../memory/memory-login-failure.counter.js';
+import { MemoryThrottlerStorage } from '../memory/memory-throttler.storage.js';
+import { ReconcilingSessionCache } from '../reconciling-session.cache.js';
+import { ResilientSessionCache } from '../resilient-session.cache.js';
+import { TieredSessionCache } from '../tiered-session.cache.js';
+import { FallbackLoginFailureCounter } from './fallback-login-failure.counter.js';
+import { FallbackThrottlerStorage } from './fallback-throttler.storage.js';
+import { RedisConnectionConfig, SessionRedisConnection } from './redis-connection.js';
+import { RedisInvalidationChannel } from './redis-invalidation.channel.js';
+import { RedisLoginFailureCounter } from './redis-login-failure.counter.js';
+import { RedisSessionCache } from './redis-session.cache.js';
+import { RedisThrottlerStorage } from './redis-throttler.storage.js';
+
+/** Options of `redisSessionAdapters`. */
+export interface RedisSessionAdaptersOptions {
+  /**
+   * Prefix of every Redis key the adapters write (give each app sharing a Redis its own).
+   * @default 'sess:'
+   */
+  keyPrefix?: string;
+  /**
+   * Seconds an instance trusts a session in its in-process tier. Changes reach every instance at
+   * once through Redis pub/sub; this bounds the damage if one is ever missed. The tier is switched
+   * off while the invalidation channel is unhealthy. 0 turns it off.
+   * @default 10
+   */
+  localCacheTtl?: number;
+  /**
+   * Sessions the in-process tier holds at most.
+   * @default 10000
+   */
+  localCacheSize?: number;
+}
+
+/** The Redis adapters of the ports that gain from sharing state between instances. */
+export interface RedisSessionAdapters {
+  /**
+   * Sessions cached in Redis behind an in-process tier, invalidated on every instance through
+   * pub/sub; revocation marks that could not be written are retried, and after an outage the
+   * cache is reconciled from the store before it is read again.
+   */
+  cache: SessionCache;
+  /** Rate-limit counters in Redis: login and refresh exact per hit, other routes batched. */
+  rateLimitStorage: ThrottlerStorage;
+  /** Failed-login counts in Redis. */
+  loginFailures: LoginFailureCounter;
+}
+
+/**
+ * The Redis adapters, on one connection, to spread into `SessionModule.forRoot` options:
+ *
+ * ```ts
+ * SessionModule.forRoot({ secret, credentials, ...redisSessionAdapters(process.env.REDIS_URL!) })
+ * ```
+ *
+ * Every one of them keeps working while Redis is away (reads fall back to the store, counters to
+ * this process) and heals by itself. The module closes the connection on shutdown if it opened
+ * it (a URL, options or cluster nodes), never a client the app handed over. Needs the optional
+ * peer `ioredis` (unless you pass a client you made with it).
+ * @param redis a URL, ioredis options (Sentinel included), `{ clusterNodes }`, or an ioredis client
+ */
+export function redisSessionAdapters(redis: RedisConnectionConfig, options: RedisSessionAdaptersOptions = {}): RedisSessionAdapters {
+  const prefix = options.keyPrefix ?? 'sess:';
+  const localCacheTtl = options.localCacheTtl ?? 10;
+  if (!Number.isInteger(localCacheTtl) || localCacheTtl < 0) {
+    throw new RangeError('redisSessionAdapters option "localCacheTtl" must be a whole number of seconds, 0 to turn the in-process tier off.');
+  }
+  const connection = new SessionRedisConnection(redis);
+  const channel = new RedisInvalidationChannel(connection.client, connection.subscriber(), `${prefix}invalidate`);
+  const shared = new RedisSessionCache(connection, prefix);
+  const layered =
+    localCacheTtl > 0
+      ? new TieredSessionCache(shared, channel, { maxEntries: options.localCacheSize ?? 10_000, ttlMs: localCacheTtl * 1000 })
+      : shared;
+  return {
+    cache: new ReconcilingSessionCache(new ResilientSessionCache(layered), {
+      sharedUsable: () => !connection.breaker.isOpen && channel.healthy,
+      resources: [channel],
+    }),
+    rateLimitStorage: new FallbackThrottlerStorage(
+      // Login stays exact and atomic across instances; other routes batch their counts.
+      new BatchingThrottlerStorage(new RedisThrottlerStorage(connection, prefix), { exact: [LOGIN_THROTTLER] }),
+      new MemoryThrottlerStorage(),
+    ),
+    loginFailures: new FallbackLoginFailureCounter(new RedisLoginFailureCounter(connection, prefix), new MemoryLoginFailureCounter()),
+  };
+}

@@ -1,0 +1,113 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InvalidTokenError } from '../errors/session.errors.js';
+import { LoginService } from '../login.service.js';
+import type { SessionUser } from '../ports/credentials-verifier.js';
+import type { SessionMetadata } from '../ports/session-record.js';
+import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
+import type { ResolvedSessionOptions } from '../session.options.js';
+import { SessionService } from '../session.service.js';
+import type { AuthenticatedSession, IssuedSession } from '../session.types.js';
+import { requestMetadata, type MetadataRequest } from './request-metadata.js';
+import {
+  clearedSessionCookies,
+  CSRF_COOKIE,
+  REFRESH_COOKIE,
+  requestCookies,
+  sessionCookies,
+  writeCookies,
+  type CookieResponse,
+} from './session-cookies.js';
+import { assertCsrf, type TokenRequest } from './session-token.extractor.js';
+import { presentIssued, type IssuedSessionBody } from './session.presenter.js';
+
+/** A request as the issuer reads it: headers, client IP, method, cookies (Express or Fastify). */
+export type IssuerRequest = MetadataRequest & TokenRequest;
+
+/** What a session opened by the app's own flow carries besides what the request tells. */
+export interface IssueOptions {
+  /** Label of the session in the user's list (else `X-Device-Name` or the parsed User-Agent). */
+  deviceName?: string;
+  /** Arbitrary JSON kept with the session (e.g. the identity provider that vouched for the user). */
+  data?: Record<string, unknown>;
+}
+
+/**
+ * Opens, rotates and ends sessions over HTTP, answering exactly as the module's routes do: the
+ * session cookies (with cookies on) and the login body `{accessToken, refreshToken, tokenType,
+ * expiresIn, refreshExpiresIn, sessionId, user}`. The `/auth` routes are written with it; an app's
+ * own login flow without a password (OAuth, SSO, a magic link) calls `issue` once it knows the user:
+ *
+ * ```ts
+ * @Post('magic-link/callback') @Public()
+ * async callback(@Body() body: MagicLinkDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+ *   const user = await this.magicLinks.redeem(body.token); // your check; null when invalid
+ *   if (!user) throw new UnauthorizedException();
+ *   return this.issuer.issue(req, res, user);
+ * }
+ * ```
+ */
+@Injectable()
+export class SessionIssuer {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly logins: LoginService,
+    @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+  ) {}
+
+  /**
+   * Opens a session for a user the app has authenticated its own way, evicting the least
+   * recently used one beyond the limit, and answers as `POST /auth/login` does.
+   */
+  async issue(req: IssuerRequest, res: CookieResponse, user: SessionUser, options: IssueOptions = {}): Promise<IssuedSessionBody> {
+    const metadata: SessionMetadata = { ...requestMetadata(req, options.deviceName), data: options.data ?? null };
+    const issued = await this.sessions.create({ userId: user.id, roles: user.roles, ...metadata });
+    return this.answer(issued, user, res);
+  }
+
+  /**
+   * `POST /auth/login`: checks the password through the app's `CredentialsVerifier`, with the
+   * per-account failure backoff.
+   * @throws InvalidCredentialsError, LoginThrottledError
+   */
+  async login(req: IssuerRequest, res: CookieResponse, email: string, password: string, deviceName?: string): Promise<IssuedSessionBody> {
+    const { issued, user } = await this.logins.login(email, password, requestMetadata(req, deviceName));
+    return this.answer(issued, user, res);
+  }
+
+  /**
+   * `POST /auth/refresh`: rotates the session of `refreshToken`, or of the refresh cookie (which
+   * needs the CSRF header) when none is given. The user must still exist.
+   * @throws InvalidTokenError (also on reuse, which revokes the session), CsrfTokenError
+   */
+  async refresh(req: IssuerRequest, res: CookieResponse, refreshToken?: string): Promise<IssuedSessionBody> {
+    let token = refreshToken;
+    if (token === undefined && this.options.cookies) {
+      const cookies = requestCookies(req);
+      const cookie: unknown = cookies[REFRESH_COOKIE];
+      token = typeof cookie === 'string' && cookie ? cookie : undefined;
+      if (token !== undefined) assertCsrf(req, cookies[CSRF_COOKIE]);
+    }
+    if (token === undefined) throw new InvalidTokenError('missing');
+    const issued = await this.sessions.refresh(token, requestMetadata(req));
+    const user = await this.options.credentials.findById(issued.session.userId);
+    if (!user) {
+      await this.sessions.revoke(issued.session.id, 'revoked');
+      throw new InvalidTokenError('user_gone');
+    }
+    return this.answer(issued, user, res);
+  }
+
+  /** `POST /auth/logout`: ends the session and clears the cookies. */
+  async logout(res: CookieResponse, session: AuthenticatedSession): Promise<void> {
+    await this.sessions.revoke(session.sessionId, 'logout', session.userId);
+    if (this.options.cookies) writeCookies(res, clearedSessionCookies(this.options.authPath));
+  }
+
+  private answer(issued: IssuedSession, user: SessionUser, res: CookieResponse): IssuedSessionBody {
+    if (this.options.cookies) {
+      const { accessToken, refreshToken, expiresIn, refreshExpiresIn } = issued.tokens;
+      writeCookies(res, sessionCookies(accessToken, refreshToken, expiresIn, refreshExpiresIn, this.options.authPath));
+    }
+    return presentIssued(issued, user);
+  }
+}
