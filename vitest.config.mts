@@ -29,6 +29,11 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'contract', include: ['test/contract/**/*.spec.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.spec.ts'] } },
+      // The packed package (npm run build:package) installed and built in fixture host apps.
+      {
+        extends: true,
+        test: { name: 'package', include: ['test/package-hosts/*.spec.ts'], testTimeout: 120_000, hookTimeout: 600_000 },
+      },
       // The admin page in a real Chromium (/usr/bin/chromium, driven by playwright-core).
       { extends: true, test: { name: 'browser', include: ['test/browser/**/*.spec.ts'] } },
       // The HTTP contract again on @nestjs/platform-fastify (HTTP_ADAPTER=fastify): same suites,
