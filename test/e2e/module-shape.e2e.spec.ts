@@ -1,0 +1,152 @@
+import { Controller, Get, type INestApplication, Logger, Module, Post } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import {
+  type AdapterLifecycle,
+  type CredentialsVerifier,
+  MemoryLoginFailureCounter,
+  MemorySessionCache,
+  SessionAdminModule,
+  SessionIssuer,
+  SessionModule,
+  type SessionModuleExtras,
+  SessionService,
+} from '../../src/session';
+
+/**
+ * What SessionModule takes of an app, by its extras: its own routes at a path of the app's choice
+ * (or none), and nothing else unless asked — the global guard, the global filter. On the in-memory
+ * adapters, in a bare Nest app (no app module of this repository).
+ */
+const SECRET = 'module-shape-secret-module-shape-secret-0123';
+const USER = { id: 'u-1', email: 'ada@example.com', roles: [] as string[] };
+const credentials: CredentialsVerifier = {
+  verify: async (email, password) => (email === USER.email && password === 'correct horse' ? USER : null),
+  findById: async (id) => (id === USER.id ? USER : null),
+};
+
+@Controller('host')
+class HostController {
+  constructor(private readonly sessions: SessionService) {}
+
+  @Get()
+  home() {
+    return { hello: 'host' };
+  }
+
+  /** Throws the module's SessionNotFoundError: 404 with the global filter, 500 without. */
+  @Post('revoke-unknown')
+  revokeUnknown() {
+    return this.sessions.revokeOwn(USER.id, '00000000-0000-4000-8000-000000000000');
+  }
+}
+
+async function appWith(extras: SessionModuleExtras, options: object = {}, more: unknown[] = []): Promise<INestApplication> {
+  @Module({ imports: [SessionModule.forRoot({ secret: SECRET, credentials, ...options, ...extras }), ...(more as never[])], controllers: [HostController] })
+  class HostModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [HostModule] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  return app;
+}
+
+const login = (app: INestApplication, path = '/auth/login') =>
+  request(app.getHttpServer()).post(path).send({ email: USER.email, password: 'correct horse' });
+
+describe('SessionModule extras', () => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    vi.restoreAllMocks();
+  });
+
+  it('by default mounts /auth and guards nothing of the app', async () => {
+    app = await appWith({});
+    const http = request(app.getHttpServer());
+    const { body } = await login(app).expect(200);
+    await http.get('/auth/me').expect(401);
+    await http.get('/auth/me').auth(body.accessToken, { type: 'bearer' }).expect(200);
+    await http.get('/host').expect(200, { hello: 'host' });
+    // No global filter: the app's own use of the service is the app's to map.
+    await http.post('/host/revoke-unknown').expect(500);
+  });
+
+  it('mounts the routes at the path given, and scopes the refresh cookie to it', async () => {
+    app = await appWith({ routes: 'api/auth' });
+    const res = await login(app, '/api/auth/login').expect(200);
+    expect(res.headers['set-cookie']).toEqual(expect.arrayContaining([expect.stringMatching(/^__Secure-refresh=.*Path=\/api\/auth;/)]));
+    await login(app).expect(404);
+    await request(app.getHttpServer()).post('/api/auth/refresh').send({ refreshToken: res.body.refreshToken }).expect(200);
+  });
+
+  it('mounts no route with routes: false, and SessionIssuer still serves the app', async () => {
+    app = await appWith({ routes: false });
+    await login(app).expect(404);
+    expect(app.get(SessionIssuer)).toBeInstanceOf(SessionIssuer);
+  });
+
+  it('guards every route of the app with globalGuard, and maps its errors with exceptionFilter', async () => {
+    app = await appWith({ globalGuard: true, exceptionFilter: true });
+    const http = request(app.getHttpServer());
+    await http.get('/host').expect(401).expect('WWW-Authenticate', 'Bearer');
+    const { body } = await login(app).expect(200);
+    await http.get('/host').auth(body.accessToken, { type: 'bearer' }).expect(200);
+    await http.post('/host/revoke-unknown').auth(body.accessToken, { type: 'bearer' }).expect(404, {
+      statusCode: 404,
+      message: 'Session not found',
+      error: 'Not Found',
+    });
+  });
+
+  it('says at start what it took of the app', async () => {
+    const log = vi.spyOn(Logger.prototype, 'log');
+    app = await appWith({ globalGuard: true });
+    const lines = log.mock.calls.map(([message]) => String(message)).join('\n');
+    expect(lines).toContain('routes: /auth/login');
+    expect(lines).toContain('global guard: on');
+    expect(lines).toContain('global rate limit: off');
+    expect(lines).toContain('global exception filter: off');
+    expect(lines).toMatch(/Adapters: store MemorySessionStore, cache MemorySessionCache \(memory\)/);
+  });
+
+  it('warns at start when production runs on the in-memory store', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    const before = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      app = await appWith({});
+    } finally {
+      process.env.NODE_ENV = before;
+    }
+    expect(warn.mock.calls.map(([message]) => String(message)).join('\n')).toMatch(/Sessions are kept in memory \(NODE_ENV=production\)/);
+  });
+
+  it('starts and closes every adapter the app passes, once each, even one object passed for two ports', async () => {
+    const calls: string[] = [];
+    const lifecycle = (name: string): AdapterLifecycle => ({
+      start: (context) => void calls.push(`${name} start ${context.store.constructor.name}`),
+      close: () => void calls.push(`${name} close`),
+    });
+    const cache = Object.assign(new MemorySessionCache(), lifecycle('cache'));
+    const counter = Object.assign(new MemoryLoginFailureCounter(), lifecycle('counter'));
+    app = await appWith({}, { cache, loginFailures: counter, auditLog: undefined });
+    expect(calls).toEqual(['cache start MemorySessionStore', 'counter start MemorySessionStore']);
+    await app.close();
+    app = undefined;
+    expect(calls.slice(2)).toEqual(['cache close', 'counter close']);
+  });
+
+  it('serves the admin routes and page at the path SessionAdminModule is given', async () => {
+    app = await appWith({}, {}, [SessionAdminModule.forRoot({ path: 'ops' })]);
+    const http = request(app.getHttpServer());
+    const page = await http.get('/ops').expect(200);
+    expect(page.text).toContain('src="/ops/assets/admin.js"');
+    expect(page.text).toContain('data-auth-path="/auth"');
+    await http.get('/ops/assets/admin.js').expect(200);
+    await http.get('/ops/sessions').expect(401);
+    const { body } = await login(app).expect(200);
+    await http.get('/ops/sessions').auth(body.accessToken, { type: 'bearer' }).expect(403);
+    await http.get('/admin').expect(404);
+  });
+});
