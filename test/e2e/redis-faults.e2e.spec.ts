@@ -151,4 +151,29 @@ describe('Redis faults and many instances', () => {
     }
     expect(await status(b, user.accessToken)).toBe(200);
   });
+
+  it('an instance started while Redis is down starts within seconds, serves from PostgreSQL, and uses Redis once it is up', async () => {
+    await redis.stop();
+    const startedAt = performance.now();
+    const late = await startApp({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix });
+    try {
+      const startMs = performance.now() - startedAt;
+      console.log(`start-up with Redis down: ${startMs.toFixed(0)} ms`);
+      expect(startMs).toBeLessThan(10_000);
+      const user = await registerAndLogin(late.http);
+      expect(await status(late, user.accessToken)).toBe(200);
+      await redis.start();
+      const key = sessionCacheKey(prefix, hashToken(user.accessToken));
+      const probe = new Redis(redis.url);
+      try {
+        // Once Redis answers again the session is cached there, from the store.
+        const cachedAfter = await within(10_000, async () => (await status(late, user.accessToken)) === 200 && (await probe.exists(key)) === 1);
+        expect(cachedAfter).toBeLessThan(10_000);
+      } finally {
+        probe.disconnect();
+      }
+    } finally {
+      await late.close();
+    }
+  });
 });

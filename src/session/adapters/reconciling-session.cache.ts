@@ -58,8 +58,8 @@ export class ReconcilingSessionCache extends SessionCache implements AdapterLife
 
   async start(context: AdapterContext): Promise<void> {
     this.store ??= context.store;
-    await this.inner.start?.(context);
-    for (const resource of this.resources) await resource.start?.(context);
+    // Each may wait a moment for a Redis that is away: together, not one after the other.
+    await Promise.all([this.inner.start?.(context), ...this.resources.map((resource) => resource.start?.(context))]);
   }
 
   async close(): Promise<void> {

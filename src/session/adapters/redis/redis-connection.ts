@@ -1,6 +1,7 @@
 import type * as IORedis from 'ioredis';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { requiredPeer } from '../../runtime/optional-peer.js';
+import { ThrottledWarning } from '../../runtime/throttled-warning.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 
 /**
@@ -44,18 +45,23 @@ export class SessionRedisConnection {
   readonly owned: boolean;
   readonly breaker: CircuitBreaker;
   private users = 0;
+  private readiness?: Promise<void>;
 
   constructor(config: RedisConnectionConfig) {
     this.client = isRedisClient(config) ? config : clientFor(config);
     this.owned = this.client !== config;
     // While open, a background PING decides when Redis is back: no request pays for a trial.
     this.breaker = new CircuitBreaker({ failureThreshold: 2, openMs: 500, probe: () => this.client.ping() });
+    // The module works without Redis and reconnects by itself: a connection error is a warning.
+    const warning = new ThrottledWarning('SessionRedis');
+    this.client.on('error', (error: Error) => warning.warn(`Redis: ${error.message}`));
   }
 
-  /** One more adapter uses it: waits (at most 3 s) for the client to be ready. */
+  /** One more adapter uses it: waits (once, at most 3 s) for the client to be ready. */
   async retain(): Promise<void> {
     this.users += 1;
-    await this.ready();
+    this.readiness ??= this.ready();
+    await this.readiness;
   }
 
   /** One adapter is done with it; the last one stops the breaker and closes the client the module made. */
@@ -81,16 +87,24 @@ export class SessionRedisConnection {
 
   /** A second connection for pub/sub (a subscribed connection can do nothing else). */
   subscriber(): Redis | Cluster {
-    // Subscribing waits for the connection (offline queue) and is never timed out.
+    const subscriber = this.duplicateForPubSub();
+    // Connection errors show as an unhealthy channel (no heartbeat); the main client logs them.
+    subscriber.on('error', () => undefined);
+    return subscriber;
+  }
+
+  private duplicateForPubSub(): Redis | Cluster {
+    // Subscribing waits for the connection (offline queue), however long Redis is away, and is
+    // never timed out: a subscribe given up on would never be renewed by ioredis's re-subscription.
     if (isCluster(this.client)) {
       return this.client.duplicate(undefined, {
         enableOfflineQueue: true,
         // One subscriber per master, for sharded pub/sub (see RedisInvalidationChannel).
         shardedSubscribers: true,
-        redisOptions: { ...clusterNodeOptions(), commandTimeout: undefined },
+        redisOptions: { ...clusterNodeOptions(), commandTimeout: undefined, maxRetriesPerRequest: null },
       });
     }
-    return this.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    return this.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null });
   }
 }
 

@@ -3,6 +3,9 @@ import type { Cluster, Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { isCluster } from './redis-connection.js';
 
+/** Longest start-up waits for the subscription (Redis away: it completes once Redis is back). */
+const SUBSCRIBE_WAIT_MS = 3000;
+
 /** What one instance tells the others: forget these access hashes, or everything of a user. */
 export interface Invalidation {
   hashes?: string[];
@@ -40,16 +43,19 @@ export class RedisInvalidationChannel {
     this.sharded = isCluster(publisher);
   }
 
-  /** Subscribes and starts the heartbeat. */
+  /**
+   * Subscribes and starts the heartbeat. Waits at most `SUBSCRIBE_WAIT_MS` for the subscription:
+   * with Redis away it completes once Redis is back (ioredis queues it, and re-subscribes after
+   * every reconnect), and the channel stays unhealthy meanwhile.
+   */
   async start(): Promise<void> {
     this.subscriber.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => this.receive(channel, message));
-    // Connection errors show as an unhealthy channel (no heartbeat); the main client logs them.
-    this.subscriber.on('error', () => undefined);
-    // ioredis re-subscribes by itself after a reconnect.
-    const subscribed = this.sharded ? this.subscriber.ssubscribe(this.channel) : this.subscriber.subscribe(this.channel);
-    await subscribed.catch((error: Error) => {
-      this.logger.warn(`Could not subscribe to ${this.channel} yet: ${error.message}`);
-    });
+    const subscribed = (this.sharded ? this.subscriber.ssubscribe(this.channel) : this.subscriber.subscribe(this.channel)).catch(
+      (error: Error) => this.logger.warn(`Could not subscribe to ${this.channel} yet: ${error.message}`),
+    );
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([subscribed, new Promise<void>((resolve) => (waited = setTimeout(resolve, SUBSCRIBE_WAIT_MS)))]);
+    clearTimeout(waited);
     this.beat();
   }
 
