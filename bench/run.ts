@@ -7,9 +7,10 @@
  *   npm run bench                                   # ~5 minutes on 2 cores
  *   BENCH_SECONDS=4 BENCH_ROUNDS=2 npm run bench    # shorter (~4 minutes)
  *
- * Build: the script runs `npx nest build` once at the start when dist/main.js is missing or older
- * than the newest file under src/ (BENCH_BUILD=auto, the default); BENCH_BUILD=always builds every
- * time, BENCH_BUILD=never never does (and only warns when the build is stale).
+ * Build: the script runs `npx nest build -b tsc` (tsc, as `npm run build` does; `npm start`
+ * compiles with SWC) once at the start when dist/main.js is missing or older than the newest file
+ * under src/ (BENCH_BUILD=auto, the default); BENCH_BUILD=always builds every time,
+ * BENCH_BUILD=never never does (and only warns when the build is stale).
  *
  * Environment: BENCH_SECONDS (5) per measured run, BENCH_ROUNDS (3), BENCH_WARMUP (3) seconds of
  * warm-up per scenario, BENCH_CONNECTIONS (50), BENCH_ONLY (comma-separated scenario ids, for a
@@ -778,10 +779,10 @@ function ensureBuild(): string {
     if (stale) console.warn('bench: dist/main.js is older than src/ and BENCH_BUILD=never: measuring the last build.');
     return stale ? 'stale build (BENCH_BUILD=never)' : 'dist/main.js up to date, not rebuilt';
   }
-  out(`bench: ${stale ? 'dist/main.js is missing or older than src/' : 'BENCH_BUILD=always'}: npx nest build …`);
-  const built = spawnSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (built.status !== 0) throw new Error('npx nest build failed');
-  return 'rebuilt with `npx nest build` at the start of the run';
+  out(`bench: ${stale ? 'dist/main.js is missing or older than src/' : 'BENCH_BUILD=always'}: npx nest build -b tsc …`);
+  const built = spawnSync('npx', ['nest', 'build', '-b', 'tsc'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npx nest build -b tsc failed');
+  return 'rebuilt with `npx nest build -b tsc` at the start of the run';
 }
 
 // ------------------------------------------------------------------ report

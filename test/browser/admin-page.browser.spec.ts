@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { resetDatabase, RunningApp, startApp, uniqueEmail, USER_AGENT_CHROME_MAC } from '../support/app-harness';
 import { listenOnFreePort } from '../support/listen';
 import { filterSessionsByUser, signInThroughPage, waitForDashboard } from './support/admin-page';
-import { launchChromium } from './support/chromium';
+import { chromiumMissing, launchChromium } from './support/chromium';
 import { openWatchedPage, WatchedPage } from './support/watched-page';
 
 /** Set to a path (e.g. `docs/admin-page.png`) to save a screenshot of the page with data. */
@@ -23,7 +23,8 @@ const USER_AGENTS = {
   mac: USER_AGENT_CHROME_MAC,
 };
 
-describe('the admin page in Chromium', () => {
+// Without Chromium: skipped, and the project's global setup says why (CI requires it instead).
+describe.skipIf(chromiumMissing() !== undefined)('the admin page in Chromium', () => {
   let running: RunningApp;
   let baseUrl: string;
   let browser: Browser;

@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { login, registerAndLogin, RunningApp, startApp } from '../support/app-harness';
+import { CapturedLogs, login, registerAndLogin, RunningApp, startApp } from '../support/app-harness';
 
 /** No DATABASE_URL, no REDIS_URL, no SESSION_SECRET: what `npm start` does on a fresh machine. */
 describe('embedded mode (PGlite on disk, in-process cache and counters)', () => {
@@ -15,9 +15,17 @@ describe('embedded mode (PGlite on disk, in-process cache and counters)', () => 
     ADMIN_PASSWORD: 'embedded admin pw',
   };
   let running: RunningApp;
+  let logs: CapturedLogs;
+
+  /** The start-up lines about the session secret, in the app's JSON log. */
+  const secretLines = () => logs.records().filter((line) => line.context === 'SessionSecret');
+  /** No line the app logged holds the secret kept under DATA_DIR. */
+  const expectSecretNeverLogged = () =>
+    expect(logs.lines.join('')).not.toContain(readFileSync(join(dataDir, 'session-secret'), 'utf8'));
 
   beforeAll(async () => {
-    running = await startApp(embeddedEnv);
+    logs = new CapturedLogs();
+    running = await startApp(embeddedEnv, logs);
   });
   afterAll(async () => {
     await running.close();
@@ -29,6 +37,13 @@ describe('embedded mode (PGlite on disk, in-process cache and counters)', () => 
     await running.http.get('/ping/secure').auth(user.accessToken, { type: 'bearer' }).expect(200);
     expect(existsSync(join(dataDir, 'pg'))).toBe(true);
     expect(existsSync(join(dataDir, 'session-secret'))).toBe(true);
+    expect(secretLines()).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: `SESSION_SECRET not set: generated a new secret in ${join(dataDir, 'session-secret')}; set SESSION_SECRET in production`,
+      }),
+    ]);
+    expectSecretNeverLogged();
     const admin = await login(running.http, 'root@example.com', 'embedded admin pw');
     await running.http.get('/admin/sessions').auth(admin.accessToken, { type: 'bearer' }).expect(200);
   });
@@ -39,7 +54,12 @@ describe('embedded mode (PGlite on disk, in-process cache and counters)', () => 
     await running.http.post('/auth/logout').auth(ended.accessToken, { type: 'bearer' }).expect(204);
 
     await running.close();
-    running = await startApp(embeddedEnv);
+    logs = new CapturedLogs();
+    running = await startApp(embeddedEnv, logs);
+    expect(secretLines()).toEqual([
+      expect.objectContaining({ level: 30, msg: `SESSION_SECRET not set: using the secret kept in ${join(dataDir, 'session-secret')}` }),
+    ]);
+    expectSecretNeverLogged();
 
     await running.http.get('/ping/secure').auth(kept.accessToken, { type: 'bearer' }).expect(200);
     await running.http.get('/ping/secure').auth(ended.accessToken, { type: 'bearer' }).expect(401);
