@@ -124,7 +124,7 @@ export class SessionModule extends SessionConfigurableModule implements OnModule
     const logger = new Logger('SessionModule');
     logger.log(
       [
-        extras.routes === false ? 'routes: none (routes: false)' : `routes: ${options.authPath}/login, /refresh, /logout, /me, /sessions`,
+        extras.routes === false ? 'routes: none (routes: false)' : `routes: ${options.authPath} (login, refresh, logout, me, sessions)`,
         `global guard: ${extras.globalGuard ? 'on (every route needs a session unless @Public())' : 'off (use @UseGuards(SessionAuthGuard))'}`,
         `global rate limit: ${extras.throttle ? `on (${options.rateLimit.limit} per ${options.rateLimit.ttl} s per client IP)` : 'off'}`,
         `global exception filter: ${extras.exceptionFilter ? 'on' : 'off'}`,

@@ -103,7 +103,7 @@ describe('SessionModule extras', () => {
     const log = vi.spyOn(Logger.prototype, 'log');
     app = await appWith({ globalGuard: true });
     const lines = log.mock.calls.map(([message]) => String(message)).join('\n');
-    expect(lines).toContain('routes: /auth/login');
+    expect(lines).toContain('routes: /auth (login, refresh, logout, me, sessions)');
     expect(lines).toContain('global guard: on');
     expect(lines).toContain('global rate limit: off');
     expect(lines).toContain('global exception filter: off');
