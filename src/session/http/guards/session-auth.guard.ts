@@ -32,21 +32,26 @@ export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
     const req = http.getRequest();
     if (requestSession(req)) return true;
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) return true;
-    const refuse = (error: unknown): never => {
-      throw asHttpException(error, http.getResponse());
-    };
     try {
       const user = this.strategy.authenticateRequest(req);
       if (!(user instanceof Promise)) {
         req.user = user;
         return true;
       }
-      return user.then((validated) => {
-        req.user = validated;
-        return true;
-      }, refuse);
+      return user.then(
+        (validated) => {
+          req.user = validated;
+          return true;
+        },
+        (error: unknown) => this.refuse(error, http.getResponse()),
+      );
     } catch (error) {
-      return refuse(error);
+      return this.refuse(error, http.getResponse());
     }
+  }
+
+  /** The refusal as an HTTP exception, its headers set (`WWW-Authenticate`). */
+  private refuse(error: unknown, res: Parameters<typeof asHttpException>[1]): never {
+    throw asHttpException(error, res);
   }
 }
