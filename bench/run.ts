@@ -654,7 +654,7 @@ interface MemoryFacts {
   /** Characters of the key after `<prefix>s:`. */
   sessionKeyHashChars: number;
   sessionKeyBytes: number | null;
-  /** The same entry under a key as long as the default prefix `sess:` makes it. */
+  /** The same entry under a key as long as the default prefix `nsm:` makes it. */
   defaultPrefixKeyBytes: number | null;
   sessionValueBytes: number | null;
   userIndexKeyBytes: number | null;
@@ -683,12 +683,12 @@ async function redisMemory(app: Server | undefined, peer: Server | undefined, re
     peerKeyBytes: null,
     peerValueBytes: null,
   };
-  // A copy under a key of the default prefix's length (`sess:` is 5 characters), with the same
+  // A copy under a key of the default prefix's length (`nsm:` is 4 characters), with the same
   // TTL, measured and deleted at once.
   const value = await redis.get(sessionKey);
   const pttl = await redis.pttl(sessionKey);
   if (value !== null && pttl > 0) {
-    const copy = `${TAG.slice(-5)}s:${sessionKey.slice(`${app.prefix}s:`.length)}`;
+    const copy = `${TAG.slice(-4)}s:${sessionKey.slice(`${app.prefix}s:`.length)}`;
     try {
       await redis.set(copy, value, 'PX', pttl);
       facts.defaultPrefixKeyBytes = await usage(copy);
@@ -882,7 +882,7 @@ function targets(summaries: Map<string, Summary>, memory: MemoryFacts | null): T
     basis: sameStack.basis,
   });
   add(
-    'Redis memory per cached session (default prefix `sess:`)',
+    'Redis memory per cached session (default prefix `nsm:`)',
     {
       value: memory?.defaultPrefixKeyBytes ?? memory?.sessionKeyBytes ?? null,
       basis:

@@ -73,8 +73,8 @@ export class AppEnv {
   @IsOptional() @IsString() REDIS_CLUSTER_NODES?: string;
   /** Seconds a session is trusted in the in-process cache (with Redis); 0 turns it off. @default 10 */
   @Transform(toInt) @IsInt() @Min(0) SESSION_LOCAL_CACHE_TTL: number = 10;
-  /** Key prefix of everything the app writes to Redis. @default 'sess:' */
-  @IsString() REDIS_KEY_PREFIX: string = 'sess:';
+  /** Key prefix of everything the app writes to Redis (not connect-redis's `sess:`). @default 'nsm:' */
+  @IsString() REDIS_KEY_PREFIX: string = 'nsm:';
   /** Lowest level logged: fatal | error | warn | info | debug | trace | silent. @default 'info' */
   @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
   /** Format of the log lines; JSON (one object per line) is the only one. @default 'json' */

@@ -87,7 +87,7 @@ describe('RedisSessionCache storage', () => {
   });
 
   it('stores a session compactly (MEMORY USAGE of its key at most 200 bytes, with a prefix as short as the default)', async () => {
-    const shortPrefix = `${randomBytes(2).toString('hex')}:`; // as long as the default `sess:`
+    const shortPrefix = `${randomBytes(2).toString('hex')}:`; // 4 characters and a colon (the default `nsm:` is shorter)
     const compact = new RedisSessionCache(new SessionRedisConnection(redis), shortPrefix);
     const hash = tokenHash();
     const userId = randomUUID();

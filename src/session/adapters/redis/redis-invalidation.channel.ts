@@ -50,9 +50,16 @@ export class RedisInvalidationChannel {
    */
   async start(): Promise<void> {
     this.subscriber.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => this.receive(channel, message));
-    const subscribed = (this.sharded ? this.subscriber.ssubscribe(this.channel) : this.subscriber.subscribe(this.channel)).catch(
-      (error: Error) => this.logger.warn(`Could not subscribe to ${this.channel} yet: ${error.message}`),
-    );
+    const subscribe = () =>
+      (this.sharded ? this.subscriber.ssubscribe(this.channel) : this.subscriber.subscribe(this.channel)).then(
+        () => undefined,
+        (error: Error) => this.logger.warn(`Could not subscribe to ${this.channel} yet: ${error.message}`),
+      );
+    // Only once the connection is ready: a SUBSCRIBE queued while it connects can beat ioredis's
+    // ready check (INFO) to the server, which then refuses the INFO ("Connection in subscriber
+    // mode") and ioredis drops the connection. After a reconnect ioredis re-subscribes by itself.
+    const subscribed =
+      this.subscriber.status === 'ready' ? subscribe() : new Promise<void>((resolve) => this.subscriber.once('ready', () => resolve(subscribe())));
     let waited: NodeJS.Timeout | undefined;
     await Promise.race([subscribed, new Promise<void>((resolve) => (waited = setTimeout(resolve, SUBSCRIBE_WAIT_MS)))]);
     clearTimeout(waited);

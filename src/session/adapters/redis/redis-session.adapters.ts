@@ -1,4 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { SessionConfigurationError } from '../../errors/session-configuration.error.js';
 import { LOGIN_THROTTLER } from '../../http/decorators/login-throttle.decorator.js';
 import type { LoginFailureCounter } from '../../ports/login-failure-counter.js';
 import type { SessionCache } from '../../ports/session-cache.js';
@@ -16,11 +17,16 @@ import { RedisLoginFailureCounter } from './redis-login-failure.counter.js';
 import { RedisSessionCache } from './redis-session.cache.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
+/** Prefix of the module's Redis keys unless told otherwise (nest-session-module). */
+const DEFAULT_KEY_PREFIX = 'nsm:';
+
 /** Options of `redisSessionAdapters`. */
 export interface RedisSessionAdaptersOptions {
   /**
-   * Prefix of every Redis key the adapters write (give each app sharing a Redis its own).
-   * @default 'sess:'
+   * Prefix of every Redis key the adapters write (give each app sharing a Redis its own). Not
+   * connect-redis's `sess:`, so an express-session store on the same Redis never lists, counts or
+   * clears the module's keys.
+   * @default 'nsm:'
    */
   keyPrefix?: string;
   /**
@@ -65,7 +71,12 @@ export interface RedisSessionAdapters {
  * @param redis a URL, ioredis options (Sentinel included), `{ clusterNodes }`, or an ioredis client
  */
 export function redisSessionAdapters(redis: RedisConnectionConfig, options: RedisSessionAdaptersOptions = {}): RedisSessionAdapters {
-  const prefix = options.keyPrefix ?? 'sess:';
+  if (!redis || (typeof redis !== 'string' && typeof redis !== 'object')) {
+    throw new SessionConfigurationError(
+      `redisSessionAdapters needs a Redis URL, ioredis options, { clusterNodes } or a client; got ${redis === '' ? 'an empty string' : String(redis)} (is REDIS_URL set?)`,
+    );
+  }
+  const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const localCacheTtl = options.localCacheTtl ?? 10;
   if (!Number.isInteger(localCacheTtl) || localCacheTtl < 0) {
     throw new RangeError('redisSessionAdapters option "localCacheTtl" must be a whole number of seconds, 0 to turn the in-process tier off.');
