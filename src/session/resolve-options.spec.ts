@@ -213,8 +213,9 @@ describe('resolveSessionOptions', () => {
       });
     }
 
-    it('rejects a number given as a string', () => {
-      configError(() => resolve({ accessTtl: '900' as unknown as number }));
+    it('rejects a number given as a string, saying it is a string', () => {
+      const error = configError(() => resolve({ accessTtl: '900' as unknown as number }));
+      expect(error.message).toContain('got "900" (a string)');
     });
 
     it.each([

@@ -10,10 +10,13 @@ import {
 
 const MIN_SECRET_LENGTH = 32;
 
+/** A value as a message shows it: a string in quotes, so `"900"` is not mistaken for the number 900. */
+const shown = (value: unknown) => (typeof value === 'string' ? `"${value}" (a string)` : String(value));
+
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0) {
     throw new SessionConfigurationError(
-      `SessionModule option "${name}" must be a positive whole number of seconds, got ${String(value)}.`,
+      `SessionModule option "${name}" must be a positive whole number of seconds, got ${shown(value)}.`,
     );
   }
   return value;
@@ -25,7 +28,7 @@ const MAX_CLEANUP_INTERVAL = 2_147_483;
 function nonNegativeInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < 0 || value > max) {
     throw new SessionConfigurationError(
-      `SessionModule option "${name}" must be a whole number of seconds from 0 to ${max}, got ${String(value)}.`,
+      `SessionModule option "${name}" must be a whole number of seconds from 0 to ${max}, got ${shown(value)}.`,
     );
   }
   return value;

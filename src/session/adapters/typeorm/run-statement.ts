@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { SessionConfigurationError } from '../../errors/session-configuration.error.js';
 import { SessionStoreUnavailableError } from '../../errors/session.errors.js';
 
 /** Runs one SQL statement; an unreachable database becomes `SessionStoreUnavailableError` (503). */
@@ -44,4 +45,27 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
   const message = e?.driverError?.message ?? e?.message;
   return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
+}
+
+/**
+ * Checks at start that the migrations made these tables, so a DataSource without
+ * `SESSION_MIGRATIONS` stops the start with the fix instead of failing the first login. A
+ * database that cannot be reached now is left for later (the requests will answer 503).
+ * @throws SessionConfigurationError naming the missing tables
+ */
+export async function assertTables(dataSource: DataSource, tables: readonly string[], adapter: string): Promise<void> {
+  let found: Array<{ name: string; present: boolean }>;
+  try {
+    found = rowsOf(await dataSource.query('SELECT name, to_regclass(name) IS NOT NULL AS present FROM unnest($1::text[]) AS name', [tables]));
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) return;
+    throw error;
+  }
+  const missing = found.filter((row) => !row.present).map((row) => row.name);
+  if (missing.length > 0) {
+    throw new SessionConfigurationError(
+      `${adapter} needs the table(s) ${missing.join(', ')}, which the database does not have: add SESSION_MIGRATIONS to the ` +
+        "DataSource's migrations and run them (migrationsRun: true, or typeorm migration:run). Never synchronize.",
+    );
+  }
 }

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { AuditLog, AuditPage, AuditQuery, fitForAudit } from '../../ports/audit-log.js';
 import type { SessionEvent, SessionEventType } from '../../session.events.js';
-import { runStatement, rowsOf } from './run-statement.js';
+import { assertTables, runStatement, rowsOf } from './run-statement.js';
 
 interface AuditRow {
   type: SessionEventType;
@@ -33,6 +33,11 @@ export class TypeOrmAuditLog extends AuditLog {
   constructor(private readonly dataSource: DataSource) {
     super();
   }
+  /** Checks at start that the migrations ran (see `assertTables`). */
+  start(): Promise<void> {
+    return assertTables(this.dataSource, ['session_audit'], 'TypeOrmAuditLog');
+  }
+
 
   async append(events: readonly SessionEvent[]): Promise<void> {
     if (events.length === 0) return;

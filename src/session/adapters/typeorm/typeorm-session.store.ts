@@ -12,7 +12,7 @@ import {
   SessionSummary,
 } from '../../ports/session-record.js';
 import { SessionStore } from '../../ports/session-store.js';
-import { rowsOf, runStatement } from './run-statement.js';
+import { assertTables, rowsOf, runStatement } from './run-statement.js';
 import { SessionRow, toSessionRecord } from './session-row.mapper.js';
 
 /** `$n` placeholders for the live-window check: not revoked, not recorded as ended, not expired, not idle. */
@@ -315,6 +315,11 @@ export class TypeOrmSessionStore extends SessionStore {
       [since],
     );
     return Number(row.peak);
+  }
+
+  /** Checks at start that the migrations ran (see `assertTables`). */
+  start(): Promise<void> {
+    return assertTables(this.dataSource, ['sessions', 'session_rotated_refresh_tokens', 'session_concurrency_samples'], 'TypeOrmSessionStore');
   }
 
   async ping(): Promise<boolean> {

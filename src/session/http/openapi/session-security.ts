@@ -27,6 +27,7 @@ export function addSessionSecuritySchemes(builder: DocumentBuilder): DocumentBui
       {
         type: 'http',
         scheme: 'bearer',
+        bearerFormat: 'opaque',
         description: 'The `accessToken` of `POST /auth/login` or `POST /auth/refresh`. Needs no CSRF token.',
       },
       SESSION_SECURITY.bearer,
@@ -37,7 +38,7 @@ export function addSessionSecuritySchemes(builder: DocumentBuilder): DocumentBui
         type: 'apiKey',
         in: 'cookie',
         description:
-          `With cookies on (\`SESSION_COOKIES=true\`, the default), login and refresh set \`${ACCESS_COOKIE}\` ` +
+          `With cookies on (the module's \`cookies\` option, on by default), login and refresh set \`${ACCESS_COOKIE}\` ` +
           '(HttpOnly; Secure; SameSite=Lax; Path=/). Used when no `Authorization` header is sent. ' +
           `POST, PUT, PATCH and DELETE requests authenticated by it also need the \`${CSRF_HEADER_NAME}\` header.`,
       },
