@@ -49,6 +49,7 @@ export type { CurrentUserInfo } from './http/decorators/current-session.decorato
 export { requestSession } from './http/request-session.js';
 export { SessionExceptionFilter } from './http/session-exception.filter.js';
 export { jsonSafety, refuseUnsafeJson, unsafeJsonReason } from './http/json-safety.middleware.js';
+export { JsonBodyGuard, carriesNonJsonBody } from './http/guards/json-body.guard.js';
 
 // OpenAPI (with @nestjs/swagger installed)
 export { ErrorResponse } from './http/openapi/error-response.js';

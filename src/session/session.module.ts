@@ -10,6 +10,7 @@ import { SessionStrategy } from './http/guards/session.strategy.js';
 import { mountController } from './http/mount-controller.js';
 import { SessionExceptionFilter } from './http/session-exception.filter.js';
 import { SessionIssuer } from './http/session-issuer.js';
+import { SessionPaths } from './http/session-paths.js';
 import { LoginService } from './login.service.js';
 import { SessionMetrics } from './metrics/session-metrics.js';
 import { AuditLog } from './ports/audit-log.js';
@@ -70,6 +71,7 @@ import { SessionService } from './session.service.js';
     SessionService,
     LoginService,
     SessionIssuer,
+    SessionPaths,
     SessionCleanupService,
     SessionEventPublisher,
     SessionSweepService,
@@ -86,6 +88,7 @@ import { SessionService } from './session.service.js';
     SessionService,
     LoginService,
     SessionIssuer,
+    SessionPaths,
     SessionCleanupService,
     SessionEventPublisher,
     SessionSweepService,
@@ -114,6 +117,7 @@ export class SessionModule extends SessionConfigurableModule implements OnModule
     @Inject(SESSION_EXTRAS) private readonly extras: ResolvedSessionExtras,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
     private readonly adapters: SessionAdapters,
+    private readonly paths: SessionPaths,
   ) {
     super();
   }
@@ -124,7 +128,7 @@ export class SessionModule extends SessionConfigurableModule implements OnModule
     const logger = new Logger('SessionModule');
     logger.log(
       [
-        extras.routes === false ? 'routes: none (routes: false)' : `routes: ${options.authPath} (login, refresh, logout, me, sessions)`,
+        extras.routes === false ? 'routes: none (routes: false)' : `routes: ${this.paths.auth} (login, refresh, logout, me, sessions)`,
         `global guard: ${extras.globalGuard ? 'on (every route needs a session unless @Public())' : 'off (use @UseGuards(SessionAuthGuard))'}`,
         `global rate limit: ${extras.throttle ? `on (${options.rateLimit.limit} per ${options.rateLimit.ttl} s per client IP)` : 'off'}`,
         `global exception filter: ${extras.exceptionFilter ? 'on' : 'off'}`,

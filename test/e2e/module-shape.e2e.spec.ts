@@ -1,7 +1,21 @@
-import { Controller, Get, type INestApplication, Logger, Module, Post } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Logger, Module, Post, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
 import { Test } from '@nestjs/testing';
+import session from 'express-session';
+import passport from 'passport';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import request from 'supertest';
+import { TEST_DATABASE_URL } from '../support/test-env';
 import {
+  CurrentUser,
+  type CurrentUserInfo,
+  Public,
+  redisSessionAdapters,
+  SESSION_STRATEGY,
+  SessionConfigurationError,
+  typeOrmSessionAdapters,
   type AdapterLifecycle,
   type CredentialsVerifier,
   MemoryLoginFailureCounter,
@@ -34,6 +48,20 @@ class HostController {
     return { hello: 'host' };
   }
 
+  /** Public, and personal when a session comes along. */
+  @Get('maybe')
+  @Public()
+  maybe(@CurrentUser() user: CurrentUserInfo | undefined) {
+    return { userId: user?.id ?? null };
+  }
+
+  /** Guarded through passport itself. */
+  @Get('passport')
+  @UseGuards(AuthGuard(SESSION_STRATEGY))
+  viaPassport(@CurrentUser() user: CurrentUserInfo) {
+    return { userId: user.id };
+  }
+
   /** Throws the module's SessionNotFoundError: 404 with the global filter, 500 without. */
   @Post('revoke-unknown')
   revokeUnknown() {
@@ -41,11 +69,17 @@ class HostController {
   }
 }
 
-async function appWith(extras: SessionModuleExtras, options: object = {}, more: unknown[] = []): Promise<INestApplication> {
+async function appWith(
+  extras: SessionModuleExtras,
+  options: object = {},
+  more: unknown[] = [],
+  configure: (app: INestApplication) => void = () => undefined,
+): Promise<INestApplication> {
   @Module({ imports: [SessionModule.forRoot({ secret: SECRET, credentials, ...options, ...extras }), ...(more as never[])], controllers: [HostController] })
   class HostModule {}
   const moduleRef = await Test.createTestingModule({ imports: [HostModule] }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
+  configure(app);
   await app.init();
   return app;
 }
@@ -148,5 +182,80 @@ describe('SessionModule extras', () => {
     const { body } = await login(app).expect(200);
     await http.get('/ops/sessions').auth(body.accessToken, { type: 'bearer' }).expect(403);
     await http.get('/admin').expect(404);
+  });
+
+  it("leaves passport's own session strategy alone: an express-session + passport login keeps working beside it", async () => {
+    app = await appWith({}, {}, [], (nest) => {
+      nest.use(session({ secret: 'legacy-secret', resave: false, saveUninitialized: false }));
+      nest.use(passport.initialize());
+      nest.use(passport.session());
+    });
+    const http = request(app.getHttpServer());
+    await http.get('/host').expect(200, { hello: 'host' });
+    const { body } = await login(app).expect(200);
+    await http.get('/auth/me').auth(body.accessToken, { type: 'bearer' }).expect(200);
+  });
+
+  it('answers AuthGuard(SESSION_STRATEGY) with 401 for no or a bad token, 200 for a good one', async () => {
+    app = await appWith({});
+    const http = request(app.getHttpServer());
+    await http.get('/host/passport').expect(401);
+    await http.get('/host/passport').auth('sa_forged', { type: 'bearer' }).expect(401);
+    const { body } = await login(app).expect(200);
+    await http.get('/host/passport').auth(body.accessToken, { type: 'bearer' }).expect(200, { userId: USER.id });
+  });
+
+  it('follows the global prefix: routes, the refresh cookie and the admin page', async () => {
+    app = await appWith({}, {}, [SessionAdminModule.forRoot()], (nest) => nest.setGlobalPrefix('api'));
+    const http = request(app.getHttpServer());
+    const res = await login(app, '/api/auth/login').expect(200);
+    expect(res.headers['set-cookie']).toEqual(expect.arrayContaining([expect.stringMatching(/^__Secure-refresh=.*Path=\/api\/auth;/)]));
+    const page = await http.get('/api/admin').expect(200);
+    expect(page.text).toContain('src="/api/admin/assets/admin.js"');
+    expect(page.text).toContain('data-auth-path="/api/auth"');
+    expect(page.text).toContain('data-admin-path="/api/admin"');
+  });
+
+  it('gives a public route the session presented with the request, and never refuses one', async () => {
+    app = await appWith({ globalGuard: true });
+    const http = request(app.getHttpServer());
+    await http.get('/host/maybe').expect(200, { userId: null });
+    await http.get('/host/maybe').auth('sa_forged', { type: 'bearer' }).expect(200, { userId: null });
+    const { body } = await login(app).expect(200);
+    await http.get('/host/maybe').auth(body.accessToken, { type: 'bearer' }).expect(200, { userId: USER.id });
+  });
+
+  it('refuses a login that is not JSON (a cross-site form cannot log a victim in): 415', async () => {
+    app = await appWith({});
+    await request(app.getHttpServer())
+      .post('/auth/login')
+      .type('form')
+      .send({ email: USER.email, password: 'correct horse' })
+      .expect(415)
+      .expect((res) => expect(res.headers['set-cookie']).toBeUndefined());
+  });
+
+  it('names the fix when the Redis adapters get no Redis', () => {
+    expect(() => redisSessionAdapters(undefined as unknown as string)).toThrow(SessionConfigurationError);
+    expect(() => redisSessionAdapters(process.env.NO_SUCH_VARIABLE as string)).toThrow(/is REDIS_URL set\?/);
+  });
+
+  it('stops the start, naming the fix, when the DataSource never ran SESSION_MIGRATIONS', async () => {
+    const name = `session_nomig_${randomBytes(4).toString('hex')}`;
+    const admin = new Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(TEST_DATABASE_URL);
+    url.pathname = `/${name}`;
+    const dataSource = await new DataSource({ type: 'postgres', url: url.toString() }).initialize();
+    try {
+      await expect(appWith({}, typeOrmSessionAdapters(dataSource))).rejects.toThrow(
+        /TypeOrmSessionStore needs the table\(s\) sessions, session_rotated_refresh_tokens, session_concurrency_samples.*SESSION_MIGRATIONS/,
+      );
+    } finally {
+      await dataSource.destroy();
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 });

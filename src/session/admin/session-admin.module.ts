@@ -1,8 +1,9 @@
 import { DynamicModule, Inject, Logger, Module, OnModuleInit, type Type } from '@nestjs/common';
 import { mountController } from '../http/mount-controller.js';
-import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
-import type { ResolvedSessionOptions } from '../session.options.js';
+import { SessionConfigurationError } from '../errors/session-configuration.error.js';
+import { SessionPaths } from '../http/session-paths.js';
 import { AdminOperationsController } from './admin-operations.controller.js';
+import type { AdminPagePaths } from './admin-page/admin-page.assets.js';
 import { ADMIN_PAGE_PATHS, AdminPageController } from './admin-page/admin-page.controller.js';
 import { AdminSessionsController } from './admin-sessions.controller.js';
 
@@ -34,7 +35,10 @@ export interface SessionAdminModuleOptions {
  */
 @Module({})
 export class SessionAdminModule implements OnModuleInit {
-  constructor(@Inject(ADMIN_PAGE_PATHS) private readonly paths: { admin: string }, @Inject(ADMIN_PAGE_ENABLED) private readonly page: boolean) {}
+  constructor(
+    @Inject(ADMIN_PAGE_PATHS) private readonly paths: AdminPagePaths,
+    @Inject(ADMIN_PAGE_ENABLED) private readonly page: boolean,
+  ) {}
 
   /** Says at start which admin routes the app serves. */
   onModuleInit(): void {
@@ -55,8 +59,23 @@ export class SessionAdminModule implements OnModuleInit {
       providers: [
         {
           provide: ADMIN_PAGE_PATHS,
-          inject: [RESOLVED_SESSION_OPTIONS],
-          useFactory: (session: ResolvedSessionOptions) => ({ auth: session.authPath, admin: `/${path.replace(/^\/+|\/+$/g, '')}` }),
+          inject: [{ token: SessionPaths, optional: true }],
+          useFactory: (paths?: SessionPaths): AdminPagePaths => {
+            if (!paths) {
+              throw new SessionConfigurationError(
+                'SessionAdminModule needs SessionModule.forRoot() or forRootAsync() in the app, global (isGlobal: true, its default).',
+              );
+            }
+            // Read when the page is first built, once the app's global prefix is set.
+            return {
+              get auth() {
+                return paths.auth;
+              },
+              get admin() {
+                return paths.under(path);
+              },
+            };
+          },
         },
         { provide: ADMIN_PAGE_ENABLED, useValue: options.page !== false },
       ],

@@ -25,6 +25,7 @@ import { Public } from './decorators/public.decorator.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshDto } from './dto/refresh.dto.js';
 import { SessionAuthGuard } from './guards/session-auth.guard.js';
+import { JsonBodyGuard } from './guards/json-body.guard.js';
 import { SessionThrottlerGuard } from './guards/session-throttler.guard.js';
 import {
   ApiBody,
@@ -52,7 +53,7 @@ import { sessionValidationPipe } from './validation.pipe.js';
  * (`/auth`) with `mountController`. Rate limited (login and refresh by `loginRateLimit`) and
  * guarded here, whatever the app registers globally.
  */
-@UseGuards(SessionThrottlerGuard, SessionAuthGuard)
+@UseGuards(SessionThrottlerGuard, JsonBodyGuard, SessionAuthGuard)
 @UseFilters(SessionExceptionFilter)
 @UsePipes(sessionValidationPipe())
 export class AuthSessionController {

@@ -17,6 +17,7 @@ import {
   writeCookies,
   type CookieResponse,
 } from './session-cookies.js';
+import { SessionPaths } from './session-paths.js';
 import { assertCsrf, type TokenRequest } from './session-token.extractor.js';
 import { presentIssued, type IssuedSessionBody } from './session.presenter.js';
 
@@ -52,6 +53,7 @@ export class SessionIssuer {
     private readonly sessions: SessionService,
     private readonly logins: LoginService,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+    private readonly paths: SessionPaths,
   ) {}
 
   /**
@@ -100,13 +102,13 @@ export class SessionIssuer {
   /** `POST /auth/logout`: ends the session and clears the cookies. */
   async logout(res: CookieResponse, session: AuthenticatedSession): Promise<void> {
     await this.sessions.revoke(session.sessionId, 'logout', session.userId);
-    if (this.options.cookies) writeCookies(res, clearedSessionCookies(this.options.authPath));
+    if (this.options.cookies) writeCookies(res, clearedSessionCookies(this.paths.auth));
   }
 
   private answer(issued: IssuedSession, user: SessionUser, res: CookieResponse): IssuedSessionBody {
     if (this.options.cookies) {
       const { accessToken, refreshToken, expiresIn, refreshExpiresIn } = issued.tokens;
-      writeCookies(res, sessionCookies(accessToken, refreshToken, expiresIn, refreshExpiresIn, this.options.authPath));
+      writeCookies(res, sessionCookies(accessToken, refreshToken, expiresIn, refreshExpiresIn, this.paths.auth));
     }
     return presentIssued(issued, user);
   }

@@ -1,4 +1,4 @@
-import { Get, Header, Inject } from '@nestjs/common';
+import { Get, Header, Inject, OnModuleInit } from '@nestjs/common';
 import { ApiExcludeController } from '../../http/openapi/swagger.js';
 import { Public } from '../../http/decorators/public.decorator.js';
 import { type AdminPageAssets, type AdminPagePaths, loadAdminPageAssets } from './admin-page.assets.js';
@@ -17,11 +17,14 @@ const REVALIDATE = 'no-cache';
  */
 @ApiExcludeController()
 @Public()
-export class AdminPageController {
-  private readonly assets: AdminPageAssets;
+export class AdminPageController implements OnModuleInit {
+  private assets!: AdminPageAssets;
 
-  constructor(@Inject(ADMIN_PAGE_PATHS) paths: AdminPagePaths) {
-    this.assets = loadAdminPageAssets(paths);
+  constructor(@Inject(ADMIN_PAGE_PATHS) private readonly paths: AdminPagePaths) {}
+
+  /** Reads the files at start (a missing one stops the start), with the app's global prefix known. */
+  onModuleInit(): void {
+    this.assets = loadAdminPageAssets(this.paths);
   }
 
   @Get()

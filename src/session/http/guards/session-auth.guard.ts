@@ -8,15 +8,15 @@ import { SESSION_STRATEGY, SessionStrategy } from './session.strategy.js';
 
 /**
  * Requires a valid session (401 with `WWW-Authenticate: Bearer` otherwise) unless the route is
- * `@Public()`. Safe to apply both globally and on a controller: a request already
+ * `@Public()`, where a valid session is attached when one is presented and nothing is refused. Safe to apply both globally and on a controller: a request already
  * authenticated passes at once. Its refusals are HTTP exceptions with their headers set, so any
  * route of the app answers them right, with or without the module's exception filter.
  *
- * It is `@nestjs/passport`'s `AuthGuard('session')`, but it calls this module's
+ * It is `@nestjs/passport`'s `AuthGuard(SESSION_STRATEGY)` (`'session-token'`), but it calls this module's
  * `SessionStrategy` directly instead of going through `passport.authenticate`: that skips
  * passport's per-request plumbing on the hot path, and it uses this app's own strategy even
  * when several apps (or test instances) share one process, where passport's strategy registry
- * is global and the last one registered would win. Apps may still use `AuthGuard('session')`.
+ * is global and the last one registered would win. Apps may still use `AuthGuard(SESSION_STRATEGY)`.
  */
 @Injectable()
 export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
@@ -31,7 +31,9 @@ export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
     const http = context.switchToHttp();
     const req = http.getRequest();
     if (requestSession(req)) return true;
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) {
+      return this.strategy.presentsToken(req) ? this.attachIfValid(req) : true;
+    }
     try {
       const user = this.strategy.authenticateRequest(req);
       if (!(user instanceof Promise)) {
@@ -47,6 +49,29 @@ export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
       );
     } catch (error) {
       return this.refuse(error, http.getResponse());
+    }
+  }
+
+  /**
+   * A public route is never refused, but a valid session presented there is the request's
+   * (`@CurrentUser()`, `requestSession`): public pages that know who is looking.
+   */
+  private attachIfValid(req: Record<string, unknown>): boolean | Promise<boolean> {
+    try {
+      const user = this.strategy.authenticateRequest(req as never);
+      if (!(user instanceof Promise)) {
+        req.user = user;
+        return true;
+      }
+      return user.then(
+        (validated) => {
+          req.user = validated;
+          return true;
+        },
+        () => true,
+      );
+    } catch {
+      return true;
     }
   }
 

@@ -1,21 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
-import { InvalidTokenError } from '../../errors/session.errors.js';
+import { InvalidTokenError, SessionError } from '../../errors/session.errors.js';
+import { mapSessionError } from '../session-exception.filter.js';
 import { RESOLVED_SESSION_OPTIONS } from '../../session.constants.js';
 import { attachRequestSession } from '../request-session.js';
 import type { ResolvedSessionOptions } from '../../session.options.js';
 import { SessionService } from '../../session.service.js';
 import type { AuthenticatedSession } from '../../session.types.js';
+import { ACCESS_COOKIE } from '../session-cookies.js';
 import { extractAccessToken, TokenRequest } from '../session-token.extractor.js';
 
-/** Name of the passport strategy, for `AuthGuard(SESSION_STRATEGY)`. */
-export const SESSION_STRATEGY = 'session';
+/**
+ * Name of the passport strategy, for `AuthGuard(SESSION_STRATEGY)`. Not `session`: that is
+ * passport's own strategy behind `passport.session()`, which an app may still use.
+ */
+export const SESSION_STRATEGY = 'session-token';
 
 /**
  * The passport integration point: a `passport-custom` strategy that validates the request's
  * access token through `SessionService`. `req.user` becomes `{ id, roles }`; the full
- * `AuthenticatedSession` is on `req.authSession`.
+ * `AuthenticatedSession` is what `requestSession(req)` reads.
  */
 @Injectable()
 export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY) {
@@ -26,8 +31,25 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
     super();
   }
 
-  async validate(req: TokenRequest & Record<string, unknown>): Promise<{ id: string; roles: string[] }> {
-    return this.authenticateRequest(req);
+  /**
+   * Through `passport.authenticate` (`AuthGuard(SESSION_STRATEGY)`): a refused token fails the
+   * authentication (401 from `AuthGuard`), any other refusal (a CSRF failure: 403) is its HTTP
+   * exception.
+   */
+  async validate(req: TokenRequest & Record<string, unknown>): Promise<SessionUserRef | false> {
+    try {
+      return await this.authenticateRequest(req);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return false;
+      throw error instanceof SessionError ? mapSessionError(error).exception : error;
+    }
+  }
+
+  /** Whether the request carries an access token at all (a cheap look, nothing validated). */
+  presentsToken(req: TokenRequest): boolean {
+    if (typeof req.headers.authorization === 'string') return true;
+    const cookie = req.headers.cookie;
+    return this.options.cookies && typeof cookie === 'string' && cookie.includes(ACCESS_COOKIE);
   }
 
   /**
