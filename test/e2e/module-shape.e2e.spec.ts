@@ -258,4 +258,12 @@ describe('SessionModule extras', () => {
       await admin.end();
     }
   });
+
+  it('says what is missing when SessionAdminModule comes without SessionModule', async () => {
+    @Module({ imports: [SessionAdminModule.forRoot()] })
+    class AdminOnlyModule {}
+    await expect(Test.createTestingModule({ imports: [AdminOnlyModule] }).compile()).rejects.toThrow(
+      /SessionAdminModule needs SessionModule\.forRoot\(\) or forRootAsync\(\) in the app, global/,
+    );
+  });
 });
