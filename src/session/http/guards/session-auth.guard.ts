@@ -32,31 +32,19 @@ export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
     const req = http.getRequest();
     if (requestSession(req)) return true;
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) {
-      return this.strategy.presentsToken(req) ? this.attachIfValid(req) : true;
+      // A public route is never refused, but a valid session presented there is the request's
+      // (`@CurrentUser()`, `requestSession`): public pages that know who is looking.
+      return this.strategy.presentsToken(req) ? this.authenticate(req, null) : true;
     }
-    try {
-      const user = this.strategy.authenticateRequest(req);
-      if (!(user instanceof Promise)) {
-        req.user = user;
-        return true;
-      }
-      return user.then(
-        (validated) => {
-          req.user = validated;
-          return true;
-        },
-        (error: unknown) => this.refuse(error, http.getResponse()),
-      );
-    } catch (error) {
-      return this.refuse(error, http.getResponse());
-    }
+    return this.authenticate(req, http.getResponse());
   }
 
   /**
-   * A public route is never refused, but a valid session presented there is the request's
-   * (`@CurrentUser()`, `requestSession`): public pages that know who is looking.
+   * Validates the request's token and attaches its session: at once when this process holds it,
+   * else by a promise.
+   * @param res where a refusal's headers go; null on a public route, which lets the request through instead
    */
-  private attachIfValid(req: Record<string, unknown>): boolean | Promise<boolean> {
+  private authenticate(req: Record<string, unknown>, res: Parameters<typeof asHttpException>[1] | null): boolean | Promise<boolean> {
     try {
       const user = this.strategy.authenticateRequest(req as never);
       if (!(user instanceof Promise)) {
@@ -68,15 +56,16 @@ export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
           req.user = validated;
           return true;
         },
-        () => true,
+        (error: unknown) => this.refuse(error, res),
       );
-    } catch {
-      return true;
+    } catch (error) {
+      return this.refuse(error, res);
     }
   }
 
-  /** The refusal as an HTTP exception, its headers set (`WWW-Authenticate`). */
-  private refuse(error: unknown, res: Parameters<typeof asHttpException>[1]): never {
+  /** The refusal as an HTTP exception, its headers set (`WWW-Authenticate`); on a public route, no refusal. */
+  private refuse(error: unknown, res: Parameters<typeof asHttpException>[1] | null): true {
+    if (res === null) return true;
     throw asHttpException(error, res);
   }
 }
