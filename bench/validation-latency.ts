@@ -10,13 +10,12 @@ import { Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { MemorySessionCache } from '../src/session/adapters/memory/memory-session.cache';
-import { RedisSessionCache } from '../src/session/adapters/redis/redis-session.cache';
+import type { SharedSessionCache } from '../src/session/adapters/shared-session.cache';
 import { TypeOrmSessionStore } from '../src/session/adapters/typeorm/typeorm-session.store';
 import { SystemClock } from '../src/session/ports/clock';
 import { CacheLookup, SessionCache } from '../src/session/ports/session-cache';
 import { resolveSessionOptions } from '../src/session/resolve-options';
-import { SESSION_MIGRATIONS } from '../src/session';
-import { SessionRedisConnection } from '../src/session/adapters/redis/redis-connection';
+import { redisSessionAdapters, SESSION_MIGRATIONS } from '../src/session';
 import { SessionService } from '../src/session/session.service';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -72,7 +71,11 @@ async function main() {
     idleTtl: 86_400,
   });
   const store = new TypeOrmSessionStore(dataSource);
-  const cached = new SessionService(store, new RedisSessionCache(new SessionRedisConnection(redis), prefix), new SystemClock(), options);
+  // The Redis cache without its in-process tier: every validation is one Redis read.
+  const redisCache = redisSessionAdapters(redis, { keyPrefix: prefix, localCacheTtl: 0 }).cache as SharedSessionCache;
+  await redisCache.start({ store });
+  while (!redisCache.healthy) await new Promise((resolve) => setTimeout(resolve, 20));
+  const cached = new SessionService(store, redisCache, new SystemClock(), options);
   const uncached = new SessionService(store, new NoCache(), new SystemClock(), options);
   // The in-process tier (what each instance keeps in front of Redis): answered synchronously.
   const local = new SessionService(store, new MemorySessionCache(1000), new SystemClock(), options);
@@ -118,6 +121,7 @@ async function main() {
   await dataSource.query('DELETE FROM sessions WHERE user_id = $1', [session.userId]);
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length) await redis.del(...keys);
+  await redisCache.close();
   redis.disconnect();
   await dataSource.destroy();
 }

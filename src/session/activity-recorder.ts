@@ -1,5 +1,9 @@
 import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { SessionStore } from './ports/session-store.js';
+
+/** Sessions whose last recorded activity is remembered at most (the least recently active forgotten first). */
+const REMEMBERED = 100_000;
 
 /**
  * Write-behind of last activity: the request path only notes "session X was active at T"; a
@@ -10,6 +14,8 @@ import type { SessionStore } from './ports/session-store.js';
 export class ActivityRecorder {
   private readonly logger = new Logger('SessionActivity');
   private pending = new Map<string, number>();
+  /** The last activity noted per session, written or not: newer than a cached copy may say. */
+  private readonly recorded = new LRUCache<string, number>({ max: REMEMBERED });
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
 
@@ -22,7 +28,13 @@ export class ActivityRecorder {
   record(sessionId: string, atMs: number): void {
     const previous = this.pending.get(sessionId) ?? 0;
     if (atMs > previous) this.pending.set(sessionId, atMs);
+    if (atMs > this.lastRecorded(sessionId)) this.recorded.set(sessionId, atMs);
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
+  }
+
+  /** The last activity this process noted for a session (epoch ms), or 0. */
+  lastRecorded(sessionId: string): number {
+    return this.recorded.get(sessionId) ?? 0;
   }
 
   /** Writes every pending note now (also on shutdown). */
@@ -37,7 +49,8 @@ export class ActivityRecorder {
       .touchMany([...batch].map(([id, at]) => ({ id, at: new Date(at) })))
       .catch((error: Error) => {
         this.logger.warn(`Could not record activity of ${batch.size} sessions, will retry: ${error.message}`);
-        for (const [id, at] of batch) this.record(id, Math.max(at, this.pending.get(id) ?? 0));
+        for (const [id, at] of batch) if (at > (this.pending.get(id) ?? 0)) this.pending.set(id, at);
+        this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
       });
     await this.flushing;
   }

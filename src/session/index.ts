@@ -60,7 +60,7 @@ export type { ApiSessionAuthOptions } from './http/openapi/session-security.js';
 
 // Ports: what an adapter implements
 export { SessionStore } from './ports/session-store.js';
-export { SessionCache, REVOKED } from './ports/session-cache.js';
+export { SessionCache, REVOKED, UNAVAILABLE } from './ports/session-cache.js';
 export type { CachedSession, CacheLookup } from './ports/session-cache.js';
 export { AuditLog, AUDIT_TEXT_LIMITS, fitForAudit } from './ports/audit-log.js';
 export type { AuditQuery, AuditPage } from './ports/audit-log.js';

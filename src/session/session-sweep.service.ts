@@ -104,10 +104,6 @@ export class SessionSweepService implements OnApplicationBootstrap, BeforeApplic
         new SessionEvent('expired', s.endedAt ?? new Date(this.clock.now()), s.userId, s.id, s.ipAddress, s.userAgent, idle ? 'idle' : 'expired'),
       );
     }
-    await Promise.all(
-      [...accessHashesByUser(ended)].map(([userId, hashes]) =>
-        this.cache.markRevoked(userId, hashes).catch((error: Error) => this.logger.warn(`Session cache update failed: ${error.message}`)),
-      ),
-    );
+    await Promise.all([...accessHashesByUser(ended)].map(([userId, hashes]) => this.cache.markRevoked(userId, hashes)));
   }
 }

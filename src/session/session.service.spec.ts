@@ -8,7 +8,7 @@ import {
 } from './errors/session.errors.js';
 import { Clock } from './ports/clock.js';
 import type { CredentialsVerifier } from './ports/credentials-verifier.js';
-import { CacheLookup, SessionCache } from './ports/session-cache.js';
+import { CacheLookup, SessionCache, UNAVAILABLE } from './ports/session-cache.js';
 import { resolveSessionOptions } from './resolve-options.js';
 import { SessionService } from './session.service.js';
 import type { SessionModuleOptions } from './session.options.js';
@@ -39,37 +39,36 @@ class FakeClock extends Clock {
   }
 }
 
-/** A cache whose backend is down: every call rejects. */
-class FailingCache extends SessionCache {
+/**
+ * A cache whose backend is down, as the port has it: never a rejection — every read answers
+ * `UNAVAILABLE`, every write is dropped.
+ */
+class DownCache extends SessionCache {
   readonly calls: string[] = [];
 
-  private fail(method: string): Promise<never> {
-    this.calls.push(method);
-    return Promise.reject(new Error(`cache down (${method})`));
+  async get(): Promise<CacheLookup> {
+    this.calls.push('get');
+    return UNAVAILABLE;
   }
 
-  get(): Promise<CacheLookup> {
-    return this.fail('get');
+  async set(): Promise<void> {
+    this.calls.push('set');
   }
 
-  set(): Promise<void> {
-    return this.fail('set');
+  async markRevoked(): Promise<void> {
+    this.calls.push('markRevoked');
   }
 
-  markRevoked(): Promise<void> {
-    return this.fail('markRevoked');
+  async forget(): Promise<void> {
+    this.calls.push('forget');
   }
 
-  forget(): Promise<void> {
-    return this.fail('forget');
+  async deleteUser(): Promise<void> {
+    this.calls.push('deleteUser');
   }
 
-  deleteUser(): Promise<void> {
-    return this.fail('deleteUser');
-  }
-
-  ping(): Promise<boolean> {
-    return this.fail('ping');
+  async ping(): Promise<boolean> {
+    return false;
   }
 }
 
@@ -128,11 +127,10 @@ async function expectPlainInvalid(promise: Promise<unknown>): Promise<void> {
 }
 
 let warn: ReturnType<typeof vi.spyOn>;
-let logError: ReturnType<typeof vi.spyOn>;
 
 beforeEach(() => {
   warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-  logError = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
 });
 
 afterEach(() => {
@@ -347,14 +345,28 @@ describe('SessionService', () => {
         expect(await service.findById(session.id)).toBeNull();
       });
 
-      it('ends a session with no activity for idleTtl even when it is cached', async () => {
+      it('ends a session with no activity for idleTtl even when it is cached (the store confirms what the copy suggests)', async () => {
         const { service, login, clock, store } = setup(idle);
         const { tokens } = await login();
         await service.validate(tokens.accessToken); // cached with lastActivityAt = T0
         clock.advance(600);
         const find = vi.spyOn(store, 'findByAccessHash');
         await expectPlainInvalid(service.validate(tokens.accessToken));
-        expect(find).not.toHaveBeenCalled();
+        expect(find).toHaveBeenCalledTimes(1);
+      });
+
+      it('keeps alive a session whose cached copy looks idle but was used elsewhere since (another instance)', async () => {
+        const { service, login, clock, store, cache, options } = setup(idle);
+        const other = new SessionService(store, cache, clock, options);
+        const { tokens } = await login();
+        await service.validate(tokens.accessToken); // the shared copy says: last active at T0
+        clock.advance(300);
+        await other.validate(tokens.accessToken); // active on the other instance, written to the store
+        await other.flushActivity();
+        clock.advance(350); // 650 s after T0: idle by the copy, not by the store
+        const find = vi.spyOn(store, 'findByAccessHash');
+        await expect(service.validate(tokens.accessToken)).resolves.toMatchObject({ userId: 'user-1' });
+        expect(find).toHaveBeenCalledTimes(1);
       });
 
       it('stays alive while validations keep coming (sliding), then ends idleTtl after the last write', async () => {
@@ -903,29 +915,27 @@ describe('SessionService', () => {
     });
   });
 
-  describe('with a cache that is down (every call rejects)', () => {
+  describe('with a cache that is down (every read UNAVAILABLE, every write dropped)', () => {
     it('validate falls back to the store every time and still works', async () => {
-      const cache = new FailingCache();
+      const cache = new DownCache();
       const { service, login, store, clock } = setup({}, cache);
       const { tokens } = await login();
       const find = vi.spyOn(store, 'findByAccessHash');
       await expect(service.validate(tokens.accessToken)).resolves.toMatchObject({ userId: 'user-1' });
-      clock.advance(120); // forces an activity write (and a cache write, which fails)
+      clock.advance(120); // forces an activity write
       await expect(service.validate(tokens.accessToken)).resolves.toMatchObject({ userId: 'user-1' });
       expect(find).toHaveBeenCalledTimes(2);
       expect(cache.calls).toEqual(expect.arrayContaining(['get', 'set']));
-      expect(warn).toHaveBeenCalled();
     });
 
     it('refresh, revoke, revokeOwn, revokeAll, extend and eviction still work and take effect', async () => {
-      const cache = new FailingCache();
+      const cache = new DownCache();
       const { service, login, clock } = setup({ maxSessionsPerUser: 2 }, cache);
       const first = await login();
       const second = await service.refresh(first.tokens.refreshToken);
       await expectInvalid(service.validate(first.tokens.accessToken));
       await expect(service.validate(second.tokens.accessToken)).resolves.toBeDefined();
       expect(cache.calls).toContain('markRevoked');
-      expect(logError).toHaveBeenCalled();
 
       await expect(service.extend(second.session.id, 10)).resolves.toBeDefined();
 
@@ -946,7 +956,7 @@ describe('SessionService', () => {
     });
 
     it('reuse detection still revokes', async () => {
-      const cache = new FailingCache();
+      const cache = new DownCache();
       const { service, login } = setup({}, cache);
       const first = await login();
       const second = await service.refresh(first.tokens.refreshToken);

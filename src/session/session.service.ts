@@ -4,7 +4,7 @@ import { InvalidTokenError, InvalidTokenReason, RefreshTokenReuseError, SessionN
 import { SessionMetrics } from './metrics/session-metrics.js';
 import { SessionEventPublisher } from './session-event.publisher.js';
 import { Clock } from './ports/clock.js';
-import { CachedSession, CacheLookup, REVOKED, SessionCache } from './ports/session-cache.js';
+import { CachedSession, REVOKED, SessionCache, UNAVAILABLE } from './ports/session-cache.js';
 import { ActivityRecorder } from './activity-recorder.js';
 import {
   accessHashesByUser,
@@ -128,38 +128,62 @@ export class SessionService implements OnApplicationShutdown {
     this.metrics.cache(lookup === REVOKED ? 'revoked' : 'hit');
     if (lookup === REVOKED) return this.refuse('revoked');
     const nowMs = this.clock.now();
-    if (!this.accessIsValid(lookup, nowMs)) return this.refuse('expired');
-    // Revoking a hijacked session takes I/O: left to `validateRemotely`.
-    if (client && bindingBroken(this.options.binding, lookup, client)) return this.validateRemotely(accessToken, accessHash, client);
-    return this.accept(lookup, accessHash, nowMs);
+    const state = this.expiryOf(lookup, nowMs);
+    if (state === 'expired') return this.refuse('expired');
+    // An idle-looking copy may only be older than the last activity: the store decides. Revoking
+    // a hijacked session takes I/O. Both are left to `validateRemotely`.
+    if (state === 'idle' || (client && bindingBroken(this.options.binding, lookup, client))) {
+      return this.validateRemotely(accessToken, accessHash, client, state === 'idle');
+    }
+    return this.accept(lookup, nowMs);
   }
 
-  private async validateRemotely(accessToken: string, accessHash: string, client?: ClientContext): Promise<AuthenticatedSession> {
+  /**
+   * @param fromStore read the store even if the cache holds the session (its copy looked idle:
+   *   the activity that keeps it alive may be newer than the copy)
+   */
+  private async validateRemotely(
+    accessToken: string,
+    accessHash: string,
+    client?: ClientContext,
+    fromStore = false,
+  ): Promise<AuthenticatedSession> {
     try {
       if (!verifyToken(accessToken, 'access', this.options.secrets)) throw new InvalidTokenError('malformed');
       const nowMs = this.clock.now();
-      const lookup = await this.cacheGet(accessHash);
-      if (lookup === REVOKED) throw new InvalidTokenError('revoked');
-      const cached = lookup ?? (await this.loadOnce(accessHash, nowMs));
+      let cached: CachedSession | null = null;
+      if (!fromStore) {
+        const lookup = await this.cache.get(accessHash);
+        this.metrics.cache(lookup === null ? 'miss' : lookup === REVOKED ? 'revoked' : lookup === UNAVAILABLE ? 'error' : 'hit');
+        if (lookup === REVOKED) throw new InvalidTokenError('revoked');
+        if (lookup !== null && lookup !== UNAVAILABLE) cached = lookup;
+      }
+      if (cached && this.expiryOf(cached, nowMs) === 'idle') cached = null;
+      cached ??= await this.loadOnce(accessHash, nowMs);
       if (!cached) throw new InvalidTokenError('unknown');
-      if (!this.accessIsValid(cached, nowMs)) throw new InvalidTokenError('expired');
+      if (this.expiryOf(cached, nowMs) !== 'valid') throw new InvalidTokenError('expired');
       if (client && bindingBroken(this.options.binding, cached, client)) {
         await this.revokeHijacked(cached.id, client);
       }
-      return this.accept(cached, accessHash, nowMs);
+      return this.accept(cached, nowMs);
     } catch (error) {
       this.metrics.validation(error instanceof InvalidTokenError ? error.detail : 'error');
       throw error;
     }
   }
 
-  /** A valid session: notes its activity (at most once per interval) and counts it. */
-  private accept(cached: CachedSession, accessHash: string, nowMs: number): AuthenticatedSession {
-    if (nowMs - cached.lastActivityAt >= this.options.activityWriteInterval * 1000) {
+  /**
+   * A valid session: notes its activity (at most once per interval) and counts it. The cached
+   * copy is never rewritten from itself: it lives until its TTL, then is read from the store again,
+   * where the activity was written.
+   */
+  private accept(cached: CachedSession, nowMs: number): AuthenticatedSession {
+    const lastActivityAt = Math.max(cached.lastActivityAt, this.activity.lastRecorded(cached.id));
+    if (nowMs - lastActivityAt >= this.options.activityWriteInterval * 1000) {
       this.activity.record(cached.id, nowMs);
       cached = { ...cached, lastActivityAt: nowMs };
-      // Best effort, off the request path: a failed write only means the cache is refreshed later.
-      void this.cacheSet(accessHash, cached, nowMs);
+    } else if (lastActivityAt > cached.lastActivityAt) {
+      cached = { ...cached, lastActivityAt };
     }
     this.metrics.validation('valid');
     return toAuthenticated(cached, this.options.idleTtl);
@@ -206,7 +230,7 @@ export class SessionService implements OnApplicationShutdown {
       this.window(now),
     );
     if (rotation) {
-      await this.cacheRevoke(rotation.session.userId, [rotation.replacedAccessHash]);
+      await this.cache.markRevoked(rotation.session.userId, [rotation.replacedAccessHash]);
       if (client && bindingBroken(this.options.binding, toCached(rotation.session), client)) {
         await this.revokeHijacked(rotation.session.id, client);
       }
@@ -284,7 +308,7 @@ export class SessionService implements OnApplicationShutdown {
     if (!record || !sameHash(record.accessHash, accessHash)) return null;
     if (!isLive(record, this.window(new Date(nowMs)))) return null;
     const cached = toCached(record);
-    await this.cacheSet(accessHash, cached, nowMs);
+    await this.fill(accessHash, cached, nowMs);
     return cached;
   }
 
@@ -324,7 +348,7 @@ export class SessionService implements OnApplicationShutdown {
     const now = this.nowDate();
     const session = await this.store.extend(sessionId, this.after(now, seconds), this.window(now));
     if (!session) throw new SessionNotFoundError();
-    await this.cacheForget(session.userId, [session.accessHash]);
+    await this.cache.forget(session.userId, [session.accessHash]);
     return toSessionInfo(session);
   }
 
@@ -385,12 +409,14 @@ export class SessionService implements OnApplicationShutdown {
     );
   }
 
-  private accessIsValid(s: CachedSession, nowMs: number): boolean {
-    return (
-      s.accessExpiresAt > nowMs &&
-      s.expiresAt > nowMs &&
-      s.lastActivityAt > nowMs - this.options.idleTtl * 1000
-    );
+  /**
+   * `expired` when the access token or the session ran out (exact times); `idle` when it looks
+   * unused for `idleTtl` by this copy's last activity, which may be older than the truth.
+   */
+  private expiryOf(s: CachedSession, nowMs: number): 'valid' | 'expired' | 'idle' {
+    if (s.accessExpiresAt <= nowMs || s.expiresAt <= nowMs) return 'expired';
+    const lastActivityAt = Math.max(s.lastActivityAt, this.activity.lastRecorded(s.id));
+    return lastActivityAt > nowMs - this.options.idleTtl * 1000 ? 'valid' : 'idle';
   }
 
   private mintPair(now: Date) {
@@ -414,7 +440,7 @@ export class SessionService implements OnApplicationShutdown {
 
   /** Clears ended sessions from the cache and, given a reason, tells subscribers. */
   private async forget(ended: SessionRecord[], reason?: RevocationReason, actorId?: string): Promise<void> {
-    await Promise.all([...accessHashesByUser(ended)].map(([userId, hashes]) => this.cacheRevoke(userId, hashes)));
+    await Promise.all([...accessHashesByUser(ended)].map(([userId, hashes]) => this.cache.markRevoked(userId, hashes)));
     if (reason === undefined) return;
     const now = this.nowDate();
     const type: SessionEventType =
@@ -422,47 +448,15 @@ export class SessionService implements OnApplicationShutdown {
     for (const s of ended) this.emit(type, s, now, reason, actorId ?? null);
   }
 
-  private async cacheGet(accessHash: string): Promise<CacheLookup> {
-    try {
-      const lookup = await this.cache.get(accessHash);
-      this.metrics.cache(lookup === null ? 'miss' : lookup === REVOKED ? 'revoked' : 'hit');
-      return lookup;
-    } catch (error) {
-      this.metrics.cache('error');
-      this.logger.warn(`Session cache read failed, using the store: ${describe(error)}`);
-      return null;
-    }
-  }
-
-  private async cacheSet(accessHash: string, session: CachedSession, nowMs: number): Promise<void> {
+  /** Caches a session read from the store, for as long as it can stay valid (at most `cacheTtl`). */
+  private async fill(accessHash: string, session: CachedSession, nowMs: number): Promise<void> {
     const remainingMs = Math.min(
       session.accessExpiresAt,
       session.expiresAt,
       session.lastActivityAt + this.options.idleTtl * 1000,
     ) - nowMs;
     const ttl = Math.min(this.options.cacheTtl, Math.floor(remainingMs / 1000));
-    if (ttl < 1) return;
-    try {
-      await this.cache.set(accessHash, session, ttl);
-    } catch (error) {
-      this.logger.warn(`Session cache write failed: ${describe(error)}`);
-    }
-  }
-
-  private async cacheRevoke(userId: string, accessHashes: string[]): Promise<void> {
-    try {
-      await this.cache.markRevoked(userId, accessHashes);
-    } catch (error) {
-      this.logger.error(`Session cache revocation failed: ${describe(error)}`);
-    }
-  }
-
-  private async cacheForget(userId: string, accessHashes: string[]): Promise<void> {
-    try {
-      await this.cache.forget(userId, accessHashes);
-    } catch (error) {
-      this.logger.warn(`Session cache invalidation failed: ${describe(error)}`);
-    }
+    if (ttl >= 1) await this.cache.set(accessHash, session, ttl);
   }
 
   private window(now: Date): LiveWindow {
@@ -505,8 +499,4 @@ function toAuthenticated(s: CachedSession, idleTtl: number): AuthenticatedSessio
     accessExpiresAt: new Date(s.accessExpiresAt),
     expiresAt: new Date(Math.min(s.expiresAt, s.lastActivityAt + idleTtl * 1000)),
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { MemorySessionCache } from '../../src/session/adapters/memory/memory-session.cache';
-import { RedisSessionCache, sessionCacheKey } from '../../src/session/adapters/redis/redis-session.cache';
+import { RedisCacheTier, sessionCacheKey } from '../../src/session/adapters/redis/redis-cache.tier';
+import { redisSessionAdapters, MemorySessionStore } from '../../src/session';
+import type { SharedSessionCache } from '../../src/session/adapters/shared-session.cache';
 import { hashToken, mintToken } from '../../src/session/tokens';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { cachedSession, freshUserId, tokenHash } from '../../src/session/contracts/session-cache.contract';
@@ -57,13 +59,22 @@ afterAll(async () => {
   await redis.quit();
 });
 
-sessionCacheContract('Redis', async () => ({
-  cache: new RedisSessionCache(new SessionRedisConnection(redis), prefix),
-  close: () => deleteUnder(redis, prefix),
-}));
+sessionCacheContract('Redis (SharedSessionCache: in-process tier, pub/sub, Redis)', async () => {
+  const cache = redisSessionAdapters(redis, { keyPrefix: prefix }).cache as SharedSessionCache;
+  await cache.start({ store: new MemorySessionStore() });
+  // Trusted once it hears its own heartbeat and has reconciled (a fresh start counts as an outage).
+  for (let i = 0; i < 100 && !cache.healthy; i++) await sleep(20);
+  return {
+    cache,
+    close: async () => {
+      await cache.close();
+      await deleteUnder(redis, prefix);
+    },
+  };
+});
 
-describe('RedisSessionCache storage', () => {
-  const cache = new RedisSessionCache(new SessionRedisConnection(redis), prefix);
+describe('RedisCacheTier storage', () => {
+  const cache = new RedisCacheTier(new SessionRedisConnection(redis), prefix);
 
   it('keeps no raw token: keys and values hold the hash only', async () => {
     const rawToken = mintToken('access', ['contract-test-secret-0123456789abcdef']);
@@ -88,7 +99,7 @@ describe('RedisSessionCache storage', () => {
 
   it('stores a session compactly (MEMORY USAGE of its key at most 200 bytes, with a prefix as short as the default)', async () => {
     const shortPrefix = `${randomBytes(2).toString('hex')}:`; // 4 characters and a colon (the default `nsm:` is shorter)
-    const compact = new RedisSessionCache(new SessionRedisConnection(redis), shortPrefix);
+    const compact = new RedisCacheTier(new SessionRedisConnection(redis), shortPrefix);
     const hash = tokenHash();
     const userId = randomUUID();
     await compact.set(hash, cachedSession({ roles: ['user'], userId, uaFingerprint: 'AbCd-_12' }), 60);
@@ -138,7 +149,7 @@ describe('RedisSessionCache storage', () => {
       retryStrategy: () => null,
     });
     try {
-      expect(await new RedisSessionCache(new SessionRedisConnection(down), prefix).ping()).toBe(false);
+      expect(await new RedisCacheTier(new SessionRedisConnection(down), prefix).ping()).toBe(false);
     } finally {
       down.disconnect();
     }

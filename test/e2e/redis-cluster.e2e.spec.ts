@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { ReconcilingSessionCache } from '../../src/session/adapters/reconciling-session.cache';
+import { SharedSessionCache } from '../../src/session/adapters/shared-session.cache';
 import { SessionCache } from '../../src/session';
 import { login, registerAndLogin, resetDatabase, RunningApp, startApp, uniqueEmail } from '../support/app-harness';
 import { PrivateRedisCluster } from '../support/private-redis-cluster';
@@ -29,7 +29,7 @@ describe('Redis Cluster', () => {
   it('runs the session flows: login, cached validation, refresh, revocation seen by the other instance', async () => {
     // Both instances hear their own heartbeats through the cluster: their L1 caches are on.
     for (const app of [a, b]) {
-      const cache = app.app.get(SessionCache, { strict: false }) as ReconcilingSessionCache;
+      const cache = app.app.get(SessionCache, { strict: false }) as SharedSessionCache;
       for (let i = 0; i < 50 && !cache.healthy; i++) await new Promise((r) => setTimeout(r, 50));
       expect(cache.healthy).toBe(true);
     }

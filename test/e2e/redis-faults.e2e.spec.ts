@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { SessionStore } from '../../src/session';
 import { hashToken } from '../../src/session/tokens';
-import { sessionCacheKey } from '../../src/session/adapters/redis/redis-session.cache';
+import { sessionCacheKey } from '../../src/session/adapters/redis/redis-cache.tier';
 import { login, registerAndLogin, resetDatabase, RunningApp, startApp } from '../support/app-harness';
 import { PrivateRedis } from '../support/private-redis';
 import { sleep, within } from '../support/timing';
@@ -69,7 +69,8 @@ describe('Redis faults and many instances', () => {
       expect(finds).toHaveBeenCalledTimes(1);
       queries.mockClear();
       for (let i = 0; i < 50; i++) expect(await status(a, user.accessToken)).toBe(200);
-      expect(queries).not.toHaveBeenCalled();
+      // The audit trail's batch writes of earlier events may land meanwhile; no other statement may.
+      expect(queries.mock.calls.map(([sql]) => String(sql)).filter((sql) => !sql.includes('session_audit'))).toEqual([]);
     } finally {
       finds.mockRestore();
       queries.mockRestore();

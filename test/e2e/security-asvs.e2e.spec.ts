@@ -1,4 +1,4 @@
-import { sessionCacheKey } from '../../src/session/adapters/redis/redis-session.cache';
+import { sessionCacheKey } from '../../src/session/adapters/redis/redis-cache.tier';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Response } from 'supertest';

@@ -9,7 +9,7 @@ import {
   startApp,
 } from '../support/app-harness';
 import { TEST_REDIS_URL } from '../support/test-env';
-import { sessionCacheKey } from '../../src/session/adapters/redis/redis-session.cache';
+import { sessionCacheKey } from '../../src/session/adapters/redis/redis-cache.tier';
 
 /** PostgreSQL is the truth, Redis a cache: what each holds, and what survives losing the cache or the process. */
 describe('storage: PostgreSQL truth, Redis cache', () => {

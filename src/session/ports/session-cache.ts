@@ -17,18 +17,25 @@ export interface CachedSession {
 
 /** What the cache answers for a token it knows was revoked or rotated away. */
 export const REVOKED = 'revoked' as const;
-export type CacheLookup = CachedSession | typeof REVOKED | null;
+/** What the cache answers when it could not look (its backend failed): a miss, counted as an error. */
+export const UNAVAILABLE = 'unavailable' as const;
+/** A session, a revocation mark, nothing (`null`: a miss), or `UNAVAILABLE`. */
+export type CacheLookup = CachedSession | typeof REVOKED | typeof UNAVAILABLE | null;
 
 /**
  * A cache of live sessions keyed by access-token hash, in front of the store. It may forget
  * anything at any time; the store stays the truth. A revocation leaves a mark (a tombstone) that
  * a late cache fill cannot overwrite, so no race brings a revoked session back.
  *
- * Adapters: `MemorySessionCache` (the default), and `redisSessionAdapters().cache`: Redis with
- * an in-process L1, pub/sub invalidation, retried revocation marks and reconciliation after an
- * outage. Both pass the `sessionCacheContract` of the package's `testing` entry.
- * Methods may reject when the backend is down. An adapter may also have the `AdapterLifecycle`
- * hooks (`start`, `close`), which the module calls.
+ * Adapters: `MemorySessionCache` (the default), and `redisSessionAdapters().cache`
+ * (`SharedSessionCache` on Redis: an in-process tier, pub/sub invalidation, retried revocation
+ * marks and reconciliation after an outage). Both pass the `sessionCacheContract` of the
+ * package's `testing` entry.
+ *
+ * **No method rejects**: a backend that fails is the adapter's to handle — a read answers a miss
+ * (or `UNAVAILABLE`), a fill is skipped, a revocation mark is kept and delivered later — so the
+ * store decides whenever the cache cannot. An adapter may also have the `AdapterLifecycle` hooks
+ * (`start`, `close`), which the module calls.
  */
 export abstract class SessionCache {
   /** What serves the cache, as the health check reports it (`memory`, `redis`, …). */

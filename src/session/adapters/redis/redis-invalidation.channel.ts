@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import type { InvalidationChannel } from '../shared-session-tier.js';
 import { isCluster } from './redis-connection.js';
 
 /** Longest start-up waits for the subscription (Redis away: it completes once Redis is back). */
@@ -23,7 +24,7 @@ export interface Invalidation {
  * Redis does, instead of relaying it over the cluster bus after answering — so an instance that
  * revoked a session can rely on the others having been told by the time it answers.
  */
-export class RedisInvalidationChannel {
+export class RedisInvalidationChannel implements InvalidationChannel {
   private readonly logger = new Logger('SessionInvalidation');
   private readonly instanceId = randomUUID();
   private readonly handlers: Array<(invalidation: Invalidation) => void> = [];

@@ -6,15 +6,13 @@ import type { SessionCache } from '../../ports/session-cache.js';
 import { BatchingThrottlerStorage } from '../batching-throttler.storage.js';
 import { MemoryLoginFailureCounter } from '../memory/memory-login-failure.counter.js';
 import { MemoryThrottlerStorage } from '../memory/memory-throttler.storage.js';
-import { ReconcilingSessionCache } from '../reconciling-session.cache.js';
-import { ResilientSessionCache } from '../resilient-session.cache.js';
-import { TieredSessionCache } from '../tiered-session.cache.js';
+import { SharedSessionCache } from '../shared-session.cache.js';
 import { FallbackLoginFailureCounter } from './fallback-login-failure.counter.js';
 import { FallbackThrottlerStorage } from './fallback-throttler.storage.js';
 import { RedisConnectionConfig, SessionRedisConnection } from './redis-connection.js';
 import { RedisInvalidationChannel } from './redis-invalidation.channel.js';
 import { RedisLoginFailureCounter } from './redis-login-failure.counter.js';
-import { RedisSessionCache } from './redis-session.cache.js';
+import { RedisCacheTier } from './redis-cache.tier.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 /** Prefix of the module's Redis keys unless told otherwise (nest-session-module). */
@@ -79,19 +77,14 @@ export function redisSessionAdapters(redis: RedisConnectionConfig, options: Redi
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const localCacheTtl = options.localCacheTtl ?? 10;
   if (!Number.isInteger(localCacheTtl) || localCacheTtl < 0) {
-    throw new RangeError('redisSessionAdapters option "localCacheTtl" must be a whole number of seconds, 0 to turn the in-process tier off.');
+    throw new SessionConfigurationError('redisSessionAdapters option "localCacheTtl" must be a whole number of seconds, 0 to turn the in-process tier off.');
   }
   const connection = new SessionRedisConnection(redis);
   const channel = new RedisInvalidationChannel(connection.client, connection.subscriber(), `${prefix}invalidate`);
-  const shared = new RedisSessionCache(connection, prefix);
-  const layered =
-    localCacheTtl > 0
-      ? new TieredSessionCache(shared, channel, { maxEntries: options.localCacheSize ?? 10_000, ttlMs: localCacheTtl * 1000 })
-      : shared;
   return {
-    cache: new ReconcilingSessionCache(new ResilientSessionCache(layered), {
-      sharedUsable: () => !connection.breaker.isOpen && channel.healthy,
-      resources: [channel],
+    cache: new SharedSessionCache(new RedisCacheTier(connection, prefix), channel, {
+      localTtlMs: localCacheTtl * 1000,
+      localEntries: options.localCacheSize ?? 10_000,
     }),
     rateLimitStorage: new FallbackThrottlerStorage(
       // Login stays exact and atomic across instances; other routes batch their counts.

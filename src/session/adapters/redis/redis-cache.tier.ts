@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { AdapterLifecycle } from '../../ports/adapter-lifecycle.js';
-import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../../ports/session-cache.js';
+import { CachedSession, REVOKED } from '../../ports/session-cache.js';
+import type { SharedSessionTier, TierLookup } from '../shared-session-tier.js';
 import { decodeCachedSession, encodeCachedSession } from './cached-session.codec.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { ConnectionUse, type SessionRedisConnection } from './redis-connection.js';
@@ -25,13 +25,21 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1
 `;
 
+/** A key's value and how many milliseconds it has left, in one round trip (one key: Cluster-safe). */
+const GET_WITH_TTL = `
+local value = redis.call('GET', KEYS[1])
+if not value then return nil end
+return { value, redis.call('PTTL', KEYS[1]) }
+`;
+
 /**
- * Sessions cached in Redis: one string key per access hash with a TTL (or a revocation mark),
- * and one set per user indexing that user's keys (its TTL follows the longest entry, so it cannot
- * outgrow them). Each command touches one key, so it runs unchanged on Redis Cluster. Every call
- * goes through the circuit breaker, so a dead or frozen Redis fails fast.
+ * The Redis tier of `SharedSessionCache`: one string key per access hash with a TTL (or a
+ * revocation mark), and one set per user indexing that user's keys (its TTL follows the longest
+ * entry, so it cannot outgrow them). Each command touches one key, so it runs unchanged on Redis
+ * Cluster. Every call goes through the connection's circuit breaker, so a dead or frozen Redis
+ * fails fast; failures reject (the cache above decides what they mean).
  */
-export class RedisSessionCache extends SessionCache implements AdapterLifecycle {
+export class RedisCacheTier implements SharedSessionTier {
   private readonly redis: Redis | Cluster;
   private readonly breaker: CircuitBreaker;
   private readonly use: ConnectionUse;
@@ -42,7 +50,6 @@ export class RedisSessionCache extends SessionCache implements AdapterLifecycle 
     /** Seconds a revocation mark lasts: longer than any cache fill can be in flight. */
     private readonly tombstoneSeconds = 300,
   ) {
-    super();
     this.use = new ConnectionUse(connection);
     this.redis = connection.client;
     this.breaker = connection.breaker;
@@ -50,10 +57,16 @@ export class RedisSessionCache extends SessionCache implements AdapterLifecycle 
     if (!('setUnlessRevoked' in redis)) {
       redis.defineCommand('setUnlessRevoked', { numberOfKeys: 1, lua: SET_UNLESS_REVOKED });
     }
+    if (!('getWithTtl' in redis)) {
+      redis.defineCommand('getWithTtl', { numberOfKeys: 1, lua: GET_WITH_TTL });
+    }
   }
 
-  override get backend(): string {
-    return 'redis';
+  readonly backend = 'redis';
+
+  /** False while the circuit breaker keeps requests off Redis. */
+  get available(): boolean {
+    return !this.breaker.isOpen;
   }
 
   start(): Promise<void> {
@@ -64,10 +77,13 @@ export class RedisSessionCache extends SessionCache implements AdapterLifecycle 
     return this.use.close();
   }
 
-  async get(accessHash: string): Promise<CacheLookup> {
-    const text = await this.breaker.run(() => this.redis.get(this.sessionKey(accessHash)));
-    if (text === null) return null;
-    return text === TOMBSTONE ? REVOKED : decodeCachedSession(text);
+  async get(accessHash: string): Promise<TierLookup> {
+    const getWithTtl = (this.redis as unknown as Record<string, (key: string) => Promise<[string, number] | null>>).getWithTtl;
+    const reply = await this.breaker.run(() => getWithTtl.call(this.redis, this.sessionKey(accessHash)));
+    if (reply === null) return null;
+    const [text, ttlMs] = reply;
+    const entry = text === TOMBSTONE ? REVOKED : decodeCachedSession(text);
+    return entry === null ? null : { entry, ttlMs: ttlMs > 0 ? ttlMs : 0 };
   }
 
   async set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void> {
