@@ -178,12 +178,12 @@ export class SessionService implements OnApplicationShutdown {
    * where the activity was written.
    */
   private accept(cached: CachedSession, nowMs: number): AuthenticatedSession {
-    const lastActivityAt = Math.max(cached.lastActivityAt, this.activity.lastRecorded(cached.id));
-    if (nowMs - lastActivityAt >= this.options.activityWriteInterval * 1000) {
-      this.activity.record(cached.id, nowMs);
-      cached = { ...cached, lastActivityAt: nowMs };
-    } else if (lastActivityAt > cached.lastActivityAt) {
-      cached = { ...cached, lastActivityAt };
+    const intervalMs = this.options.activityWriteInterval * 1000;
+    if (nowMs - cached.lastActivityAt >= intervalMs) {
+      // The copy's activity is old: this process may have noted a newer one since it was cached.
+      const lastActivityAt = Math.max(cached.lastActivityAt, this.activity.lastRecorded(cached.id));
+      if (nowMs - lastActivityAt >= intervalMs) this.activity.record(cached.id, nowMs);
+      cached = { ...cached, lastActivityAt: nowMs - lastActivityAt >= intervalMs ? nowMs : lastActivityAt };
     }
     this.metrics.validation('valid');
     return toAuthenticated(cached, this.options.idleTtl);
@@ -415,8 +415,9 @@ export class SessionService implements OnApplicationShutdown {
    */
   private expiryOf(s: CachedSession, nowMs: number): 'valid' | 'expired' | 'idle' {
     if (s.accessExpiresAt <= nowMs || s.expiresAt <= nowMs) return 'expired';
-    const lastActivityAt = Math.max(s.lastActivityAt, this.activity.lastRecorded(s.id));
-    return lastActivityAt > nowMs - this.options.idleTtl * 1000 ? 'valid' : 'idle';
+    const activeSince = nowMs - this.options.idleTtl * 1000;
+    if (s.lastActivityAt > activeSince) return 'valid';
+    return this.activity.lastRecorded(s.id) > activeSince ? 'valid' : 'idle';
   }
 
   private mintPair(now: Date) {
