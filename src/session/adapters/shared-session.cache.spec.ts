@@ -151,14 +151,14 @@ describe('SharedSessionCache', () => {
     t.usable = false;
     await t.cache.get(s.accessHash);
     t.usable = true;
-    const endedSince = vi.spyOn(t.store, 'endedSince').mockRejectedValueOnce(new Error('database down'));
+    const revokedSince = vi.spyOn(t.store, 'revokedAccessSince').mockRejectedValueOnce(new Error('database down'));
     await t.cache.settle();
     expect(await t.cache.get(s.accessHash)).toBeNull();
     await t.cache.settle();
-    expect(endedSince).toHaveBeenCalledTimes(1); // not before the second is up
+    expect(revokedSince).toHaveBeenCalledTimes(1); // not before the second is up
     t.advance(1_000);
     await t.cache.settle();
-    expect(endedSince).toHaveBeenCalledTimes(2);
+    expect(revokedSince).toHaveBeenCalledTimes(2);
     expect(await t.cache.get(s.accessHash)).toMatchObject({ id: s.id });
   });
 
@@ -222,5 +222,23 @@ describe('SharedSessionCache', () => {
     await t.cache.forget('u', ['h2']);
     await t.cache.deleteUser('u');
     expect(t.channel.published).toEqual([{ hashes: ['h1'] }, { hashes: ['h2'] }, { userId: 'u' }]);
+  });
+
+  it('after an outage, also marks the access token a rotation replaced meanwhile', async () => {
+    const t = setup();
+    const s = await t.open();
+    await t.tier.entries.set(s.accessHash, t.cached(s), 60);
+    t.usable = false;
+    await t.cache.get(s.accessHash);
+    t.advance(1_000);
+    const rotated = await t.store.rotate(
+      s.refreshHash,
+      { accessHash: randomUUID(), refreshHash: randomUUID(), accessExpiresAt: new Date(T0 + 3_600_000), expiresAt: new Date(T0 + 86_400_000) },
+      { now: new Date(T0 + 1_000), activeSince: new Date(T0 - 86_400_000) },
+    );
+    expect(rotated?.replacedAccessHash).toBe(s.accessHash);
+    t.usable = true;
+    await t.cache.settle();
+    expect(await t.cache.get(s.accessHash)).toBe(REVOKED);
   });
 });

@@ -216,21 +216,23 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     return false;
   }
 
-  /** Marks revoked, in the shared tier, every session that ended since just before the outage began. */
+  /**
+   * Marks revoked, in the shared tier, every access token that stopped being valid since just
+   * before the outage began: of sessions that ended, and of rotations.
+   */
   private async reconcile(): Promise<void> {
     const outageSince = this.outageSince!;
     const since = new Date(outageSince - RECONCILE_MARGIN_MS);
     let marked = 0;
     try {
       if (!this.store) throw new Error('the cache was never started, so it has no store to reconcile from');
-      let after: { endedAt: Date; id: string } | undefined;
+      let after: { at: Date; accessHash: string } | undefined;
       for (;;) {
-        const ended = await this.store.endedSince(since, RECONCILE_BATCH, after);
-        for (const [userId, hashes] of accessHashesByUser(ended)) await this.shared.markRevoked(userId, hashes);
-        marked += ended.length;
-        if (ended.length < RECONCILE_BATCH) break;
-        const last = ended[ended.length - 1];
-        after = { endedAt: last.endedAt!, id: last.id };
+        const revoked = await this.store.revokedAccessSince(since, RECONCILE_BATCH, after);
+        for (const [userId, hashes] of accessHashesByUser(revoked)) await this.shared.markRevoked(userId, hashes);
+        marked += revoked.length;
+        if (revoked.length < RECONCILE_BATCH) break;
+        after = revoked[revoked.length - 1];
       }
     } catch (error) {
       this.reconcileAfter = this.now() + RECONCILE_RETRY_MS;
@@ -239,7 +241,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     }
     // A new outage that began meanwhile keeps its own start.
     if (this.outageSince === outageSince && this.shared.available && this.channel.healthy) this.outageSince = null;
-    this.logger.log(`Session cache back: marked ${marked} sessions that ended since ${since.toISOString()} as revoked`);
+    this.logger.log(`Session cache back: marked ${marked} access tokens revoked since ${since.toISOString()}`);
   }
 
   private keepPending(userId: string, accessHashes: readonly string[]): void {

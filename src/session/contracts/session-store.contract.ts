@@ -688,21 +688,36 @@ export function sessionStoreContract(
       });
     });
 
-    describe('endedSince', () => {
-      it('pages the sessions that ended since a moment, revoked or recorded expired, oldest first', async () => {
+    describe('revokedAccessSince', () => {
+      it('pages the access hashes that stopped being valid since a moment, of ended sessions and of rotations, oldest first', async () => {
         const early = await insertRevoked(100);
         const a = await insertRevoked(200);
+        const [rotating] = await insert(newSession());
+        const rotation = await store.rotate(rotating.refreshHash, rotationTarget(250), windowAt(250));
+        expect(rotation?.replacedAccessHash).toBe(rotating.accessHash);
         const b = await insertRevoked(300);
-        const [expired] = await insert(newSession({ expiresAt: at(250) }));
+        const [expired] = await insert(newSession({ expiresAt: at(260) }));
         await store.markExpired(windowAt(400), IDLE, 10);
-        await insert(newSession()); // live
-        const all = await store.endedSince(at(200), 10);
-        expect(ids(all)).toEqual([a.id, expired.id, b.id]);
-        const first = await store.endedSince(at(200), 2);
-        expect(ids(first)).toEqual([a.id, expired.id]);
-        const last = first[first.length - 1];
-        expect(ids(await store.endedSince(at(200), 2, { endedAt: last.endedAt!, id: last.id }))).toEqual([b.id]);
-        expect(ids(await store.endedSince(at(0), 10))).toContain(early.id);
+        await insert(newSession()); // live: never listed, nor is the rotated session's current hash
+        const all = await store.revokedAccessSince(at(200), 10);
+        expect(all).toEqual([
+          { userId: a.userId, accessHash: a.accessHash, at: at(200) },
+          { userId: rotating.userId, accessHash: rotating.accessHash, at: at(250) },
+          { userId: expired.userId, accessHash: expired.accessHash, at: at(260) },
+          { userId: b.userId, accessHash: b.accessHash, at: at(300) },
+        ]);
+        const first = await store.revokedAccessSince(at(200), 2);
+        expect(first).toEqual(all.slice(0, 2));
+        expect(await store.revokedAccessSince(at(200), 2, first[1])).toEqual(all.slice(2));
+        expect((await store.revokedAccessSince(at(0), 10)).map((r) => r.accessHash)).toContain(early.accessHash);
+      });
+
+      it('keeps listing a rotated-away access hash after the session ended too', async () => {
+        const [session] = await insert(newSession());
+        await store.rotate(session.refreshHash, rotationTarget(100), windowAt(100));
+        const [ended] = await store.revoke({ id: session.id }, 'logout', windowAt(200));
+        const hashes = (await store.revokedAccessSince(at(0), 10)).map((r) => r.accessHash);
+        expect(hashes).toEqual([session.accessHash, ended.accessHash]);
       });
     });
 

@@ -85,6 +85,16 @@ export interface Rotation {
   replacedAccessHash: string;
 }
 
+/**
+ * An access hash to refuse from `at` on: a session's current one when the session ended, or the
+ * one a rotation replaced.
+ */
+export interface RevokedAccess {
+  userId: string;
+  accessHash: string;
+  at: Date;
+}
+
 /** Which sessions a revocation ends. */
 export interface RevocationFilter {
   id?: string;

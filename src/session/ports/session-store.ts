@@ -3,6 +3,7 @@ import type {
   NewSessionRecord,
   RevocationFilter,
   RevocationReason,
+  RevokedAccess,
   Rotation,
   RotationTarget,
   SessionPage,
@@ -102,11 +103,12 @@ export abstract class SessionStore {
   abstract markExpired(window: LiveWindow, idleTtlSeconds: number, batchSize: number): Promise<SessionRecord[]>;
 
   /**
-   * Sessions that ended (revoked, or recorded as expired) at or after `since`, oldest first, at
-   * most `limit`, after `after` (keyset paging). For putting revocation marks into a cache that
-   * could not be written for a while.
+   * The access hashes that stopped being valid at or after `since` — of the sessions that ended
+   * (revoked, or recorded as expired) and of every rotation since — oldest first, at most `limit`,
+   * after `after` (keyset paging on `(at, accessHash)`). What a cache that could not be told for a
+   * while must mark revoked before it is trusted again.
    */
-  abstract endedSince(since: Date, limit: number, after?: { endedAt: Date; id: string }): Promise<SessionRecord[]>;
+  abstract revokedAccessSince(since: Date, limit: number, after?: { at: Date; accessHash: string }): Promise<RevokedAccess[]>;
 
   /** Counts for the statistics, over every user, each answered by an index range. */
   abstract summarize(window: LiveWindow, since: Date): Promise<SessionSummary>;

@@ -5,6 +5,7 @@ import {
   NewSessionRecord,
   RevocationFilter,
   RevocationReason,
+  RevokedAccess,
   Rotation,
   RotationTarget,
   SessionPage,
@@ -31,8 +32,8 @@ const copy = (s: SessionRecord): SessionRecord => ({
 @Injectable()
 export class MemorySessionStore extends SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
-  /** Rotated-away refresh hash → session id. */
-  private readonly rotated = new Map<string, string>();
+  /** Rotated-away refresh hash → the session, when, and the access hash that rotation replaced. */
+  private readonly rotated = new Map<string, { sessionId: string; at: Date; accessHash: string }>();
   /** Concurrency samples: epoch ms → live sessions. */
   private readonly samples = new Map<number, number>();
 
@@ -59,8 +60,8 @@ export class MemorySessionStore extends SessionStore {
   }
 
   async findByRotatedRefreshHash(refreshHash: string): Promise<SessionRecord | null> {
-    const id = this.rotated.get(refreshHash);
-    return id === undefined ? null : this.copy(this.sessions.get(id));
+    const rotation = this.rotated.get(refreshHash);
+    return rotation === undefined ? null : this.copy(this.sessions.get(rotation.sessionId));
   }
 
   async rotate(
@@ -71,7 +72,7 @@ export class MemorySessionStore extends SessionStore {
     const session = this.find((s) => s.refreshHash === refreshHash && isLive(s, window));
     if (!session) return null;
     const replacedAccessHash = session.accessHash;
-    this.rotated.set(refreshHash, session.id);
+    if (!this.rotated.has(refreshHash)) this.rotated.set(refreshHash, { sessionId: session.id, at: window.now, accessHash: replacedAccessHash });
     const expiresAt = minDate(maxDate(session.expiresAt, target.expiresAt), session.absoluteExpiresAt);
     Object.assign(session, {
       previousRefreshHash: session.refreshHash,
@@ -163,7 +164,7 @@ export class MemorySessionStore extends SessionStore {
         s.lastActivityAt.getTime() < idleBefore;
       if (ended) {
         this.sessions.delete(id);
-        for (const [hash, sessionId] of this.rotated) if (sessionId === id) this.rotated.delete(hash);
+        for (const [hash, rotation] of this.rotated) if (rotation.sessionId === id) this.rotated.delete(hash);
         deleted += 1;
       }
     }
@@ -183,14 +184,20 @@ export class MemorySessionStore extends SessionStore {
     return marked;
   }
 
-  async endedSince(since: Date, limit: number, after?: { endedAt: Date; id: string }): Promise<SessionRecord[]> {
-    const key = (s: SessionRecord) => [s.endedAt!.getTime(), s.id] as const;
+  async revokedAccessSince(since: Date, limit: number, after?: { at: Date; accessHash: string }): Promise<RevokedAccess[]> {
+    const ended = [...this.sessions.values()]
+      .filter((s) => s.endedAt !== null && s.endedAt >= since)
+      .map((s) => ({ userId: s.userId, accessHash: s.accessHash, at: s.endedAt! }));
+    const rotations = [...this.rotated.values()]
+      .filter((r) => r.at >= since && this.sessions.has(r.sessionId))
+      .map((r) => ({ userId: this.sessions.get(r.sessionId)!.userId, accessHash: r.accessHash, at: r.at }));
+    const key = (r: RevokedAccess) => [r.at.getTime(), r.accessHash] as const;
     const later = (a: readonly [number, string], b: readonly [number, string]) => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
-    return [...this.sessions.values()]
-      .filter((s) => s.endedAt !== null && s.endedAt >= since && (!after || later(key(s), [after.endedAt.getTime(), after.id])))
+    return [...ended, ...rotations]
+      .filter((r) => !after || later(key(r), [after.at.getTime(), after.accessHash]))
       .sort((a, b) => (later(key(a), key(b)) ? 1 : -1))
       .slice(0, limit)
-      .map(copy);
+      .map((r) => ({ ...r, at: new Date(r.at) }));
   }
 
   async summarize(window: LiveWindow, since: Date): Promise<SessionSummary> {

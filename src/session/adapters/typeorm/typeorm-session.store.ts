@@ -4,6 +4,7 @@ import {
   NewSessionRecord,
   RevocationFilter,
   RevocationReason,
+  RevokedAccess,
   Rotation,
   RotationTarget,
   SessionPage,
@@ -102,8 +103,8 @@ export class TypeOrmSessionStore extends SessionStore {
          WHERE s.id = old.id AND s.refresh_hash = $1
          RETURNING s.*, old.access_hash AS replaced_access_hash
        ), remembered AS (
-         INSERT INTO session_rotated_refresh_tokens (hash, session_id, rotated_at)
-         SELECT $1, id, $6 FROM rotated
+         INSERT INTO session_rotated_refresh_tokens (hash, session_id, rotated_at, access_hash)
+         SELECT $1, id, $6, replaced_access_hash FROM rotated
          ON CONFLICT (hash) DO NOTHING
        )
        SELECT * FROM rotated`,
@@ -268,14 +269,25 @@ export class TypeOrmSessionStore extends SessionStore {
     );
   }
 
-  async endedSince(since: Date, limit: number, after?: { endedAt: Date; id: string }): Promise<SessionRecord[]> {
-    return after
-      ? this.query(
-          `SELECT * FROM sessions WHERE ended_at >= $1 AND (ended_at, id) > ($3, $4::uuid)
-            ORDER BY ended_at, id LIMIT $2`,
-          [since, limit, after.endedAt, after.id],
-        )
-      : this.query(`SELECT * FROM sessions WHERE ended_at >= $1 ORDER BY ended_at, id LIMIT $2`, [since, limit]);
+  async revokedAccessSince(since: Date, limit: number, after?: { at: Date; accessHash: string }): Promise<RevokedAccess[]> {
+    // Two index ranges (ended_at; rotated_at) merged by the planner, then the page.
+    const rows = rowsOf<{ user_id: string; access_hash: string; at: Date }>(await this.run(
+      `SELECT user_id, access_hash, at FROM (
+         SELECT user_id, access_hash, ended_at AS at FROM sessions WHERE ended_at >= $1
+         UNION ALL
+         SELECT s.user_id, r.access_hash, r.rotated_at AS at
+           FROM session_rotated_refresh_tokens r JOIN sessions s ON s.id = r.session_id
+          WHERE r.rotated_at >= $1 AND r.access_hash IS NOT NULL
+       ) AS revoked
+       WHERE ($3::timestamptz IS NULL OR (at, access_hash) > ($3::timestamptz, $4::varchar))
+       ORDER BY at, access_hash LIMIT $2`,
+      [since, limit, after?.at ?? null, after?.accessHash ?? null],
+    ));
+    return rows.map((row) => ({
+      userId: row.user_id,
+      accessHash: row.access_hash,
+      at: new Date(row.at),
+    }));
   }
 
   async summarize(window: LiveWindow, since: Date): Promise<SessionSummary> {

@@ -1,10 +1,12 @@
 import { CreateSessions1763800000000 } from './1763800000000-create-sessions.js';
 import { CreateRotatedRefreshTokens1763900000000 } from './1763900000000-create-rotated-refresh-tokens.js';
 import { CreateAuditAndStats1764000000000 } from './1764000000000-create-audit-and-stats.js';
+import { RememberRotatedAccessHashes1764100000000 } from './1764100000000-remember-rotated-access-hashes.js';
 
 /** The session module's migrations, oldest first: add them to your DataSource's `migrations`. */
 export const SESSION_MIGRATIONS = [
   CreateSessions1763800000000,
   CreateRotatedRefreshTokens1763900000000,
   CreateAuditAndStats1764000000000,
+  RememberRotatedAccessHashes1764100000000,
 ];
