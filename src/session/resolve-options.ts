@@ -1,5 +1,6 @@
 import type * as PromClient from 'prom-client';
 import { SessionConfigurationError } from './errors/session-configuration.error.js';
+import { normalize } from './http/session-paths.js';
 import { optionalPeer } from './runtime/optional-peer.js';
 import type { ResolvedSessionExtras } from './session.module-definition.js';
 import {
@@ -124,8 +125,8 @@ export function resolveSessionOptions(
 /** The path of the module's routes, `/auth` when they are off (the refresh cookie's default scope). */
 function routesPath(routes: string | false): string {
   if (routes === false) return '/auth';
-  const path = `/${routes.replace(/^\/+|\/+$/g, '')}`;
-  if (path === '/' || !/^\/[A-Za-z0-9._~\-/]+$/.test(path)) {
+  const path = normalize(routes);
+  if (!/^\/[A-Za-z0-9._~\-/]+$/.test(path)) {
     throw new SessionConfigurationError(
       `SessionModule extra "routes" must be a path such as "auth" or "api/auth" (or false for no routes), got "${routes}".`,
     );
