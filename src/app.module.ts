@@ -76,5 +76,11 @@ export class AppModule {
 /** The Redis adapters when the environment names a Redis (or a cluster); none otherwise. */
 function sessionRedis(config: AppEnv) {
   const redis = redisConfigOf(config);
-  return redis ? redisSessionAdapters(redis, { keyPrefix: config.REDIS_KEY_PREFIX, localCacheTtl: config.SESSION_LOCAL_CACHE_TTL }) : {};
+  return redis
+    ? redisSessionAdapters(redis, {
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        localCacheTtl: config.SESSION_LOCAL_CACHE_TTL,
+        reconcileInterval: config.SESSION_CACHE_RECONCILE_INTERVAL,
+      })
+    : {};
 }

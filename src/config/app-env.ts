@@ -73,6 +73,8 @@ export class AppEnv {
   @IsOptional() @IsString() REDIS_CLUSTER_NODES?: string;
   /** Seconds a session is trusted in the in-process cache (with Redis); 0 turns it off. @default 10 */
   @Transform(toInt) @IsInt() @Min(0) SESSION_LOCAL_CACHE_TTL: number = 10;
+  /** Seconds between two reconciliation rounds of the Redis cache with PostgreSQL (with Redis). @default 5 */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600) SESSION_CACHE_RECONCILE_INTERVAL: number = 5;
   /** Key prefix of everything the app writes to Redis (not connect-redis's `sess:`). @default 'nsm:' */
   @IsString() REDIS_KEY_PREFIX: string = 'nsm:';
   /** Lowest level logged: fatal | error | warn | info | debug | trace | silent. @default 'info' */

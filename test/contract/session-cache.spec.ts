@@ -80,7 +80,7 @@ describe('RedisCacheTier storage', () => {
     const rawToken = mintToken('access', ['contract-test-secret-0123456789abcdef']);
     const hash = hashToken(rawToken);
     const session = cachedSession();
-    await cache.set(hash, session, 60);
+    await cache.set(hash, session, 60, 'e1');
 
     const keys = (await keysUnder(redis, prefix)).filter(
       (key) => key === sessionCacheKey(prefix, hash) || key.includes(session.userId),
@@ -102,7 +102,7 @@ describe('RedisCacheTier storage', () => {
     const compact = new RedisCacheTier(new SessionRedisConnection(redis), shortPrefix);
     const hash = tokenHash();
     const userId = randomUUID();
-    await compact.set(hash, cachedSession({ roles: ['user'], userId, uaFingerprint: 'AbCd-_12' }), 60);
+    await compact.set(hash, cachedSession({ roles: ['user'], userId, uaFingerprint: 'AbCd-_12' }), 60, 'e1');
     const sessionKey = sessionCacheKey(shortPrefix, hash);
     try {
       expect(await redis.type(sessionKey)).toBe('string');
@@ -116,13 +116,14 @@ describe('RedisCacheTier storage', () => {
 
   it('gives every key it writes a TTL, and the user index ends with the user’s last entry', async () => {
     const userId = freshUserId();
-    await cache.set(tokenHash(), cachedSession({ userId }), 1);
-    await cache.set(tokenHash(), cachedSession({ userId }), 30);
+    await cache.set(tokenHash(), cachedSession({ userId }), 1, 'e1');
+    await cache.set(tokenHash(), cachedSession({ userId }), 30, 'e1');
     const longUser = freshUserId();
-    await cache.set(tokenHash(), cachedSession({ userId: longUser }), 30);
-    await cache.set(tokenHash(), cachedSession({ userId: longUser }), 1);
-    // No key without an expiry (-1), and none longer than the longest TTL any case sets (60 s).
-    for (const key of await keysUnder(redis, prefix)) {
+    await cache.set(tokenHash(), cachedSession({ userId: longUser }), 30, 'e1');
+    await cache.set(tokenHash(), cachedSession({ userId: longUser }), 1, 'e1');
+    // No key without an expiry (-1), and none longer than the longest TTL any case sets (60 s);
+    // the watermark alone never expires (a tier that lost it starts a new epoch).
+    for (const key of (await keysUnder(redis, prefix)).filter((k) => k !== `${prefix}w`)) {
       const ttl = await redis.pttl(key);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(60_000);
@@ -134,9 +135,38 @@ describe('RedisCacheTier storage', () => {
 
     // ...and a user whose only entry expired leaves nothing behind.
     const shortUser = freshUserId();
-    await cache.set(tokenHash(), cachedSession({ userId: shortUser }), 1);
+    await cache.set(tokenHash(), cachedSession({ userId: shortUser }), 1, 'e1');
     await sleep(1200);
     expect((await keysUnder(redis, prefix)).filter((key) => key.includes(shortUser))).toEqual([]);
+  });
+
+  it('keeps one watermark: created once, moved only forward and only in its epoch', async () => {
+    const tier = new RedisCacheTier(new SessionRedisConnection(redis), `${prefix}wm:`);
+    expect(await tier.watermark()).toBeNull();
+    expect(await tier.createWatermark({ epoch: 'first', mark: 1000 })).toEqual({ epoch: 'first', mark: 1000 });
+    // A second instance creating one at the same time gets the first.
+    expect(await tier.createWatermark({ epoch: 'second', mark: 2000 })).toEqual({ epoch: 'first', mark: 1000 });
+    await tier.advanceWatermark('first', 5000);
+    await tier.advanceWatermark('first', 4000); // a late round: never back
+    await tier.advanceWatermark('second', 9000); // another epoch's round: ignored
+    expect(await tier.watermark()).toEqual({ epoch: 'first', mark: 5000 });
+    expect(await redis.pttl(`${prefix}wm:w`)).toBe(-1);
+  });
+
+  it('gives a lease to one holder until it runs out', async () => {
+    const tier = new RedisCacheTier(new SessionRedisConnection(redis), `${prefix}lease:`);
+    expect(await tier.lease('job', 300)).toBe(true);
+    expect(await tier.lease('job', 300)).toBe(false);
+    await sleep(350);
+    expect(await tier.lease('job', 300)).toBe(true);
+  });
+
+  it('reads an entry with the epoch it was filled in, and a revocation mark without one', async () => {
+    const hash = tokenHash();
+    await cache.set(hash, cachedSession(), 60, 'k7');
+    expect(await cache.get(hash)).toMatchObject({ epoch: 'k7' });
+    await cache.markRevoked('someone', [hash]);
+    expect(await cache.get(hash)).toEqual({ entry: 'revoked', ttlMs: expect.any(Number) });
   });
 
   it('ping answers false when Redis cannot be reached', async () => {

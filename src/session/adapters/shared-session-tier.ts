@@ -1,10 +1,25 @@
 import type { CachedSession, REVOKED } from '../ports/session-cache.js';
 
-/** What the shared tier holds for a hash — a session or a revocation mark — and for how long; or nothing. */
-export type TierLookup = { entry: CachedSession | typeof REVOKED; ttlMs: number } | null;
+/**
+ * How far the shared tier is known to be up to date with the store: every access token that
+ * stopped being valid (a session's end, a rotation) before `mark` (epoch milliseconds) is marked
+ * revoked in it. `epoch` names the tier's contents: a tier that lost its watermark (a restart
+ * without persistence, an eviction, a flush) gets a new epoch, and entries filled in another
+ * epoch read as misses — a tier without a watermark is an empty cache, whatever it holds.
+ */
+export interface Watermark {
+  epoch: string;
+  mark: number;
+}
 
 /**
- * The tier every instance shares (Redis), as `RedisSessionCache` uses it: plain reads and writes
+ * What the shared tier holds for a hash — a session (with the epoch it was filled in) or a
+ * revocation mark — and for how long; or nothing.
+ */
+export type TierLookup = { entry: CachedSession; epoch: string; ttlMs: number } | { entry: typeof REVOKED; ttlMs: number } | null;
+
+/**
+ * The tier every instance shares (Redis), as `SharedSessionCache` uses it: plain reads and writes
  * that reject when the backend fails. What a failure means — a miss, a revocation kept for later
  * — is the cache's decision, in one place.
  */
@@ -14,11 +29,21 @@ export interface SharedSessionTier {
   /** False while calls are known to fail (the circuit is open): the cache does not try. */
   readonly available: boolean;
   get(accessHash: string): Promise<TierLookup>;
-  /** Stores the session unless its hash is marked revoked (a late fill cannot undo a revocation). */
-  set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void>;
+  /** Stores the session, tagged with `epoch`, unless its hash is marked revoked (a late fill cannot undo a revocation). */
+  set(accessHash: string, session: CachedSession, ttlSeconds: number, epoch: string): Promise<void>;
   markRevoked(userId: string, accessHashes: readonly string[]): Promise<void>;
   forget(userId: string, accessHashes: readonly string[]): Promise<void>;
   deleteUser(userId: string): Promise<void>;
+  /** The watermark, or null when the tier holds none. */
+  watermark(): Promise<Watermark | null>;
+  /** Sets `candidate` as the watermark unless there is one; answers the one that holds. */
+  createWatermark(candidate: Watermark): Promise<Watermark>;
+  /** Moves the mark to `mark` if the epoch is still `epoch` and it is a move forward; otherwise does nothing. */
+  advanceWatermark(epoch: string, mark: number): Promise<void>;
+  /** Takes the lease on `job` for `ms` unless another holder has it; true when taken. */
+  lease(job: string, ms: number): Promise<boolean>;
+  /** Calls `handler` whenever the connection to the tier is (re-)established: the server may have restarted, or be another one. */
+  onReconnect(handler: () => void): void;
   /** True when it answers; never rejects. */
   ping(): Promise<boolean>;
   start?(): Promise<void>;

@@ -1,32 +1,90 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { MemorySessionCache } from './memory/memory-session.cache.js';
 import { MemorySessionStore } from './memory/memory-session.store.js';
-import { SharedSessionCache } from './shared-session.cache.js';
-import type { InvalidationChannel, SharedSessionTier, TierLookup } from './shared-session-tier.js';
+import { RECONCILE_MARGIN_MS } from './cache-reconciler.js';
+import { SharedSessionCache, type SharedSessionCacheOptions } from './shared-session.cache.js';
+import type { InvalidationChannel, SharedSessionTier, TierLookup, Watermark } from './shared-session-tier.js';
 import { REVOKED, UNAVAILABLE, type CachedSession } from '../ports/session-cache.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 
-/** A shared tier in memory that can be made unreachable (`available`) or failing (`failing`). */
+/** A shared tier in memory, like Redis: it can be made unreachable (`available`), failing, restarted or restored. */
 class FakeTier implements SharedSessionTier {
   readonly backend = 'fake';
   available = true;
   failing = false;
-  readonly entries = new MemorySessionCache(1000);
-  private call<T>(run: () => Promise<T>): Promise<T> {
-    return this.failing ? Promise.reject(new Error('tier down')) : run();
+  entries = new Map<string, { entry: CachedSession | typeof REVOKED; epoch?: string }>();
+  mark: Watermark | null = null;
+  readonly leases = new Map<string, number>();
+  private readonly reconnectHandlers: Array<() => void> = [];
+  constructor(private readonly now: () => number) {}
+  private call<T>(run: () => T): Promise<T> {
+    return this.failing ? Promise.reject(new Error('tier down')) : Promise.resolve().then(run);
+  }
+  /** Puts a session straight into the tier, in the current epoch unless told otherwise. */
+  put(hash: string, session: CachedSession, epoch = this.mark?.epoch ?? 'none') {
+    this.entries.set(hash, { entry: session, epoch });
+  }
+  /** What the tier holds for a hash: a session, REVOKED or undefined. */
+  peekEntry(hash: string) {
+    return this.entries.get(hash)?.entry;
+  }
+  /** Restarts with `state` (a snapshot) or empty; every client reconnects. */
+  restart(state?: { entries: FakeTier['entries']; mark: Watermark | null }) {
+    this.entries = new Map(state?.entries ?? []);
+    this.mark = state?.mark ? { ...state.mark } : null;
+    for (const handler of this.reconnectHandlers) handler();
+  }
+  snapshot() {
+    return { entries: new Map(this.entries), mark: this.mark ? { ...this.mark } : null };
   }
   get(hash: string): Promise<TierLookup> {
-    return this.call(async () => {
-      const entry = (await this.entries.get(hash)) as CachedSession | typeof REVOKED | null;
-      return entry === null ? null : { entry, ttlMs: 60_000 };
+    return this.call(() => {
+      const found = this.entries.get(hash);
+      if (!found) return null;
+      return found.entry === REVOKED ? { entry: REVOKED, ttlMs: 60_000 } : { entry: found.entry, epoch: found.epoch!, ttlMs: 60_000 };
     });
   }
-  set(hash: string, session: CachedSession, ttl: number) { return this.call(() => this.entries.set(hash, session, ttl)); }
-  markRevoked(userId: string, hashes: readonly string[]) { return this.call(() => this.entries.markRevoked(userId, hashes)); }
-  forget(userId: string, hashes: readonly string[]) { return this.call(() => this.entries.forget(userId, hashes)); }
-  deleteUser(userId: string) { return this.call(() => this.entries.deleteUser(userId)); }
+  set(hash: string, session: CachedSession, _ttl: number, epoch: string) {
+    return this.call(() => {
+      if (this.entries.get(hash)?.entry !== REVOKED) this.entries.set(hash, { entry: session, epoch });
+    });
+  }
+  markRevoked(_userId: string, hashes: readonly string[]) {
+    return this.call(() => hashes.forEach((hash) => this.entries.set(hash, { entry: REVOKED })));
+  }
+  forget(_userId: string, hashes: readonly string[]) {
+    return this.call(() => hashes.forEach((hash) => this.entries.delete(hash)));
+  }
+  deleteUser(userId: string) {
+    return this.call(() => {
+      for (const [hash, { entry }] of this.entries) if (entry !== REVOKED && entry.userId === userId) this.entries.delete(hash);
+    });
+  }
+  watermark() {
+    return this.call(() => (this.mark ? { ...this.mark } : null));
+  }
+  createWatermark(candidate: Watermark) {
+    return this.call(() => {
+      this.mark ??= { ...candidate };
+      return { ...this.mark };
+    });
+  }
+  advanceWatermark(epoch: string, mark: number) {
+    return this.call(() => {
+      if (this.mark?.epoch === epoch && mark > this.mark.mark) this.mark = { epoch, mark };
+    });
+  }
+  lease(job: string, ms: number) {
+    return this.call(() => {
+      if ((this.leases.get(job) ?? 0) > this.now()) return false;
+      this.leases.set(job, this.now() + ms);
+      return true;
+    });
+  }
+  onReconnect(handler: () => void) {
+    this.reconnectHandlers.push(handler);
+  }
   async ping() { return !this.failing; }
 }
 
@@ -51,13 +109,21 @@ class FakeChannel implements InvalidationChannel {
   close() {}
 }
 
-function setup() {
+const caches: SharedSessionCache[] = [];
+
+async function setup(options: Partial<SharedSessionCacheOptions> = {}) {
   let now = T0;
+  const clock = () => now;
   const store = new MemorySessionStore();
-  const tier = new FakeTier();
+  const tier = new FakeTier(clock);
   const channel = new FakeChannel();
-  const cache = new SharedSessionCache(tier, channel, { localTtlMs: 10_000, localEntries: 100, now: () => now });
-  void cache.start({ store });
+  const instance = () => {
+    const cache = new SharedSessionCache(tier, channel, { localTtlMs: 10_000, localEntries: 100, now: clock, ...options });
+    caches.push(cache);
+    return cache;
+  };
+  const cache = instance();
+  await cache.start({ store });
   const open = async (userId = 'user-1') =>
     store.insert({
       id: randomUUID(),
@@ -85,7 +151,7 @@ function setup() {
   const revoke = (id: string) =>
     store.revoke({ id }, 'revoked', { now: new Date(now), activeSince: new Date(now - 86_400_000) });
   return {
-    store, tier, channel, cache, open, cached, revoke,
+    store, tier, channel, cache, open, cached, revoke, instance,
     /** The shared tier answers, and its channel is heard. */
     set usable(value: boolean) {
       tier.available = value;
@@ -99,23 +165,26 @@ beforeEach(() => {
   vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
   vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(async () => {
+  await Promise.all(caches.splice(0).map((cache) => cache.close()));
+  vi.restoreAllMocks();
+});
 
 describe('SharedSessionCache', () => {
   it('reads through while the shared cache is usable', async () => {
-    const t = setup();
+    const t = await setup();
     const s = await t.open();
     await t.cache.set(s.accessHash, t.cached(s), 60);
     expect(await t.cache.get(s.accessHash)).toMatchObject({ id: s.id });
   });
 
   it('after an outage, marks the sessions that ended meanwhile as revoked before it reads again', async () => {
-    const t = setup();
+    const t = await setup();
     const victim = await t.open();
     const bystander = await t.open('user-2');
     // Cached while all was well.
-    await t.tier.entries.set(victim.accessHash, t.cached(victim), 60);
-    await t.tier.entries.set(bystander.accessHash, t.cached(bystander), 60);
+    t.tier.put(victim.accessHash, t.cached(victim));
+    t.tier.put(bystander.accessHash, t.cached(bystander));
     t.advance(60_000);
     t.usable = false;
     expect(await t.cache.get(victim.accessHash)).toBeNull(); // outage noticed: a miss
@@ -131,10 +200,10 @@ describe('SharedSessionCache', () => {
     expect(await t.cache.get(bystander.accessHash)).toMatchObject({ id: bystander.id });
   });
 
-  it('also reconciles revocations made shortly before the outage was noticed', async () => {
-    const t = setup();
+  it('marks every end since the watermark, also those made before the outage began', async () => {
+    const t = await setup();
     const victim = await t.open();
-    await t.tier.entries.set(victim.accessHash, t.cached(victim), 60);
+    t.tier.put(victim.accessHash, t.cached(victim));
     await t.revoke(victim.id);
     t.advance(5_000);
     t.usable = false;
@@ -145,9 +214,9 @@ describe('SharedSessionCache', () => {
   });
 
   it('keeps bypassing while the store cannot answer, and tries again a second later', async () => {
-    const t = setup();
+    const t = await setup();
     const s = await t.open();
-    await t.tier.entries.set(s.accessHash, t.cached(s), 60);
+    t.tier.put(s.accessHash, t.cached(s));
     t.usable = false;
     await t.cache.get(s.accessHash);
     t.usable = true;
@@ -163,7 +232,7 @@ describe('SharedSessionCache', () => {
   });
 
   it('never throws: a failing tier reads as UNAVAILABLE, a fill or invalidation is skipped, a revocation is kept and delivered later', async () => {
-    const t = setup();
+    const t = await setup();
     const s = await t.open();
     t.tier.failing = true;
     expect(await t.cache.get(s.accessHash)).toBe(UNAVAILABLE);
@@ -178,13 +247,13 @@ describe('SharedSessionCache', () => {
     t.tier.failing = false;
     await t.cache.settle();
     expect(t.cache.pendingRevocations).toBe(0);
-    expect(await t.tier.entries.get(s.accessHash)).toBe(REVOKED);
+    expect(t.tier.peekEntry(s.accessHash)).toBe(REVOKED);
   });
 
   it('keeps what it read in process, and answers from there without the tier', async () => {
-    const t = setup();
+    const t = await setup();
     const s = await t.open();
-    await t.tier.entries.set(s.accessHash, t.cached(s), 60);
+    t.tier.put(s.accessHash, t.cached(s));
     expect(t.cache.peek(s.accessHash)).toBeUndefined();
     await t.cache.get(s.accessHash);
     t.tier.failing = true;
@@ -193,9 +262,9 @@ describe('SharedSessionCache', () => {
   });
 
   it('does not keep a read that straddled an invalidation', async () => {
-    const t = setup();
+    const t = await setup();
     const s = await t.open();
-    await t.tier.entries.set(s.accessHash, t.cached(s), 60);
+    t.tier.put(s.accessHash, t.cached(s));
     const reading = t.cache.get(s.accessHash);
     await t.channel.publish({ hashes: [s.accessHash] }); // heard while the read was in flight
     await reading;
@@ -203,9 +272,9 @@ describe('SharedSessionCache', () => {
   });
 
   it('drops every copy it holds when the channel stops being heard, and reads nothing until it is heard again and reconciled', async () => {
-    const t = setup();
+    const t = await setup();
     const s = await t.open();
-    await t.tier.entries.set(s.accessHash, t.cached(s), 60);
+    t.tier.put(s.accessHash, t.cached(s));
     await t.cache.get(s.accessHash);
     t.channel.healthy = false;
     expect(t.cache.peek(s.accessHash)).toBeUndefined();
@@ -217,7 +286,7 @@ describe('SharedSessionCache', () => {
   });
 
   it('tells every instance about a revocation, an invalidation and a whole user', async () => {
-    const t = setup();
+    const t = await setup();
     await t.cache.markRevoked('u', ['h1']);
     await t.cache.forget('u', ['h2']);
     await t.cache.deleteUser('u');
@@ -225,9 +294,9 @@ describe('SharedSessionCache', () => {
   });
 
   it('after an outage, also marks the access token a rotation replaced meanwhile', async () => {
-    const t = setup();
+    const t = await setup();
     const s = await t.open();
-    await t.tier.entries.set(s.accessHash, t.cached(s), 60);
+    t.tier.put(s.accessHash, t.cached(s));
     t.usable = false;
     await t.cache.get(s.accessHash);
     t.advance(1_000);
@@ -240,5 +309,101 @@ describe('SharedSessionCache', () => {
     t.usable = true;
     await t.cache.settle();
     expect(await t.cache.get(s.accessHash)).toBe(REVOKED);
+  });
+
+  it('starts a new epoch on a tier that lost its watermark: what it still holds reads as a miss', async () => {
+    const t = await setup();
+    const s = await t.open();
+    const epoch = t.tier.mark!.epoch;
+    t.tier.put(s.accessHash, t.cached(s));
+    expect(await t.cache.get(s.accessHash)).toMatchObject({ id: s.id });
+    t.tier.restart({ entries: t.tier.snapshot().entries, mark: null }); // the watermark evicted, say
+    await t.cache.settle();
+    expect(t.tier.mark!.epoch).not.toBe(epoch);
+    expect(await t.cache.get(s.accessHash)).toBeNull();
+    await t.cache.set(s.accessHash, t.cached(s), 60); // filled again, from the store
+    expect(await t.cache.get(s.accessHash)).toMatchObject({ id: s.id });
+  });
+
+  it('refuses a session revoked after the snapshot the tier was restored from', async () => {
+    const t = await setup();
+    const s = await t.open();
+    await t.cache.set(s.accessHash, t.cached(s), 60);
+    const snapshot = t.tier.snapshot();
+    t.advance(10_000);
+    await t.revoke(s.id);
+    await t.cache.markRevoked(s.userId, [s.accessHash]);
+    t.advance(10_000);
+    await t.cache.reconcileNow();
+    t.tier.restart(snapshot); // the live entry is back, and the watermark from before the logout
+    expect(t.tier.peekEntry(s.accessHash)).toMatchObject({ id: s.id });
+    expect(await t.cache.get(s.accessHash)).toBeNull();
+    await t.cache.settle();
+    expect(await t.cache.get(s.accessHash)).toBe(REVOKED);
+  });
+
+  it('notices a watermark that went back even without a reconnect, and catches up', async () => {
+    const t = await setup({ watchMs: 10 });
+    const s = await t.open();
+    await t.cache.set(s.accessHash, t.cached(s), 60);
+    const before = t.tier.snapshot();
+    t.advance(10_000);
+    await t.revoke(s.id);
+    await t.cache.reconcileNow(); // marks it, and moves the watermark past the revocation
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the watch has seen the new watermark
+    t.tier.entries = before.entries; // a failover to a replica that lagged, behind one address
+    t.tier.mark = before.mark;
+    expect(t.tier.peekEntry(s.accessHash)).toMatchObject({ id: s.id });
+    // Within a watch interval it notices, and marks again every end since the older watermark.
+    await vi.waitFor(() => expect(t.tier.peekEntry(s.accessHash)).toBe(REVOKED));
+    expect(await t.cache.get(s.accessHash)).toBe(REVOKED);
+  });
+
+  it('forgets a read that straddled a reconnect', async () => {
+    const t = await setup();
+    const s = await t.open();
+    t.tier.put(s.accessHash, t.cached(s));
+    const reading = t.cache.get(s.accessHash);
+    t.tier.restart(t.tier.snapshot());
+    expect(await reading).toBeNull();
+  });
+
+  it('a round marks an end no instance could mark, tells every instance, and moves the watermark forward', async () => {
+    const t = await setup();
+    const other = t.instance();
+    await other.start({ store: t.store });
+    const s = await t.open();
+    t.tier.put(s.accessHash, t.cached(s));
+    expect(await other.get(s.accessHash)).toMatchObject({ id: s.id }); // kept in its process too
+    t.advance(10_000);
+    await t.revoke(s.id); // its instance died before it could mark the cache
+    t.advance(1_000);
+    expect(await t.cache.reconcileNow()).toBe(1);
+    expect(t.tier.peekEntry(s.accessHash)).toBe(REVOKED);
+    expect(other.peek(s.accessHash)).toBeUndefined();
+    expect(await other.get(s.accessHash)).toBe(REVOKED);
+    expect(t.tier.mark!.mark).toBe(T0 + 11_000 - RECONCILE_MARGIN_MS);
+  });
+
+  it('runs one round per interval across instances (a lease)', async () => {
+    const t = await setup();
+    const other = t.instance();
+    await other.start({ store: t.store });
+    expect(await t.cache.reconcileNow()).toBe(0);
+    expect(await other.reconcileNow()).toBeNull();
+    t.advance(5_000);
+    expect(await other.reconcileNow()).toBe(0);
+  });
+
+  it('with reconciliation switched off, a catch-up marks nothing (what the fault tests show it prevents)', async () => {
+    const t = await setup({ reconcile: false });
+    const s = await t.open();
+    t.tier.put(s.accessHash, t.cached(s));
+    t.usable = false;
+    await t.cache.get(s.accessHash);
+    await t.revoke(s.id);
+    t.usable = true;
+    await t.cache.settle();
+    expect(await t.cache.get(s.accessHash)).toMatchObject({ id: s.id });
   });
 });

@@ -3,9 +3,10 @@ import { LRUCache } from 'lru-cache';
 import type { AdapterContext, AdapterLifecycle } from '../ports/adapter-lifecycle.js';
 import { CachedSession, CacheLookup, REVOKED, SessionCache, UNAVAILABLE } from '../ports/session-cache.js';
 import { accessHashesByUser } from '../ports/session-record.js';
-import type { SessionStore } from '../ports/session-store.js';
+import { RepeatingJob } from '../repeating-job.js';
 import { ThrottledWarning } from '../runtime/throttled-warning.js';
-import type { InvalidationChannel, SharedSessionTier, TierLookup } from './shared-session-tier.js';
+import { CacheReconciler } from './cache-reconciler.js';
+import type { InvalidationChannel, SharedSessionTier, Watermark } from './shared-session-tier.js';
 
 type Entry = CachedSession | typeof REVOKED;
 
@@ -15,37 +16,53 @@ export interface SharedSessionCacheOptions {
   localTtlMs: number;
   /** Entries kept in this process at most. */
   localEntries: number;
+  /**
+   * Milliseconds between two reconciliation rounds, each run by one instance (a lease in the
+   * shared tier): the longest an end that no instance could mark (its instance lost the shared
+   * tier, then died) stays unmarked while the others still read the tier. @default 5000
+   */
+  reconcileIntervalMs?: number;
+  /** Milliseconds between two reads of the watermark, which notice a tier that lost it or went back on it. @default 1000 */
+  watchMs?: number;
+  /**
+   * False switches reconciliation off: no rounds, and nothing marked before the tier is read
+   * again after a fault — so a revocation made during a fault can be undone by it. Only for
+   * tests that show what reconciliation prevents. @default true
+   */
+  reconcile?: boolean;
   /** Milliseconds between two tries to deliver revocation marks the shared tier refused. @default 200 */
   retryMs?: number;
   /** The clock, in epoch milliseconds. @default Date.now */
   now?: () => number;
 }
 
-/** Sessions ended this long before an outage was noticed are reconciled too: noticing takes time. */
-const RECONCILE_MARGIN_MS = 10_000;
-/** Sessions read from the store per reconciliation query. */
-const RECONCILE_BATCH = 1000;
-/** A failed reconciliation (store down as well) is tried again at most this often. */
-const RECONCILE_RETRY_MS = 1000;
+/** A failed catch-up (the store down as well) is tried again at most this often. */
+const CATCH_UP_RETRY_MS = 1000;
+/** How long `start` waits for the first catch-up (the cache answers misses until it is done). */
+const START_WAIT_MS = 3000;
 /** Revocation marks waiting for delivery at most; past this the oldest are dropped (and logged). */
 const MAX_PENDING = 100_000;
 
 /**
  * The session cache many instances share: an in-process tier in front of a shared tier (Redis),
  * with one rule, here and nowhere else — it never throws, and answers a session only while it can
- * trust what it holds; when unsure it answers a miss and the store decides.
+ * show the answer is not older than any end it should know of; when unsure it answers a miss and
+ * the store decides.
  *
- * - **Trust.** The shared tier is read only while it answers (its circuit is closed), this
- *   instance hears its own heartbeat on the invalidation channel (so it hears every other
- *   instance's invalidations), and nothing is left to reconcile. The in-process tier is read only
- *   while the shared one is, for at most `localTtlMs`.
+ * - **In sync.** The shared tier is read only while this instance is in sync with it: the tier
+ *   answers (its circuit is closed), this instance hears its own heartbeat on the invalidation
+ *   channel (so it hears every other instance's invalidations), and since the last fault —
+ *   start, a reconnect, an outage, a channel gone quiet, a watermark lost or gone back — it has
+ *   caught up: marked in the tier every end since the tier's watermark (`CacheReconciler`).
+ *   The in-process tier is read only while in sync, for at most `localTtlMs`.
+ * - **Epochs.** Every entry carries the epoch of the watermark it was filled under; a tier that
+ *   lost its watermark gets a new epoch, so what it still holds reads as misses.
  * - **Revocation** is final: a mark in the in-process tier at once, in the shared tier (where a
  *   late fill cannot overwrite it), and an invalidation to every instance. A mark the shared tier
  *   refused is kept here, answered as revoked, and delivered every `retryMs` until it lands.
- * - **Reconciliation.** After the shared tier was away (or unheard), a revocation made meanwhile
- *   may be missing there — made by an instance that could not reach it, which may since have died.
- *   So before the shared tier is read again, every session that ended since just before the
- *   outage is read from the store and marked revoked in it.
+ * - **Reconciliation rounds.** Every `reconcileIntervalMs` one instance marks every end since
+ *   the watermark and moves it forward, so an end whose instance could not mark it (and died)
+ *   is marked within one interval, and the watermark bounds what a catch-up reads.
  * - **Fills** come from the store only, through `set`; an entry is never rewritten from what the
  *   cache itself held.
  */
@@ -53,18 +70,26 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   private readonly logger = new Logger('SessionCache');
   private readonly warning = new ThrottledWarning('SessionCache', 5000);
   private readonly local?: LRUCache<string, Entry>;
-  /** Grows with every invalidation heard: a local fill that straddles one is not kept. */
-  private epoch = 0;
+  /** The watermark this instance caught up with; null until it has (nothing is read from the tier meanwhile). */
+  private synced: Watermark | null = null;
+  /** Grows with every fault: a catch-up or a read that straddled one counts for nothing. */
+  private faults = 0;
+  /** Grows with every invalidation heard: a read that straddled one is not kept in process. */
+  private invalidations = 0;
+  private catchingUp?: Promise<void>;
+  private catchUpAfter = 0;
   /** access hash → user id, for revocation marks not yet delivered to the shared tier. */
   private readonly pending = new Map<string, string>();
   private retryTimer?: NodeJS.Timeout;
-  private store?: SessionStore;
-  private outageSince: number | null = null;
-  private reconciling?: Promise<void>;
-  private reconcileAfter = 0;
+  private reconciler?: CacheReconciler;
+  private readonly watching: RepeatingJob<void>;
+  private readonly rounds: RepeatingJob<void>;
   private readonly now: () => number;
   private readonly retryMs: number;
   private readonly localTtlMs: number;
+  private readonly reconcileIntervalMs: number;
+  private readonly watchMs: number;
+  private readonly reconcile: boolean;
 
   constructor(
     private readonly shared: SharedSessionTier,
@@ -75,24 +100,31 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     this.now = options.now ?? Date.now;
     this.retryMs = options.retryMs ?? 200;
     this.localTtlMs = options.localTtlMs;
+    this.reconcileIntervalMs = options.reconcileIntervalMs ?? 5000;
+    this.watchMs = options.watchMs ?? 1000;
+    this.reconcile = options.reconcile ?? true;
     if (options.localTtlMs > 0) this.local = new LRUCache<string, Entry>({ max: options.localEntries, ttl: options.localTtlMs });
+    this.watching = new RepeatingJob(() => this.watch(), () => undefined);
+    this.rounds = new RepeatingJob(() => this.reconcileRound(), (error) => this.warn('reconciliation', error));
     channel.onInvalidation(({ hashes, userId }) => {
-      this.epoch += 1;
+      this.invalidations += 1;
       if (hashes) for (const hash of hashes) this.local?.delete(hash);
       else if (userId !== undefined) this.local?.clear();
     });
     // Invalidations may have been missed while the channel was unhealthy: drop every local copy.
     channel.onHealthChange(() => {
-      this.epoch += 1;
+      this.invalidations += 1;
       this.local?.clear();
     });
+    // The server may have restarted or been restored from a snapshot, or be another one.
+    shared.onReconnect(() => this.desync('reconnected to it'));
   }
 
   override get backend(): string {
     return this.shared.backend;
   }
 
-  /** True while the shared tier is read: it answers, invalidations reach this instance, nothing is left to reconcile. */
+  /** True while the shared tier is read: it answers, invalidations reach this instance, and this instance caught up with it. */
   get healthy(): boolean {
     return this.trusted();
   }
@@ -102,14 +134,21 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     return this.pending.size;
   }
 
+  /** Connects, and catches up with the shared tier (waiting for that at most 3 s: until then every read is a miss). */
   async start(context: AdapterContext): Promise<void> {
-    this.store ??= context.store;
+    this.reconciler ??= new CacheReconciler(this.shared, context.store, (hashes) => this.channel.publish({ hashes }), this.now);
     // Each may wait a moment for a Redis that is away: together, not one after the other.
     await Promise.all([this.shared.start?.(), this.channel.start()]);
+    this.watching.every(this.watchMs / 1000);
+    if (this.reconcile) this.rounds.every(this.reconcileIntervalMs / 1000);
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([this.settle(), new Promise((resolve) => (waited = setTimeout(resolve, START_WAIT_MS).unref()))]);
+    clearTimeout(waited);
   }
 
   async close(): Promise<void> {
     clearTimeout(this.retryTimer);
+    await Promise.all([this.watching.stop(), this.rounds.stop()]);
     this.channel.close();
     await this.shared.close?.();
   }
@@ -124,8 +163,9 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     if (!this.trusted()) return null;
     const local = this.local?.get(accessHash);
     if (local !== undefined) return local;
-    const epoch = this.epoch;
-    let found: TierLookup;
+    const { faults, invalidations } = this;
+    const epoch = this.synced!.epoch;
+    let found;
     try {
       found = await this.shared.get(accessHash);
     } catch (error) {
@@ -133,13 +173,14 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
       return UNAVAILABLE;
     }
     if (found === null) return null;
-    const { entry, ttlMs } = found;
-    // Kept here only if no invalidation was heard meanwhile and the tier is still trusted, and
-    // never longer than the shared tier keeps it.
-    if (epoch === this.epoch && ttlMs > 0 && this.trusted()) {
-      this.local?.set(accessHash, entry === REVOKED ? REVOKED : { ...entry, roles: [...entry.roles] }, { ttl: Math.min(this.localTtlMs, ttlMs) });
+    if (found.entry === REVOKED) {
+      if (faults === this.faults && invalidations === this.invalidations) this.keep(accessHash, REVOKED, found.ttlMs);
+      return REVOKED;
     }
-    return entry;
+    // A session counts only if read in sync, in this epoch, with no fault meanwhile.
+    if (found.epoch !== epoch || faults !== this.faults || !this.trusted()) return null;
+    if (invalidations === this.invalidations) this.keep(accessHash, { ...found.entry, roles: [...found.entry.roles] }, found.ttlMs);
+    return found.entry;
   }
 
   /**
@@ -150,7 +191,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     if (this.pending.has(accessHash) || !this.trusted()) return;
     this.local?.delete(accessHash);
     try {
-      await this.shared.set(accessHash, session, ttlSeconds);
+      await this.shared.set(accessHash, session, ttlSeconds, this.synced!.epoch);
     } catch (error) {
       this.warn('write', error);
     }
@@ -193,62 +234,101 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     return this.shared.ping();
   }
 
-  /** Runs the reconciliation now if one is due, and the delivery of pending marks (tests; both also run by themselves). */
+  /** Runs the catch-up now if one is due, and the delivery of pending marks (tests; both also run by themselves). */
   async settle(): Promise<void> {
     this.trusted();
-    await this.reconciling;
+    await this.catchingUp;
     await this.deliverPending();
   }
 
-  /** The one health rule: the shared tier answers, its channel is heard, and nothing is left to reconcile. */
+  /** Runs one reconciliation round now, if the lease is free (tests; rounds also run by themselves). */
+  async reconcileNow(): Promise<number | null> {
+    return this.reconciler?.round(this.reconcileIntervalMs) ?? null;
+  }
+
+  /** The one rule: the shared tier answers, its channel is heard, and this instance caught up with it. */
   private trusted(): boolean {
     if (!this.shared.available || !this.channel.healthy) {
-      this.outageSince ??= this.now();
-      if (this.local?.size) this.local.clear();
+      this.desync(this.shared.available ? 'its invalidation channel went quiet' : 'it stopped answering');
       return false;
     }
-    if (this.outageSince === null) return true;
-    if (!this.reconciling && this.now() >= this.reconcileAfter) {
-      this.reconciling = this.reconcile().finally(() => {
-        this.reconciling = undefined;
-      });
-    }
+    if (this.synced) return true;
+    this.catchUp();
     return false;
   }
 
+  /** Stops reading the shared tier until this instance caught up with it again. */
+  private desync(why: string): void {
+    this.faults += 1;
+    if (this.synced === null) return;
+    this.synced = null;
+    this.local?.clear();
+    this.logger.warn(`Session cache out of sync with Redis (${why}): PostgreSQL answers until it has caught up`);
+  }
+
+  /** Marks every end since the tier's watermark (unless reconciliation is off), then reads the tier again. */
+  private catchUp(): void {
+    if (this.catchingUp || this.now() < this.catchUpAfter || !this.reconciler) return;
+    const faults = this.faults;
+    this.catchingUp = this.reconciler
+      .catchUp(this.reconcile)
+      .then(
+        ({ watermark, marked }) => {
+          if (faults !== this.faults) return; // another fault meanwhile: catch up again
+          this.synced = watermark;
+          this.logger.log(
+            `Session cache in sync with Redis (epoch ${watermark.epoch}): marked ${marked} access tokens ended since ${new Date(watermark.mark).toISOString()}`,
+          );
+        },
+        (error: Error) => {
+          this.catchUpAfter = this.now() + CATCH_UP_RETRY_MS;
+          this.logger.warn(`Could not catch the session cache up with PostgreSQL, will retry: ${error.message}`);
+        },
+      )
+      .finally(() => {
+        this.catchingUp = undefined;
+      });
+  }
+
   /**
-   * Marks revoked, in the shared tier, every access token that stopped being valid since just
-   * before the outage began: of sessions that ended, and of rotations.
+   * Reads the watermark: lost, of another epoch, or gone back means the tier is not the one this
+   * instance caught up with. Out of sync, catches up (requests do too, but an idle instance must).
    */
-  private async reconcile(): Promise<void> {
-    const outageSince = this.outageSince!;
-    const since = new Date(outageSince - RECONCILE_MARGIN_MS);
-    let marked = 0;
+  private async watch(): Promise<void> {
+    const synced = this.synced;
+    if (!synced) return void this.trusted();
+    if (!this.shared.available) return;
+    const faults = this.faults;
+    let found: Watermark | null;
     try {
-      if (!this.store) throw new Error('the cache was never started, so it has no store to reconcile from');
-      let after: { at: Date; accessHash: string } | undefined;
-      for (;;) {
-        const revoked = await this.store.revokedAccessSince(since, RECONCILE_BATCH, after);
-        for (const [userId, hashes] of accessHashesByUser(revoked)) await this.shared.markRevoked(userId, hashes);
-        marked += revoked.length;
-        if (revoked.length < RECONCILE_BATCH) break;
-        after = revoked[revoked.length - 1];
-      }
-    } catch (error) {
-      this.reconcileAfter = this.now() + RECONCILE_RETRY_MS;
-      this.logger.warn(`Could not reconcile the session cache after an outage, will retry: ${(error as Error).message}`);
+      found = await this.shared.watermark();
+    } catch {
+      return; // the breaker and the channel tell outages
+    }
+    if (faults !== this.faults || this.synced !== synced) return;
+    if (found !== null && found.epoch === synced.epoch && found.mark >= synced.mark) {
+      this.synced = found;
       return;
     }
-    // A new outage that began meanwhile keeps its own start.
-    if (this.outageSince === outageSince && this.shared.available && this.channel.healthy) this.outageSince = null;
-    this.logger.log(`Session cache back: marked ${marked} access tokens revoked since ${since.toISOString()}`);
+    this.desync(!found ? 'it lost its watermark' : found.epoch !== synced.epoch ? `its epoch is now ${found.epoch}` : 'its watermark went back');
+    this.trusted();
+  }
+
+  private async reconcileRound(): Promise<void> {
+    if (!this.trusted()) return;
+    await this.reconciler?.round(this.reconcileIntervalMs);
+  }
+
+  private keep(accessHash: string, entry: Entry, ttlMs: number): void {
+    // Never longer than the shared tier keeps it.
+    if (ttlMs > 0) this.local?.set(accessHash, entry, { ttl: Math.min(this.localTtlMs, ttlMs) });
   }
 
   private keepPending(userId: string, accessHashes: readonly string[]): void {
     for (const hash of accessHashes) this.pending.set(hash, userId);
     while (this.pending.size > MAX_PENDING) {
       this.pending.delete(this.pending.keys().next().value as string);
-      this.logger.error('Too many undelivered cache revocations; dropped the oldest (it ends with its cache TTL)');
+      this.logger.error('Too many undelivered cache revocations; dropped the oldest (reconciliation marks it)');
     }
     this.retryTimer ??= setTimeout(() => void this.retryPending(), this.retryMs).unref();
   }
@@ -278,7 +358,8 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     try {
       await this.channel.publish(invalidation);
     } catch (error) {
-      // The others stop trusting their copies when they stop hearing their heartbeat.
+      // The others stop trusting their copies when they stop hearing their heartbeat; the next
+      // reconciliation round tells them again.
       this.warn('invalidation', error);
     }
   }

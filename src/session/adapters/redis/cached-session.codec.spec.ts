@@ -18,12 +18,12 @@ const session: CachedSession = {
 
 describe('cached session codec', () => {
   it('keeps last activity to the millisecond (idle expiry is judged from it)', () => {
-    const decoded = decodeCachedSession(encodeCachedSession(session));
-    expect(decoded?.lastActivityAt).toBe(session.lastActivityAt);
+    const decoded = decodeCachedSession(encodeCachedSession(session, 'e1'));
+    expect(decoded?.session.lastActivityAt).toBe(session.lastActivityAt);
   });
 
   it('rounds expiries down to the second, never later than the truth', () => {
-    const decoded = decodeCachedSession(encodeCachedSession(session))!;
+    const decoded = decodeCachedSession(encodeCachedSession(session, 'e1'))!.session;
     for (const field of ['accessExpiresAt', 'expiresAt', 'authenticatedAt', 'createdAt'] as const) {
       expect(decoded[field]).toBeLessThanOrEqual(session[field]);
       expect(session[field] - decoded[field]).toBeLessThan(1000);
@@ -31,11 +31,16 @@ describe('cached session codec', () => {
   });
 
   it('reads an entry of another format version as a miss (a rolling deploy never misreads one)', () => {
-    const [, ...rest] = encodeCachedSession(session).split('|');
-    expect(decodeCachedSession(['2', ...rest].join('|'))).toBeNull();
-    expect(decodeCachedSession('3|too|few|fields')).toBeNull();
-    const fields = encodeCachedSession(session).split('|');
-    fields[7] = '!';
+    const [, ...rest] = encodeCachedSession(session, 'e1').split('|');
+    expect(decodeCachedSession(['3', ...rest].join('|'))).toBeNull();
+    expect(decodeCachedSession('4|e1|too|few|fields')).toBeNull();
+    const fields = encodeCachedSession(session, 'e1').split('|');
+    fields[8] = '!';
     expect(decodeCachedSession(fields.join('|'))).toBeNull();
+  });
+
+  it('carries the cache epoch it was filled in', () => {
+    expect(decodeCachedSession(encodeCachedSession(session, 'k2x9q0'))?.epoch).toBe('k2x9q0');
+    expect(() => encodeCachedSession(session, 'Not:An|Epoch')).toThrow(/epoch/);
   });
 });

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { CachedSession, REVOKED } from '../../ports/session-cache.js';
-import type { SharedSessionTier, TierLookup } from '../shared-session-tier.js';
+import type { SharedSessionTier, TierLookup, Watermark } from '../shared-session-tier.js';
 import { decodeCachedSession, encodeCachedSession } from './cached-session.codec.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { ConnectionUse, type SessionRedisConnection } from './redis-connection.js';
@@ -32,11 +32,31 @@ if not value then return nil end
 return { value, redis.call('PTTL', KEYS[1]) }
 `;
 
+/** Moves the watermark (`epoch:mark`) forward if its epoch is still ARGV[1]; never back. */
+const ADVANCE_WATERMARK = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local sep = string.find(current, ':', 1, true)
+if not sep or string.sub(current, 1, sep - 1) ~= ARGV[1] then return 0 end
+if tonumber(string.sub(current, sep + 1)) >= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2])
+return 1
+`;
+
+const SCRIPTS = { setUnlessRevoked: SET_UNLESS_REVOKED, getWithTtl: GET_WITH_TTL, advanceWatermark: ADVANCE_WATERMARK };
+type Scripts = { [name in keyof typeof SCRIPTS]: (...args: unknown[]) => Promise<unknown> };
+
+/** `epoch:mark`, or null for anything else. */
+function parseWatermark(text: string | null): Watermark | null {
+  const [epoch, mark] = text?.split(':') ?? [];
+  return epoch && mark && /^\d+$/.test(mark) ? { epoch, mark: Number(mark) } : null;
+}
+
 /**
  * The Redis tier of `SharedSessionCache`: one string key per access hash with a TTL (or a
  * revocation mark), and one set per user indexing that user's keys (its TTL follows the longest
- * entry, so it cannot outgrow them). Each command touches one key, so it runs unchanged on Redis
- * Cluster. Every call goes through the connection's circuit breaker, so a dead or frozen Redis
+ * entry, so it cannot outgrow them), a watermark (`<prefix>w`: `epoch:mark`) and the reconciliation
+ * lease (`<prefix>wl`). Each command touches one key, so it runs unchanged on Redis Cluster. Every call goes through the connection's circuit breaker, so a dead or frozen Redis
  * fails fast; failures reject (the cache above decides what they mean).
  */
 export class RedisCacheTier implements SharedSessionTier {
@@ -53,13 +73,13 @@ export class RedisCacheTier implements SharedSessionTier {
     this.use = new ConnectionUse(connection);
     this.redis = connection.client;
     this.breaker = connection.breaker;
-    const redis = this.redis;
-    if (!('setUnlessRevoked' in redis)) {
-      redis.defineCommand('setUnlessRevoked', { numberOfKeys: 1, lua: SET_UNLESS_REVOKED });
+    for (const [name, lua] of Object.entries(SCRIPTS)) {
+      if (!(name in this.redis)) this.redis.defineCommand(name, { numberOfKeys: 1, lua });
     }
-    if (!('getWithTtl' in redis)) {
-      redis.defineCommand('getWithTtl', { numberOfKeys: 1, lua: GET_WITH_TTL });
-    }
+  }
+
+  private get scripts(): Scripts {
+    return this.redis as unknown as Scripts;
   }
 
   readonly backend = 'redis';
@@ -77,21 +97,25 @@ export class RedisCacheTier implements SharedSessionTier {
     return this.use.close();
   }
 
-  async get(accessHash: string): Promise<TierLookup> {
-    const getWithTtl = (this.redis as unknown as Record<string, (key: string) => Promise<[string, number] | null>>).getWithTtl;
-    const reply = await this.breaker.run(() => getWithTtl.call(this.redis, this.sessionKey(accessHash)));
-    if (reply === null) return null;
-    const [text, ttlMs] = reply;
-    const entry = text === TOMBSTONE ? REVOKED : decodeCachedSession(text);
-    return entry === null ? null : { entry, ttlMs: ttlMs > 0 ? ttlMs : 0 };
+  onReconnect(handler: () => void): void {
+    this.redis.on('ready', handler);
   }
 
-  async set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void> {
+  async get(accessHash: string): Promise<TierLookup> {
+    const reply = (await this.breaker.run(() => this.scripts.getWithTtl(this.sessionKey(accessHash)))) as [string, number] | null;
+    if (reply === null) return null;
+    const [text, pttl] = reply;
+    const ttlMs = pttl > 0 ? pttl : 0;
+    if (text === TOMBSTONE) return { entry: REVOKED, ttlMs };
+    const decoded = decodeCachedSession(text);
+    return decoded === null ? null : { entry: decoded.session, epoch: decoded.epoch, ttlMs };
+  }
+
+  async set(accessHash: string, session: CachedSession, ttlSeconds: number, epoch: string): Promise<void> {
     const ttl = Math.max(1, Math.ceil(ttlSeconds));
     const userKey = this.userKey(session.userId);
-    const setUnlessRevoked = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).setUnlessRevoked;
     await this.breaker.run(async () => {
-      const stored = await setUnlessRevoked.call(this.redis, this.sessionKey(accessHash), encodeCachedSession(session), ttl);
+      const stored = await this.scripts.setUnlessRevoked(this.sessionKey(accessHash), encodeCachedSession(session, epoch), ttl);
       if (stored !== 1) return;
       await this.redis.sadd(userKey, shortHash(accessHash));
       // Only ever lengthen the index's TTL, so it outlives every entry it lists.
@@ -129,6 +153,30 @@ export class RedisCacheTier implements SharedSessionTier {
     });
   }
 
+  async watermark(): Promise<Watermark | null> {
+    return parseWatermark(await this.breaker.run(() => this.redis.get(this.watermarkKey)));
+  }
+
+  async createWatermark(candidate: Watermark): Promise<Watermark> {
+    const key = this.watermarkKey;
+    const text = await this.breaker.run(async () => {
+      await this.redis.set(key, `${candidate.epoch}:${Math.floor(candidate.mark)}`, 'NX');
+      return this.redis.get(key);
+    });
+    const holds = parseWatermark(text);
+    if (!holds) throw new Error(`The session cache watermark ${key} holds something else than epoch:mark`);
+    return holds;
+  }
+
+  async advanceWatermark(epoch: string, mark: number): Promise<void> {
+    await this.breaker.run(() => this.scripts.advanceWatermark(this.watermarkKey, epoch, Math.floor(mark)));
+  }
+
+  async lease(job: string, ms: number): Promise<boolean> {
+    const taken = await this.breaker.run(() => this.redis.set(`${this.prefix}${job}`, '1', 'PX', Math.max(1, Math.floor(ms)), 'NX'));
+    return taken === 'OK';
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await this.redis.ping()) === 'PONG';
@@ -139,6 +187,10 @@ export class RedisCacheTier implements SharedSessionTier {
 
   private sessionKey(accessHash: string): string {
     return sessionCacheKey(this.prefix, accessHash);
+  }
+
+  private get watermarkKey(): string {
+    return `${this.prefix}w`;
   }
 
   private userKey(userId: string): string {

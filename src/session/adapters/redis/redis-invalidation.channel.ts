@@ -51,6 +51,11 @@ export class RedisInvalidationChannel implements InvalidationChannel {
    */
   async start(): Promise<void> {
     this.subscriber.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => this.receive(channel, message));
+    // A dropped subscription may have missed messages, however fast it comes back: unhealthy at once.
+    this.subscriber.on('close', () => {
+      this.lastBeat = 0;
+      void this.healthy;
+    });
     const subscribe = () =>
       (this.sharded ? this.subscriber.ssubscribe(this.channel) : this.subscriber.subscribe(this.channel)).then(
         () => undefined,

@@ -39,14 +39,24 @@ export interface RedisSessionAdaptersOptions {
    * @default 10000
    */
   localCacheSize?: number;
+  /**
+   * Seconds between two reconciliation rounds. Each round, one instance (a lease in Redis) reads
+   * from PostgreSQL every access token that stopped being valid since the watermark kept in Redis,
+   * marks them revoked there, tells every instance, and moves the watermark forward: the longest
+   * a revocation whose instance could not reach Redis, and then died, is accepted by the others.
+   * Costs one indexed query per interval (whatever the instance count).
+   * @default 5
+   */
+  reconcileInterval?: number;
 }
 
 /** The Redis adapters of the ports that gain from sharing state between instances. */
 export interface RedisSessionAdapters {
   /**
    * Sessions cached in Redis behind an in-process tier, invalidated on every instance through
-   * pub/sub; revocation marks that could not be written are retried, and after an outage the
-   * cache is reconciled from the store before it is read again.
+   * pub/sub; revocation marks that could not be written are retried, every end is reconciled
+   * from the store every `reconcileInterval`, and after any fault an instance catches up with
+   * the store before it reads Redis again.
    */
   cache: SessionCache;
   /** Rate-limit counters in Redis: login and refresh exact per hit, other routes batched. */
@@ -79,12 +89,17 @@ export function redisSessionAdapters(redis: RedisConnectionConfig, options: Redi
   if (!Number.isInteger(localCacheTtl) || localCacheTtl < 0) {
     throw new SessionConfigurationError('redisSessionAdapters option "localCacheTtl" must be a whole number of seconds, 0 to turn the in-process tier off.');
   }
+  const reconcileInterval = options.reconcileInterval ?? 5;
+  if (!(typeof reconcileInterval === 'number' && reconcileInterval > 0 && reconcileInterval <= 3600)) {
+    throw new SessionConfigurationError('redisSessionAdapters option "reconcileInterval" must be a number of seconds, more than 0 and at most 3600.');
+  }
   const connection = new SessionRedisConnection(redis);
   const channel = new RedisInvalidationChannel(connection.client, connection.subscriber(), `${prefix}invalidate`);
   return {
     cache: new SharedSessionCache(new RedisCacheTier(connection, prefix), channel, {
       localTtlMs: localCacheTtl * 1000,
       localEntries: options.localCacheSize ?? 10_000,
+      reconcileIntervalMs: reconcileInterval * 1000,
     }),
     rateLimitStorage: new FallbackThrottlerStorage(
       // Login stays exact and atomic across instances; other routes batch their counts.
