@@ -137,13 +137,15 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   /** Connects, and catches up with the shared tier (waiting for that at most 3 s: until then every read is a miss). */
   async start(context: AdapterContext): Promise<void> {
     this.reconciler ??= new CacheReconciler(this.shared, context.store, (hashes) => this.channel.publish({ hashes }), this.now);
+    const deadline = Date.now() + START_WAIT_MS;
     // Each may wait a moment for a Redis that is away: together, not one after the other.
     await Promise.all([this.shared.start?.(), this.channel.start()]);
     this.watching.every(this.watchMs / 1000);
     if (this.reconcile) this.rounds.every(this.reconcileIntervalMs / 1000);
-    let waited: NodeJS.Timeout | undefined;
-    await Promise.race([this.settle(), new Promise((resolve) => (waited = setTimeout(resolve, START_WAIT_MS).unref()))]);
-    clearTimeout(waited);
+    // In sync once the channel hears its first heartbeat and the catch-up is done.
+    while (!this.trusted() && Date.now() < deadline) {
+      await (this.catchingUp ?? new Promise((resolve) => setTimeout(resolve, 20)));
+    }
   }
 
   async close(): Promise<void> {
