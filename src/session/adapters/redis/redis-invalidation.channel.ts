@@ -32,6 +32,7 @@ export class RedisInvalidationChannel implements InvalidationChannel {
   private lastBeat = 0;
   private timer?: NodeJS.Timeout;
   private wasHealthy = false;
+  private closed = false;
   private readonly sharded: boolean;
 
   constructor(
@@ -53,6 +54,7 @@ export class RedisInvalidationChannel implements InvalidationChannel {
     this.subscriber.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => this.receive(channel, message));
     // A dropped subscription may have missed messages, however fast it comes back: unhealthy at once.
     this.subscriber.on('close', () => {
+      if (this.closed) return;
       this.lastBeat = 0;
       void this.healthy;
     });
@@ -74,6 +76,7 @@ export class RedisInvalidationChannel implements InvalidationChannel {
 
   /** Stops the heartbeat and closes the subscriber connection. */
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
     this.subscriber.disconnect();
   }
