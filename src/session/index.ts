@@ -73,6 +73,8 @@ export type { CredentialsVerifier, SessionUser } from './ports/credentials-verif
 export type { AdapterContext, AdapterLifecycle } from './ports/adapter-lifecycle.js';
 export { isLive, liveWindow, toSessionInfo } from './ports/session-record.js';
 export type {
+  IssuedBeforeBatch,
+  IssuedCursor,
   LiveWindow,
   NewSessionRecord,
   RevocationFilter,

@@ -455,6 +455,99 @@ export function sessionStoreContract(
       });
     });
 
+    describe('endIssuedBefore (the step after a database restore)', () => {
+      const NOW = 10 * DAY;
+      /** A session opened at `at(created)`, live at NOW unless overridden. */
+      const openedAt = (created: number, overrides: Partial<NewSessionRecord> = {}) =>
+        newSession({ createdAt: at(created), authenticatedAt: at(created), lastActivityAt: at(NOW - 60), expiresAt: at(NOW + DAY), ...overrides });
+
+      /** Every batch until the store says none is left; returns the ended sessions in order and the batch sizes. */
+      async function endAll(before: Date, limit: number, reason: 'not_before' = 'not_before') {
+        const ended: SessionRecord[] = [];
+        const sizes: number[] = [];
+        let after: { createdAt: Date; id: string } | undefined;
+        for (let calls = 0; calls < 100; calls++) {
+          const batch = await store.endIssuedBefore(before, at(NOW), reason, limit, after);
+          ended.push(...batch.ended);
+          sizes.push(batch.ended.length);
+          if (!batch.next) return { ended, sizes };
+          after = batch.next;
+        }
+        throw new Error('endIssuedBefore never said it was done');
+      }
+
+      it('ends every session opened before the moment that has not ended, and nothing else', async () => {
+        const CUT = 5 * DAY;
+        // Kept: already recorded as expired (by the sweep, before the others exist).
+        const [swept] = await insert(openedAt(CUT - DAY, { expiresAt: at(NOW - 30) }));
+        const [recorded] = await store.markExpired({ now: at(NOW - 10), activeSince: at(NOW - 10 - IDLE) }, IDLE, 10);
+        expect(recorded.id).toBe(swept.id);
+        // Ended: opened before the moment and not ended, whether or not their time ran out.
+        const [alice, bob, idleUnswept, expiredUnswept] = await insert(
+          openedAt(CUT - 3 * DAY, { userId: 'alice' }),
+          openedAt(CUT - 1, { userId: 'bob' }),
+          openedAt(CUT - 2 * DAY, { lastActivityAt: at(NOW - 2 * IDLE) }),
+          openedAt(CUT - 2 * DAY, { expiresAt: at(NOW - 60) }),
+        );
+        // Kept: opened at or after the moment, already revoked.
+        const [atCut, after] = await insert(openedAt(CUT), openedAt(CUT + 1));
+        const revoked = await insertRevoked(NOW - 100, openedAt(CUT - DAY));
+
+        const batch = await store.endIssuedBefore(at(CUT), at(NOW), 'not_before', 100);
+        expect(batch.next).toBeNull();
+        expect(sortedIds(batch.ended)).toEqual(sortedIds([alice, bob, idleUnswept, expiredUnswept]));
+        const before = new Map([alice, bob, idleUnswept, expiredUnswept].map((s) => [s.id, s]));
+        for (const s of batch.ended) {
+          expect(s).toEqual({ ...before.get(s.id), revokedAt: at(NOW), revokedReason: 'not_before', endedAt: at(NOW), version: s.version });
+          expect(s.version).toBeGreaterThan(before.get(s.id)!.version);
+          expect(await store.findById(s.id)).toEqual(s);
+        }
+        for (const kept of [atCut, after, revoked, recorded]) expect(await store.findById(kept.id)).toEqual(kept);
+        // Done once: a second pass ends nothing.
+        expect(await store.endIssuedBefore(at(CUT), at(NOW + 1), 'not_before', 100)).toEqual({ ended: [], next: null });
+      });
+
+      it('works in batches of at most `limit`, oldest first (ties by id), each going on where the last stopped', async () => {
+        const sessions = await insert(
+          ...[300, 100, 200, 200, 200, 50, 400].map((t) => openedAt(t)),
+          openedAt(1000), // after the moment
+        );
+        const { ended, sizes } = await endAll(at(999), 2);
+        expect(sizes).toEqual([2, 2, 2, 1]);
+        const expected = sessions
+          .filter((s) => s.createdAt < at(999))
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+        expect(ids(ended)).toEqual(ids(expected));
+        expect(await store.countLive(undefined, windowAt(NOW))).toBe(1);
+      });
+
+      it('says where to go on: the last session of a full batch; null after a short one', async () => {
+        const [first, second, third] = await insert(openedAt(100), openedAt(200), openedAt(300));
+        const one = await store.endIssuedBefore(at(999), at(NOW), 'not_before', 2);
+        expect(ids(one.ended)).toEqual([first.id, second.id]);
+        expect(one.next).toEqual({ createdAt: second.createdAt, id: second.id });
+        const two = await store.endIssuedBefore(at(999), at(NOW), 'not_before', 2, one.next!);
+        expect(ids(two.ended)).toEqual([third.id]);
+        expect(two.next).toBeNull();
+      });
+
+      it('skips a session ended by someone else between two batches and goes on past it', async () => {
+        const [a, b, c, d] = await insert(openedAt(100), openedAt(200), openedAt(300), openedAt(400));
+        const one = await store.endIssuedBefore(at(999), at(NOW), 'not_before', 2);
+        expect(ids(one.ended)).toEqual([a.id, b.id]);
+        const [byAdmin] = await store.revoke({ id: c.id }, 'revoked_by_admin', windowAt(NOW));
+        const two = await store.endIssuedBefore(at(999), at(NOW), 'not_before', 2, one.next!);
+        expect(ids(two.ended)).toEqual([d.id]);
+        expect(await store.findById(c.id)).toEqual(byAdmin);
+      });
+
+      it('what it ends is what the cache reconciliation reads (ended at `at`)', async () => {
+        const [s] = await insert(openedAt(100));
+        await store.endIssuedBefore(at(999), at(NOW), 'not_before', 10);
+        expect(await store.revokedAccessSince(at(NOW), 10)).toEqual([{ userId: s.userId, accessHash: s.accessHash, at: at(NOW) }]);
+      });
+    });
+
     describe('evictBeyond', () => {
       it('keeps the N most recently active live sessions and evicts the rest', async () => {
         const [s10, s20, s30, s40] = await insert(
@@ -810,6 +903,21 @@ export function sessionStoreContract(
           expect(ended).toHaveLength(1);
           expect(ended[0].accessHash).toBe(rotation ? target.accessHash : s.accessHash);
           expect(await store.findById(s.id)).toEqual(ended[0]);
+        }
+      });
+
+      it('endIssuedBefore racing a rotation returns the session with the access hash that is current', async () => {
+        for (let round = 0; round < ROUNDS; round++) {
+          // Earlier rounds' sessions are ended already: each batch finds this round's alone.
+          const [s] = await insert(newSession({ userId: `racer-${round}` }));
+          const target = rotationTarget(60);
+          const [rotation, batch] = await Promise.all([
+            store.rotate(s.refreshHash, target, windowAt(60)),
+            store.endIssuedBefore(at(30), at(60), 'not_before', 10),
+          ]);
+          expect(batch.ended).toHaveLength(1);
+          expect(batch.ended[0].accessHash).toBe(rotation ? target.accessHash : s.accessHash);
+          expect(await store.findById(s.id)).toEqual(batch.ended[0]);
         }
       });
     });

@@ -7,7 +7,9 @@ export type RevocationReason =
   | 'evicted'
   | 'reuse_detected'
   | 'hijack_suspected'
-  | 'password_changed';
+  | 'password_changed'
+  /** Issued before a moment an operator chose (`endIssuedBefore`), e.g. after a database restore. */
+  | 'not_before';
 
 /** What a new session carries besides its tokens: where and on what it was opened. */
 export interface SessionMetadata {
@@ -93,6 +95,20 @@ export interface RevokedAccess {
   userId: string;
   accessHash: string;
   at: Date;
+}
+
+/** A position in the sessions ordered by `(createdAt, id)`: where a paged pass goes on from. */
+export interface IssuedCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** One batch of `SessionStore.endIssuedBefore`. */
+export interface IssuedBeforeBatch {
+  /** The sessions this batch ended, as they were ended. */
+  ended: SessionRecord[];
+  /** Where the next batch starts; null when no session issued before the moment is left to look at. */
+  next: IssuedCursor | null;
 }
 
 /** Which sessions a revocation ends. */

@@ -1,4 +1,6 @@
 import type {
+  IssuedBeforeBatch,
+  IssuedCursor,
   LiveWindow,
   NewSessionRecord,
   RevocationFilter,
@@ -76,6 +78,21 @@ export abstract class SessionStore {
     window: LiveWindow,
     keepId?: string,
   ): Promise<SessionRecord[]>;
+
+  /**
+   * Ends, at `at` and with `reason`, the sessions created before `before` that have not ended
+   * (neither revoked nor recorded as expired — whether or not their time ran out, so none of them
+   * can come back), at most `limit` of them per call: the first `limit` in `(createdAt, id)`
+   * order after `after`. One call is one batch, so no statement locks every row at once.
+   * @returns the sessions it ended, oldest first, and the `after` of the next call (null once none is left)
+   */
+  abstract endIssuedBefore(
+    before: Date,
+    at: Date,
+    reason: RevocationReason,
+    limit: number,
+    after?: IssuedCursor,
+  ): Promise<IssuedBeforeBatch>;
 
   /** A user's live sessions, most recently active first. */
   abstract listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]>;

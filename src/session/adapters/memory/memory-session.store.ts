@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import {
   isLive,
+  IssuedBeforeBatch,
+  IssuedCursor,
   LiveWindow,
   NewSessionRecord,
   RevocationFilter,
@@ -20,6 +22,10 @@ const byActivityDesc = (a: SessionRecord, b: SessionRecord) =>
   b.lastActivityAt.getTime() - a.lastActivityAt.getTime() ||
   b.createdAt.getTime() - a.createdAt.getTime() ||
   (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** Oldest first, then by id: the SQL's `ORDER BY created_at, id` (UUIDs compare as their lower-case text). */
+const byCreation = (a: Pick<SessionRecord, 'createdAt' | 'id'>, b: Pick<SessionRecord, 'createdAt' | 'id'>) =>
+  a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** A copy that shares nothing mutable with the stored record. */
 const copy = (s: SessionRecord): SessionRecord => ({
@@ -135,6 +141,25 @@ export class MemorySessionStore extends SessionStore {
       this.end(session, 'evicted', window.now);
       return copy(session);
     });
+  }
+
+  async endIssuedBefore(
+    before: Date,
+    at: Date,
+    reason: RevocationReason,
+    limit: number,
+    after?: IssuedCursor,
+  ): Promise<IssuedBeforeBatch> {
+    const batch = [...this.sessions.values()]
+      .filter((s) => s.createdAt < before && s.revokedAt === null && s.endedAt === null && (!after || byCreation(s, after) > 0))
+      .sort(byCreation)
+      .slice(0, limit);
+    const ended = batch.map((session) => {
+      this.end(session, reason, at);
+      return copy(session);
+    });
+    const last = batch[batch.length - 1];
+    return { ended, next: batch.length < limit ? null : { createdAt: new Date(last.createdAt), id: last.id } };
   }
 
   async listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]> {

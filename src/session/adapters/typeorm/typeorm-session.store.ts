@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import {
+  IssuedBeforeBatch,
+  IssuedCursor,
   LiveWindow,
   NewSessionRecord,
   RevocationFilter,
@@ -192,6 +194,39 @@ export class TypeOrmSessionStore extends SessionStore {
         RETURNING *`,
       [userId, keep, window.now, window.activeSince, keepId ?? null],
     );
+  }
+
+  async endIssuedBefore(
+    before: Date,
+    at: Date,
+    reason: RevocationReason,
+    limit: number,
+    after?: IssuedCursor,
+  ): Promise<IssuedBeforeBatch> {
+    // Two statements: the batch's keys by one range of `sessions_created_at_idx` (the row
+    // comparison becomes `created_at >= …` on it, so each batch starts where the last stopped),
+    // then the UPDATE by primary key, which re-checks under each row lock. Rows a concurrent
+    // revocation or sweep ended in between are skipped; the cursor is the batch's last key either
+    // way, so none is missed and a short batch really means the end.
+    const params: unknown[] = [before, limit];
+    const keyset = after ? `AND (created_at, id) > ($${params.push(after.createdAt)}::timestamptz, $${params.push(after.id)}::uuid)` : '';
+    const keys = rowsOf<{ id: string; created_at: Date | string }>(await this.run(
+      `SELECT id, created_at FROM sessions
+        WHERE created_at < $1 AND revoked_at IS NULL AND ended_at IS NULL ${keyset}
+        ORDER BY created_at, id LIMIT $2`,
+      params,
+    ));
+    if (keys.length === 0) return { ended: [], next: null };
+    const ended = await this.query(
+      `WITH ended AS (
+         UPDATE sessions SET revoked_at = $2, revoked_reason = $3, ended_at = $2, version = version + 1
+          WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL AND ended_at IS NULL
+          RETURNING *)
+       SELECT * FROM ended ORDER BY created_at, id`,
+      [keys.map((k) => k.id), at, reason],
+    );
+    const last = keys[keys.length - 1];
+    return { ended, next: keys.length < limit ? null : { createdAt: new Date(last.created_at), id: last.id } };
   }
 
   async listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]> {
