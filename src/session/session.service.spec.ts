@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { MemorySessionCache } from './adapters/memory/memory-session.cache.js';
 import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
 import {
+  InvalidNotBeforeError,
   InvalidTokenError,
   RefreshTokenReuseError,
   SessionNotFoundError,
@@ -10,6 +11,8 @@ import { Clock } from './ports/clock.js';
 import type { CredentialsVerifier } from './ports/credentials-verifier.js';
 import { CacheLookup, SessionCache, UNAVAILABLE } from './ports/session-cache.js';
 import { resolveSessionOptions } from './resolve-options.js';
+import { SessionEventPublisher } from './session-event.publisher.js';
+import type { SessionEvent } from './session.events.js';
 import { SessionService } from './session.service.js';
 import type { SessionModuleOptions } from './session.options.js';
 import type { CreateSessionInput } from './session.types.js';
@@ -82,11 +85,15 @@ const BASE_OPTIONS: Partial<SessionModuleOptions> = {
   refreshGrace: 0,
 };
 
-function setup(overrides: Partial<SessionModuleOptions> = {}, cache: SessionCache = new MemorySessionCache(1000)) {
+function setup(
+  overrides: Partial<SessionModuleOptions> = {},
+  cache: SessionCache = new MemorySessionCache(1000),
+  events = new SessionEventPublisher(),
+) {
   const clock = new FakeClock();
   const store = new MemorySessionStore();
   const options = resolveSessionOptions({ secret: SECRET, credentials, ...BASE_OPTIONS, ...overrides });
-  const service = new SessionService(store, cache, clock, options);
+  const service = new SessionService(store, cache, clock, options, events);
   const login = (userId = 'user-1', extra: Partial<CreateSessionInput> = {}) =>
     service.create({ userId, roles: ['user'], ...extra });
   return { clock, store, cache, options, service, login };
@@ -726,6 +733,82 @@ describe('SessionService', () => {
       expect((await store.findById(a2.session.id))!.revokedReason).toBe('password_changed');
       expect(await service.revokeAll('alice')).toBe(0);
       await expect(service.validate(b1.tokens.accessToken)).resolves.toBeDefined();
+    });
+  });
+
+  describe('endSessionsIssuedBefore', () => {
+    beforeEach(() => {
+      vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    });
+
+    it('ends the sessions of every user issued before the moment: cached access tokens and refresh tokens stop working', async () => {
+      const { service, login, clock, store } = setup();
+      const alice = await login('alice');
+      const bob = await login('bob');
+      clock.advance(60);
+      const carol = await login('carol');
+      const aliceLater = await login('alice');
+      for (const s of [alice, bob, carol, aliceLater]) await service.validate(s.tokens.accessToken); // cached
+
+      expect(await service.endSessionsIssuedBefore(new Date(T0 + 30_000))).toBe(2);
+
+      for (const ended of [alice, bob]) {
+        await expectPlainInvalid(service.validate(ended.tokens.accessToken));
+        await expectPlainInvalid(service.refresh(ended.tokens.refreshToken));
+        expect(await store.findById(ended.session.id)).toMatchObject({ revokedReason: 'not_before', revokedAt: new Date(clock.now()) });
+      }
+      await expect(service.validate(carol.tokens.accessToken)).resolves.toMatchObject({ userId: 'carol' });
+      await expect(service.validate(aliceLater.tokens.accessToken)).resolves.toMatchObject({ userId: 'alice' });
+      expect(await service.endSessionsIssuedBefore(new Date(T0 + 30_000))).toBe(0);
+    });
+
+    it('marks the cache once per user and batch, and records a `revoked` event (not_before) with the actor per session', async () => {
+      const seen: SessionEvent[] = [];
+      const events = new SessionEventPublisher();
+      events.emitTo({ emit: (_name: string, event: unknown) => seen.push(event as SessionEvent) });
+      const cache = new MemorySessionCache(1000);
+      const { service, login, clock } = setup({}, cache, events);
+      const a1 = await login('alice');
+      const a2 = await login('alice');
+      const b1 = await login('bob');
+      clock.advance(1);
+      seen.length = 0;
+      const markRevoked = vi.spyOn(cache, 'markRevoked');
+
+      expect(await service.endSessionsIssuedBefore(new Date(clock.now()), 'admin-1')).toBe(3);
+
+      expect(markRevoked.mock.calls.map(([userId, hashes]) => [userId, hashes.length]).sort()).toEqual([['alice', 2], ['bob', 1]]);
+      expect(seen.map((e) => [e.type, e.sessionId, e.detail, e.actorId])).toEqual(
+        expect.arrayContaining([a1, a2, b1].map((s) => ['revoked', s.session.id, 'not_before', 'admin-1'])),
+      );
+      expect(seen).toHaveLength(3);
+    });
+
+    it('goes through every batch, passing on where the last stopped, and adds up what ended', async () => {
+      const { service, store, clock } = setup();
+      const cursor = { createdAt: new Date(T0 - 1000), id: '00000000-0000-4000-8000-000000000001' };
+      const full = Array.from({ length: 1000 }, (_, i) => ({ userId: `u${i % 7}`, accessHash: `h${i}`, id: `s${i}` }));
+      const endIssuedBefore = vi
+        .spyOn(store, 'endIssuedBefore')
+        .mockResolvedValueOnce({ ended: full as never, next: cursor })
+        .mockResolvedValueOnce({ ended: full.slice(0, 3) as never, next: null });
+      const before = new Date(T0 - 500);
+      expect(await service.endSessionsIssuedBefore(before)).toBe(1003);
+      expect(endIssuedBefore.mock.calls).toEqual([
+        [before, new Date(clock.now()), 'not_before', 1000, undefined],
+        [before, new Date(clock.now()), 'not_before', 1000, cursor],
+      ]);
+    });
+
+    it('refuses a moment in the future or an invalid date, and ends nothing', async () => {
+      const { service, login, clock } = setup();
+      const s = await login();
+      await expect(service.endSessionsIssuedBefore(new Date(clock.now() + 1))).rejects.toThrow(new InvalidNotBeforeError('future'));
+      await expect(service.endSessionsIssuedBefore(new Date('not a date'))).rejects.toThrow(new InvalidNotBeforeError('invalid'));
+      await expect(service.endSessionsIssuedBefore('2026-01-01' as unknown as Date)).rejects.toBeInstanceOf(InvalidNotBeforeError);
+      await expect(service.validate(s.tokens.accessToken)).resolves.toBeDefined();
+      // The present is not the future: a session opened at this very moment stays.
+      expect(await service.endSessionsIssuedBefore(new Date(clock.now()))).toBe(0);
     });
   });
 

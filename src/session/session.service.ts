@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InvalidTokenError, InvalidTokenReason, RefreshTokenReuseError, SessionNotFoundError } from './errors/session.errors.js';
+import {
+  InvalidNotBeforeError,
+  InvalidTokenError,
+  InvalidTokenReason,
+  RefreshTokenReuseError,
+  SessionNotFoundError,
+} from './errors/session.errors.js';
 import { SessionMetrics } from './metrics/session-metrics.js';
 import { SessionEventPublisher } from './session-event.publisher.js';
 import { Clock } from './ports/clock.js';
@@ -9,6 +15,7 @@ import { ActivityRecorder } from './activity-recorder.js';
 import {
   accessHashesByUser,
   isLive,
+  IssuedCursor,
   LiveWindow,
   liveWindow,
   RevocationReason,
@@ -30,6 +37,8 @@ import { SessionEvent, SessionEventType } from './session.events.js';
 import { deriveToken, hashToken, isWellFormed, mintToken, sameHash, verifyToken } from './tokens.js';
 
 const CLEANUP_BATCH = 1000;
+/** Sessions ended per statement by `endSessionsIssuedBefore`. */
+const NOT_BEFORE_BATCH = 1000;
 
 /**
  * The session lifecycle: open, validate, refresh (rotate), extend, revoke, list, clean up.
@@ -291,6 +300,35 @@ export class SessionService implements OnApplicationShutdown {
     );
     await this.forget(ended, options.reason ?? 'revoked_all', options.actorId);
     return ended.length;
+  }
+
+  /**
+   * Ends every session issued before `before` that has not ended, of every user: the operators'
+   * step after PostgreSQL was restored from a backup, when the sessions that ended after the
+   * backup was taken are live again. Runs in batches of 1,000 sessions (one UPDATE each); each
+   * batch is marked revoked in the cache and gets a `revoked` event (reason `not_before`) per
+   * session, and the audit trail is written before the next batch.
+   * @param before the moment: sessions created before it end; not in the future
+   * @param actorId who asks (for the audit trail); omit when the system does
+   * @returns how many sessions it ended
+   * @throws InvalidNotBeforeError when `before` is not a valid date or lies in the future
+   */
+  async endSessionsIssuedBefore(before: Date, actorId?: string): Promise<number> {
+    if (!(before instanceof Date) || Number.isNaN(before.getTime())) throw new InvalidNotBeforeError('invalid');
+    if (before.getTime() > this.clock.now()) throw new InvalidNotBeforeError('future');
+    let total = 0;
+    let after: IssuedCursor | undefined;
+    do {
+      // `now` per batch: each session's end is when it really ended, which is what the cache's
+      // reconciliation reads from its watermark on (`revokedAccessSince`).
+      const batch = await this.store.endIssuedBefore(before, this.nowDate(), 'not_before', NOT_BEFORE_BATCH, after);
+      await this.forget(batch.ended, 'not_before', actorId);
+      await this.events.flush(); // at most one batch of events waits in memory
+      total += batch.ended.length;
+      after = batch.next ?? undefined;
+    } while (after);
+    this.logger.log(`Ended ${total} sessions issued before ${before.toISOString()} (not_before)`);
+    return total;
   }
 
   /** Reads a session from the store and caches it; concurrent misses of one hash share the read. */

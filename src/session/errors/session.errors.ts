@@ -65,6 +65,16 @@ export class CsrfTokenError extends SessionError {
   }
 }
 
+/**
+ * The moment given to `SessionService.endSessionsIssuedBefore` is not a valid date, or lies in the
+ * future (ending sessions that are yet to be issued is never what an operator means).
+ */
+export class InvalidNotBeforeError extends SessionError {
+  constructor(readonly problem: 'invalid' | 'future') {
+    super(problem === 'future' ? 'before must not be in the future' : 'before must be a valid date');
+  }
+}
+
 /** The session store (PostgreSQL) cannot be reached; writes cannot happen now. */
 export class SessionStoreUnavailableError extends SessionError {
   constructor(override readonly cause?: unknown) {

@@ -1,5 +1,6 @@
 import {
   ArgumentsHost,
+  BadRequestException,
   Catch,
   ExceptionFilter,
   ForbiddenException,
@@ -14,6 +15,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import {
   CsrfTokenError,
   InvalidCredentialsError,
+  InvalidNotBeforeError,
   InvalidTokenError,
   LoginThrottledError,
   StaleSessionError,
@@ -56,6 +58,9 @@ export function mapSessionError(error: SessionError): MappedSessionError {
   }
   if (error instanceof SessionNotFoundError) {
     return { exception: new NotFoundException('Session not found'), headers: {} };
+  }
+  if (error instanceof InvalidNotBeforeError) {
+    return { exception: new BadRequestException(error.message), headers: {} };
   }
   if (error instanceof CsrfTokenError) {
     return { exception: new ForbiddenException('Missing or invalid CSRF token'), headers: {} };

@@ -25,7 +25,7 @@ const INERT_CHILD: Child = { inc: () => undefined };
  * - `session_logins_total{result}`: success, failure, throttled
  * - `session_refreshes_total{result}`
  * - `session_revocations_total{reason}`: logout, revoked, revoked_by_admin, revoked_all, evicted,
- *   reuse_detected, hijack_suspected, password_changed
+ *   reuse_detected, hijack_suspected, password_changed, not_before
  * - `session_events_total{type}`: every lifecycle event, expirations included
  * - `sessions_active`: live sessions, counted when scraped (cached for a few seconds)
  */
