@@ -60,6 +60,7 @@ const REQUIRED_FIELDS: Array<[route: RouteKey, required: string[], optional: str
   // The refresh token may come in its cookie instead of the body, so the body requires nothing.
   ['POST /auth/refresh', [], ['refreshToken']],
   ['POST /auth/password', ['currentPassword', 'newPassword'], []],
+  ['POST /admin/sessions/end-issued-before', ['before'], []],
 ];
 
 const UNSAFE_METHODS = new Set<Method>(['POST', 'DELETE']);

@@ -26,8 +26,8 @@ export interface SessionAdminModuleOptions {
 
 /**
  * Who is logged in where, for operators: the admin routes (role `admin`: list and revoke
- * sessions, statistics, audit trail) and the admin page. Import it beside `SessionModule.forRoot`,
- * which must stay global (its default):
+ * sessions, end every session issued before a moment, statistics, audit trail) and the admin
+ * page. Import it beside `SessionModule.forRoot`, which must stay global (its default):
  *
  * ```ts
  * imports: [SessionModule.forRoot({ secret, credentials }), SessionAdminModule.forRoot()]
@@ -44,7 +44,7 @@ export class SessionAdminModule implements OnModuleInit {
   onModuleInit(): void {
     const at = this.paths.admin;
     new Logger('SessionAdminModule').log(
-      `Admin routes at ${at}/sessions, ${at}/users/:userId/sessions, ${at}/sessions/stats, ${at}/audit (role admin)` +
+      `Admin routes at ${at}/sessions, ${at}/users/:userId/sessions, ${at}/sessions/stats, ${at}/sessions/end-issued-before, ${at}/audit (role admin)` +
         (this.page ? `; admin page at ${at}` : ''),
     );
   }
