@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { MemoryAuditLog } from './adapters/memory/memory-audit.log.js';
 import { MemoryHousekeepingLock } from './adapters/memory/memory-housekeeping.lock.js';
@@ -24,7 +24,7 @@ const MEMORY_CACHE_ENTRIES = 10_000;
  * values, not providers, so Nest would not).
  */
 @Injectable()
-export class SessionAdapters implements OnModuleInit, OnApplicationShutdown {
+export class SessionAdapters implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('SessionModule');
   readonly store: SessionStore;
   readonly auditLog: AuditLog;
@@ -59,12 +59,21 @@ export class SessionAdapters implements OnModuleInit, OnApplicationShutdown {
     for (const adapter of this.all()) await adapter.start?.({ store: this.store });
   }
 
+  /** Stops the adapters' background jobs while the connections they use are still open. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.each('Stopping', (adapter) => adapter.stop?.());
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    await this.each('Closing', (adapter) => adapter.close?.());
+  }
+
+  private async each(what: string, hook: (adapter: AdapterLifecycle) => void | Promise<void>): Promise<void> {
     for (const adapter of this.all()) {
       try {
-        await adapter.close?.();
+        await hook(adapter);
       } catch (error) {
-        this.logger.warn(`Closing ${adapter.constructor.name} failed: ${(error as Error).message}`);
+        this.logger.warn(`${what} ${adapter.constructor.name} failed: ${(error as Error).message}`);
       }
     }
   }

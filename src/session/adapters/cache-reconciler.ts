@@ -45,13 +45,13 @@ export class CacheReconciler {
   }
 
   /**
-   * One periodic round, by the one instance holding the lease for `intervalMs`: marks every end
+   * One periodic round, by the one instance that takes the lease (for `leaseMs`): marks every end
    * since the watermark — ends whose instance could not mark them, having lost the tier or
    * died — and moves the watermark to just before the query. Answers how many it marked, or
    * null when another instance holds the lease.
    */
-  async round(intervalMs: number): Promise<number | null> {
-    if (!(await this.tier.lease(LEASE, intervalMs))) return null;
+  async round(leaseMs: number): Promise<number | null> {
+    if (!(await this.tier.lease(LEASE, leaseMs))) return null;
     const watermark = await this.tier.watermark();
     if (!watermark) return null; // lost meanwhile: every instance catches up with a new epoch
     const queriedAt = this.now();

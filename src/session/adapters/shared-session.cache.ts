@@ -141,16 +141,24 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     // Each may wait a moment for a Redis that is away: together, not one after the other.
     await Promise.all([this.shared.start?.(), this.channel.start()]);
     this.watching.every(this.watchMs / 1000);
-    if (this.reconcile) this.rounds.every(this.reconcileIntervalMs / 1000);
+    // Every instance asks for the lease four times an interval, and the lease lasts three
+    // quarters of one: one round per interval or a bit more, and if its holder dies, the next
+    // round still starts within one interval of its last.
+    if (this.reconcile) this.rounds.every(this.reconcileIntervalMs / 4000);
     // In sync once the channel hears its first heartbeat and the catch-up is done.
     while (!this.trusted() && Date.now() < deadline) {
       await (this.catchingUp ?? new Promise((resolve) => setTimeout(resolve, 20)));
     }
   }
 
+  /** Stops the watch and the rounds (waiting for one in progress), while the store is still open. */
+  async stop(): Promise<void> {
+    await Promise.all([this.watching.stop(), this.rounds.stop()]);
+  }
+
   async close(): Promise<void> {
     clearTimeout(this.retryTimer);
-    await Promise.all([this.watching.stop(), this.rounds.stop()]);
+    await this.stop();
     this.channel.close();
     await this.shared.close?.();
   }
@@ -245,7 +253,12 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
 
   /** Runs one reconciliation round now, if the lease is free (tests; rounds also run by themselves). */
   async reconcileNow(): Promise<number | null> {
-    return this.reconciler?.round(this.reconcileIntervalMs) ?? null;
+    return this.reconciler?.round(this.leaseMs) ?? null;
+  }
+
+  /** How long a round's lease lasts: three quarters of an interval (see `start`). */
+  private get leaseMs(): number {
+    return (this.reconcileIntervalMs * 3) / 4;
   }
 
   /** The one rule: the shared tier answers, its channel is heard, and this instance caught up with it. */
@@ -318,7 +331,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
 
   private async reconcileRound(): Promise<void> {
     if (!this.trusted()) return;
-    await this.reconciler?.round(this.reconcileIntervalMs);
+    await this.reconciler?.round(this.leaseMs);
   }
 
   private keep(accessHash: string, entry: Entry, ttlMs: number): void {

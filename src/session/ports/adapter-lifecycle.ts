@@ -13,6 +13,11 @@ export interface AdapterContext {
 export interface AdapterLifecycle {
   /** Once, before the app serves requests. */
   start?(context: AdapterContext): void | Promise<void>;
+  /**
+   * Once, when the app begins to shut down, before any connection closes (Nest's
+   * `beforeApplicationShutdown`): stop background jobs that use the store or a connection.
+   */
+  stop?(): void | Promise<void>;
   /** Once, when the app shuts down: stop timers, close what the adapter opened (never a client the app handed it). */
   close?(): void | Promise<void>;
 }
