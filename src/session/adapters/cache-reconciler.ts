@@ -5,10 +5,11 @@ import type { SharedSessionTier, Watermark } from './shared-session-tier.js';
 
 /**
  * How far behind the clock a watermark is set: an end is recorded with the time its instance
- * read from its clock, and committed a moment later, so a query at `t` may not see every end
- * recorded before `t`. Covers commit delays and clock differences between instances.
+ * read from its clock, and committed later — after waiting up to 3 s for a pooled connection and
+ * up to 5 s for its statement — so a query at `t` may not see every end recorded before `t`.
+ * Covers that, and clock differences between instances.
  */
-export const RECONCILE_MARGIN_MS = 5000;
+export const RECONCILE_MARGIN_MS = 10_000;
 /** Access tokens read from the store per query. */
 const BATCH = 1000;
 /** The lease's name in the shared tier. */
@@ -23,6 +24,13 @@ export const newEpoch = () => (randomBytes(6).readUIntBE(0, 6) % 36 ** 8).toStri
  * stopped being valid since the tier's watermark, and moves the watermark forward.
  */
 export class CacheReconciler {
+  /**
+   * access hash → time of the end, of what this instance's rounds marked within the margin: the
+   * next round reads back over the margin, and need not mark them again. Forgotten on every
+   * fault (`forgetMarked`), after which a catch-up marks everything again.
+   */
+  private readonly marked = new Map<string, number>();
+
   constructor(
     private readonly tier: SharedSessionTier,
     private readonly store: SessionStore,
@@ -40,6 +48,7 @@ export class CacheReconciler {
   async catchUp(markEnds = true): Promise<{ watermark: Watermark; marked: number }> {
     const watermark =
       (await this.tier.watermark()) ?? (await this.tier.createWatermark({ epoch: newEpoch(), mark: this.now() - RECONCILE_MARGIN_MS }));
+    this.marked.clear();
     const marked = markEnds ? await this.markSince(watermark.mark) : 0;
     return { watermark, marked };
   }
@@ -60,15 +69,26 @@ export class CacheReconciler {
     return marked;
   }
 
-  /** Marks revoked every access token that stopped being valid at or after `since`, page by page. */
+  /** What this instance's rounds marked may have been lost (the tier restarted, say): mark it again. */
+  forgetMarked(): void {
+    this.marked.clear();
+  }
+
+  /**
+   * Marks revoked every access token that stopped being valid at or after `since`, page by page,
+   * and tells every instance — but for what this instance already marked in the margin.
+   */
   private async markSince(since: number): Promise<number> {
+    for (const [hash, at] of this.marked) if (at < since) this.marked.delete(hash);
     let marked = 0;
     let after: { at: Date; accessHash: string } | undefined;
     for (;;) {
       const revoked = await this.store.revokedAccessSince(new Date(since), BATCH, after);
-      await Promise.all([...accessHashesByUser(revoked)].map(([userId, hashes]) => this.tier.markRevoked(userId, hashes)));
-      if (revoked.length > 0) await this.invalidate(revoked.map((r) => r.accessHash));
-      marked += revoked.length;
+      const fresh = revoked.filter((r) => !this.marked.has(r.accessHash));
+      await Promise.all([...accessHashesByUser(fresh)].map(([userId, hashes]) => this.tier.markRevoked(userId, hashes)));
+      if (fresh.length > 0) await this.invalidate(fresh.map((r) => r.accessHash));
+      for (const r of fresh) this.marked.set(r.accessHash, r.at.getTime());
+      marked += fresh.length;
       if (revoked.length < BATCH) return marked;
       after = revoked[revoked.length - 1];
     }

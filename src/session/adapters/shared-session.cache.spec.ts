@@ -406,4 +406,18 @@ describe('SharedSessionCache', () => {
     await t.cache.settle();
     expect(await t.cache.get(s.accessHash)).toMatchObject({ id: s.id });
   });
+
+  it('does not mark again in its next round what it marked within the margin, until a fault', async () => {
+    const t = await setup();
+    const s = await t.open();
+    t.advance(10_000);
+    await t.revoke(s.id);
+    t.advance(1_000);
+    expect(await t.cache.reconcileNow()).toBe(1);
+    t.advance(4_000); // the next round reads back over the margin, the end included
+    expect(await t.cache.reconcileNow()).toBe(0);
+    t.tier.restart(); // Redis lost everything, the mark too
+    await t.cache.settle();
+    expect(t.tier.peekEntry(s.accessHash)).toBe(REVOKED);
+  });
 });

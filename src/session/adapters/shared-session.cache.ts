@@ -275,6 +275,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   /** Stops reading the shared tier until this instance caught up with it again. */
   private desync(why: string): void {
     this.faults += 1;
+    this.reconciler?.forgetMarked();
     if (this.synced === null) return;
     this.synced = null;
     this.local?.clear();
