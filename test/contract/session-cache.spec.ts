@@ -143,14 +143,27 @@ describe('RedisCacheTier storage', () => {
   it('keeps one watermark: created once, moved only forward and only in its epoch', async () => {
     const tier = new RedisCacheTier(new SessionRedisConnection(redis), `${prefix}wm:`);
     expect(await tier.watermark()).toBeNull();
-    expect(await tier.createWatermark({ epoch: 'first', mark: 1000 })).toEqual({ epoch: 'first', mark: 1000 });
+    expect(await tier.createWatermark({ epoch: 'first', mark: 1000 }, 0)).toEqual({ epoch: 'first', mark: 1000 });
     // A second instance creating one at the same time gets the first.
-    expect(await tier.createWatermark({ epoch: 'second', mark: 2000 })).toEqual({ epoch: 'first', mark: 1000 });
-    await tier.advanceWatermark('first', 5000);
-    await tier.advanceWatermark('first', 4000); // a late round: never back
-    await tier.advanceWatermark('second', 9000); // another epoch's round: ignored
+    expect(await tier.createWatermark({ epoch: 'second', mark: 2000 }, 0)).toEqual({ epoch: 'first', mark: 1000 });
+    await tier.advanceWatermark('first', 5000, 0);
+    await tier.advanceWatermark('first', 4000, 0); // a late round: never back
+    await tier.advanceWatermark('second', 9000, 0); // another epoch's round: ignored
     expect(await tier.watermark()).toEqual({ epoch: 'first', mark: 5000 });
     expect(await redis.pttl(`${prefix}wm:w`)).toBe(-1);
+  });
+
+  it('never sets the watermark later than its own clock minus the margin (an instance whose clock runs fast)', async () => {
+    const tier = new RedisCacheTier(new SessionRedisConnection(redis), `${prefix}clamp:`);
+    const [seconds, micros] = await redis.time();
+    const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const created = await tier.createWatermark({ epoch: 'fast', mark: redisNow + 60_000 }, 10_000);
+    expect(created.mark).toBeLessThanOrEqual(redisNow - 10_000 + 1000);
+    await tier.advanceWatermark('fast', redisNow + 120_000, 10_000);
+    const advanced = (await tier.watermark())!;
+    expect(advanced.mark).toBeGreaterThanOrEqual(created.mark);
+    expect(advanced.mark).toBeLessThanOrEqual(redisNow - 10_000 + 1000);
+    expect(Number.isInteger(advanced.mark)).toBe(true);
   });
 
   it('gives a lease to one holder until it runs out', async () => {

@@ -153,6 +153,41 @@ describe('Redis faults and many instances', () => {
     expect(await status(b, user.accessToken)).toBe(200);
   });
 
+  it('Redis out of memory (noeviction: writes refused, reads and PUBLISH served): a logout is refused by every instance, on every request', async () => {
+    const user = await registerAndLogin(a.http);
+    const victim = await login(a.http, user.email, user.password);
+    for (let j = 0; j < 3; j++) {
+      expect(await status(a, victim.accessToken)).toBe(200);
+      expect(await status(b, victim.accessToken)).toBe(200);
+    }
+    const admin = new Redis(redis.url);
+    try {
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      const fill = admin.pipeline();
+      for (let i = 0; i < 2000; i++) fill.set(`oom-fill:${i}`, 'x'.repeat(1024));
+      await fill.exec();
+      await admin.config('SET', 'maxmemory', '1mb');
+      await expect(admin.set('oom-probe', '1')).rejects.toThrow(/OOM/);
+
+      await a.http.post('/auth/logout').auth(victim.accessToken, BEARER).expect(204);
+      const answers: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        answers.push(await status(b, victim.accessToken), await status(a, victim.accessToken));
+        await sleep(25);
+      }
+      expect(answers.filter((answer) => answer !== 401)).toEqual([]);
+      expect(await status(b, user.accessToken)).toBe(200);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      const keys = await admin.keys('oom-fill:*');
+      if (keys.length > 0) await admin.del(...keys);
+      await admin.quit();
+    }
+    // Once Redis takes writes again, the marks land and the token stays refused.
+    await sleep(500);
+    for (let i = 0; i < 10; i++) expect(await status(b, victim.accessToken)).toBe(401);
+  });
+
   it('an instance started while Redis is down starts within seconds, serves from PostgreSQL, and uses Redis once it is up', async () => {
     await redis.stop();
     const startedAt = performance.now();

@@ -24,13 +24,6 @@ export const newEpoch = () => (randomBytes(6).readUIntBE(0, 6) % 36 ** 8).toStri
  * stopped being valid since the tier's watermark, and moves the watermark forward.
  */
 export class CacheReconciler {
-  /**
-   * access hash → time of the end, of what this instance's rounds marked within the margin: the
-   * next round reads back over the margin, and need not mark them again. Forgotten on every
-   * fault (`forgetMarked`), after which a catch-up marks everything again.
-   */
-  private readonly marked = new Map<string, number>();
-
   constructor(
     private readonly tier: SharedSessionTier,
     private readonly store: SessionStore,
@@ -47,8 +40,8 @@ export class CacheReconciler {
    */
   async catchUp(markEnds = true): Promise<{ watermark: Watermark; marked: number }> {
     const watermark =
-      (await this.tier.watermark()) ?? (await this.tier.createWatermark({ epoch: newEpoch(), mark: this.now() - RECONCILE_MARGIN_MS }));
-    this.marked.clear();
+      (await this.tier.watermark()) ??
+      (await this.tier.createWatermark({ epoch: newEpoch(), mark: this.now() - RECONCILE_MARGIN_MS }, RECONCILE_MARGIN_MS));
     const marked = markEnds ? await this.markSince(watermark.mark) : 0;
     return { watermark, marked };
   }
@@ -65,30 +58,24 @@ export class CacheReconciler {
     if (!watermark) return null; // lost meanwhile: every instance catches up with a new epoch
     const queriedAt = this.now();
     const marked = await this.markSince(watermark.mark);
-    await this.tier.advanceWatermark(watermark.epoch, queriedAt - RECONCILE_MARGIN_MS);
+    await this.tier.advanceWatermark(watermark.epoch, queriedAt - RECONCILE_MARGIN_MS, RECONCILE_MARGIN_MS);
     return marked;
-  }
-
-  /** What this instance's rounds marked may have been lost (the tier restarted, say): mark it again. */
-  forgetMarked(): void {
-    this.marked.clear();
   }
 
   /**
    * Marks revoked every access token that stopped being valid at or after `since`, page by page,
-   * and tells every instance — but for what this instance already marked in the margin.
+   * and tells every instance. Marks every one, each time: a mark the tier lost without a sign
+   * (a failover to a replica that lagged, behind a proxy that kept the connection) is written
+   * again by every round that reads its end.
    */
   private async markSince(since: number): Promise<number> {
-    for (const [hash, at] of this.marked) if (at < since) this.marked.delete(hash);
     let marked = 0;
     let after: { at: Date; accessHash: string } | undefined;
     for (;;) {
       const revoked = await this.store.revokedAccessSince(new Date(since), BATCH, after);
-      const fresh = revoked.filter((r) => !this.marked.has(r.accessHash));
-      await Promise.all([...accessHashesByUser(fresh)].map(([userId, hashes]) => this.tier.markRevoked(userId, hashes)));
-      if (fresh.length > 0) await this.invalidate(fresh.map((r) => r.accessHash));
-      for (const r of fresh) this.marked.set(r.accessHash, r.at.getTime());
-      marked += fresh.length;
+      await Promise.all([...accessHashesByUser(revoked)].map(([userId, hashes]) => this.tier.markRevoked(userId, hashes)));
+      if (revoked.length > 0) await this.invalidate(revoked.map((r) => r.accessHash));
+      marked += revoked.length;
       if (revoked.length < BATCH) return marked;
       after = revoked[revoked.length - 1];
     }

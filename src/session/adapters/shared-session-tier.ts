@@ -36,10 +36,17 @@ export interface SharedSessionTier {
   deleteUser(userId: string): Promise<void>;
   /** The watermark, or null when the tier holds none. */
   watermark(): Promise<Watermark | null>;
-  /** Sets `candidate` as the watermark unless there is one; answers the one that holds. */
-  createWatermark(candidate: Watermark): Promise<Watermark>;
-  /** Moves the mark to `mark` if the epoch is still `epoch` and it is a move forward; otherwise does nothing. */
-  advanceWatermark(epoch: string, mark: number): Promise<void>;
+  /**
+   * Sets `candidate` as the watermark unless there is one; answers the one that holds. Its mark
+   * is never later than the tier's own clock minus `marginMs` (an instance whose clock runs fast
+   * cannot set it in the future).
+   */
+  createWatermark(candidate: Watermark, marginMs: number): Promise<Watermark>;
+  /**
+   * Moves the mark to `mark` — at most the tier's own clock minus `marginMs` — if the epoch is
+   * still `epoch` and it is a move forward; otherwise does nothing.
+   */
+  advanceWatermark(epoch: string, mark: number, marginMs: number): Promise<void>;
   /** Takes the lease on `job` for `ms` unless another holder has it; true when taken. */
   lease(job: string, ms: number): Promise<boolean>;
   /** Calls `handler` whenever the connection to the tier is (re-)established: the server may have restarted, or be another one. */
@@ -50,12 +57,23 @@ export interface SharedSessionTier {
   close?(): Promise<void>;
 }
 
+/**
+ * What one instance tells the others: drop these access hashes, or every copy of a user's; with
+ * `unmarked`, the hashes (of `userId`) were revoked but the shared tier refused their mark, so
+ * every instance answers them revoked and delivers the mark itself.
+ */
+export interface Invalidation {
+  hashes?: string[];
+  userId?: string;
+  unmarked?: boolean;
+}
+
 /** The channel between instances: invalidations, and whether this instance still hears them. */
 export interface InvalidationChannel {
   /** True while this instance hears its own heartbeat: invalidations from others reach it. */
   readonly healthy: boolean;
-  publish(invalidation: { hashes?: string[]; userId?: string }): Promise<void>;
-  onInvalidation(handler: (invalidation: { hashes?: string[]; userId?: string }) => void): void;
+  publish(invalidation: Invalidation): Promise<void>;
+  onInvalidation(handler: (invalidation: Invalidation) => void): void;
   onHealthChange(handler: (healthy: boolean) => void): void;
   start(): Promise<void>;
   close(): void;

@@ -64,15 +64,16 @@ class FakeTier implements SharedSessionTier {
   watermark() {
     return this.call(() => (this.mark ? { ...this.mark } : null));
   }
-  createWatermark(candidate: Watermark) {
+  createWatermark(candidate: Watermark, marginMs: number) {
     return this.call(() => {
-      this.mark ??= { ...candidate };
+      this.mark ??= { epoch: candidate.epoch, mark: Math.min(candidate.mark, this.now() - marginMs) };
       return { ...this.mark };
     });
   }
-  advanceWatermark(epoch: string, mark: number) {
+  advanceWatermark(epoch: string, mark: number, marginMs: number) {
     return this.call(() => {
-      if (this.mark?.epoch === epoch && mark > this.mark.mark) this.mark = { epoch, mark };
+      const clamped = Math.min(mark, this.now() - marginMs);
+      if (this.mark?.epoch === epoch && clamped > this.mark.mark) this.mark = { epoch, mark: clamped };
     });
   }
   lease(job: string, ms: number) {
@@ -407,17 +408,53 @@ describe('SharedSessionCache', () => {
     expect(await t.cache.get(s.accessHash)).toMatchObject({ id: s.id });
   });
 
-  it('does not mark again in its next round what it marked within the margin, until a fault', async () => {
-    const t = await setup();
+  it('marks again, in every round that reads its end, a mark the tier lost without a sign', async () => {
+    const t = await setup({ watchMs: 10 });
     const s = await t.open();
-    t.advance(10_000);
+    await t.cache.set(s.accessHash, t.cached(s), 60);
+    t.advance(20_000);
+    const replica = t.tier.snapshot(); // a replica that stops receiving here
     await t.revoke(s.id);
-    t.advance(1_000);
+    await t.cache.markRevoked(s.userId, [s.accessHash]);
+    t.advance(1_500);
     expect(await t.cache.reconcileNow()).toBe(1);
-    t.advance(4_000); // the next round reads back over the margin, the end included
-    expect(await t.cache.reconcileNow()).toBe(0);
-    t.tier.restart(); // Redis lost everything, the mark too
-    await t.cache.settle();
+    // A failover to the replica behind a proxy that keeps the connection: no reconnect, and the
+    // replica's watermark is one this instance saw.
+    t.tier.entries = replica.entries;
+    t.tier.mark = replica.mark;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    t.advance(4_000);
+    await t.cache.reconcileNow();
     expect(t.tier.peekEntry(s.accessHash)).toBe(REVOKED);
+  });
+
+  it('when the tier refuses a mark but still serves reads (out of memory), every instance answers revoked and delivers the mark', async () => {
+    const t = await setup();
+    const other = t.instance();
+    await other.start({ store: t.store });
+    const s = await t.open();
+    await t.cache.set(s.accessHash, t.cached(s), 60);
+    expect(await other.get(s.accessHash)).toMatchObject({ id: s.id });
+    const markRevoked = vi.spyOn(t.tier, 'markRevoked').mockRejectedValue(new Error('OOM command not allowed when used memory > maxmemory'));
+    await t.revoke(s.id);
+    await t.cache.markRevoked(s.userId, [s.accessHash]);
+    expect(t.tier.peekEntry(s.accessHash)).toMatchObject({ id: s.id }); // Redis still serves the live entry
+    expect(other.peek(s.accessHash)).toBe(REVOKED);
+    expect(await other.get(s.accessHash)).toBe(REVOKED);
+    expect(other.pendingRevocations).toBe(1);
+    markRevoked.mockRestore(); // memory freed
+    await other.settle();
+    expect(t.tier.peekEntry(s.accessHash)).toBe(REVOKED);
+    expect(other.pendingRevocations).toBe(0);
+  });
+
+  it('keeps the watermark behind the tier’s clock, whatever an instance’s clock says', async () => {
+    const t = await setup();
+    const fast = new SharedSessionCache(t.tier, t.channel, { localTtlMs: 0, localEntries: 1, now: () => T0 + 30_000 });
+    caches.push(fast);
+    await fast.start({ store: t.store });
+    t.advance(5_000);
+    await fast.reconcileNow();
+    expect(t.tier.mark!.mark).toBeLessThanOrEqual(T0 + 5_000 - RECONCILE_MARGIN_MS);
   });
 });

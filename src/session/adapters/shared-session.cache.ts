@@ -6,7 +6,7 @@ import { accessHashesByUser } from '../ports/session-record.js';
 import { RepeatingJob } from '../repeating-job.js';
 import { ThrottledWarning } from '../runtime/throttled-warning.js';
 import { CacheReconciler } from './cache-reconciler.js';
-import type { InvalidationChannel, SharedSessionTier, Watermark } from './shared-session-tier.js';
+import type { Invalidation, InvalidationChannel, SharedSessionTier, Watermark } from './shared-session-tier.js';
 
 type Entry = CachedSession | typeof REVOKED;
 
@@ -106,9 +106,10 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     if (options.localTtlMs > 0) this.local = new LRUCache<string, Entry>({ max: options.localEntries, ttl: options.localTtlMs });
     this.watching = new RepeatingJob(() => this.watch(), () => undefined);
     this.rounds = new RepeatingJob(() => this.reconcileRound(), (error) => this.warn('reconciliation', error));
-    channel.onInvalidation(({ hashes, userId }) => {
+    channel.onInvalidation(({ hashes, userId, unmarked }) => {
       this.invalidations += 1;
-      if (hashes) for (const hash of hashes) this.local?.delete(hash);
+      if (hashes && unmarked && userId !== undefined) this.adopt(userId, hashes);
+      else if (hashes) for (const hash of hashes) this.local?.delete(hash);
       else if (userId !== undefined) this.local?.clear();
     });
     // Invalidations may have been missed while the channel was unhealthy: drop every local copy.
@@ -207,6 +208,11 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     }
   }
 
+  /**
+   * Marks the hashes revoked here, in the shared tier, and on every instance. When the shared
+   * tier refuses the mark while it still serves reads (out of memory, say), every instance is
+   * told so and keeps the mark itself, answering revoked and delivering it, until it lands.
+   */
   async markRevoked(userId: string, accessHashes: readonly string[]): Promise<void> {
     if (accessHashes.length === 0) return;
     for (const hash of accessHashes) this.local?.set(hash, REVOKED);
@@ -215,6 +221,8 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     } catch (error) {
       this.warn('revocation', error);
       this.keepPending(userId, accessHashes);
+      await this.tellOthers({ hashes: [...accessHashes], userId, unmarked: true });
+      return;
     }
     await this.tellOthers({ hashes: [...accessHashes] });
   }
@@ -275,7 +283,6 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   /** Stops reading the shared tier until this instance caught up with it again. */
   private desync(why: string): void {
     this.faults += 1;
-    this.reconciler?.forgetMarked();
     if (this.synced === null) return;
     this.synced = null;
     this.local?.clear();
@@ -340,6 +347,12 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     if (ttlMs > 0) this.local?.set(accessHash, entry, { ttl: Math.min(this.localTtlMs, ttlMs) });
   }
 
+  /** Another instance could not mark these hashes: answer them revoked here, and deliver the mark too. */
+  private adopt(userId: string, accessHashes: readonly string[]): void {
+    for (const hash of accessHashes) this.local?.set(hash, REVOKED);
+    this.keepPending(userId, accessHashes);
+  }
+
   private keepPending(userId: string, accessHashes: readonly string[]): void {
     for (const hash of accessHashes) this.pending.set(hash, userId);
     while (this.pending.size > MAX_PENDING) {
@@ -370,12 +383,12 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     this.logger.log('Delivered every pending cache revocation');
   }
 
-  private async tellOthers(invalidation: { hashes?: string[]; userId?: string }): Promise<void> {
+  private async tellOthers(invalidation: Invalidation): Promise<void> {
     try {
       await this.channel.publish(invalidation);
     } catch (error) {
-      // The others stop trusting their copies when they stop hearing their heartbeat; the next
-      // reconciliation round tells them again.
+      // The others stop trusting their copies when they stop hearing their heartbeat; if they
+      // still hear it, the next reconciliation round tells them again.
       this.warn('invalidation', error);
     }
   }

@@ -3,7 +3,7 @@ import { CachedSession, REVOKED } from '../../ports/session-cache.js';
 import type { SharedSessionTier, TierLookup, Watermark } from '../shared-session-tier.js';
 import { decodeCachedSession, encodeCachedSession } from './cached-session.codec.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
-import { ConnectionUse, type SessionRedisConnection } from './redis-connection.js';
+import { ConnectionUse, isCluster, type SessionRedisConnection } from './redis-connection.js';
 
 const TOMBSTONE = '!';
 
@@ -32,18 +32,35 @@ if not value then return nil end
 return { value, redis.call('PTTL', KEYS[1]) }
 `;
 
+/** ARGV[2], but never later than Redis's clock minus ARGV[3] milliseconds. */
+const CLAMPED_MARK = `
+local time = redis.call('TIME')
+local mark = math.min(tonumber(ARGV[2]), tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) - tonumber(ARGV[3]))
+`;
+
+/** Sets the watermark `ARGV[1]:mark` unless there is one; answers the one that holds. */
+const CREATE_WATERMARK = `${CLAMPED_MARK}
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. string.format('%.0f', mark), 'NX')
+return redis.call('GET', KEYS[1])
+`;
+
 /** Moves the watermark (`epoch:mark`) forward if its epoch is still ARGV[1]; never back. */
-const ADVANCE_WATERMARK = `
+const ADVANCE_WATERMARK = `${CLAMPED_MARK}
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 local sep = string.find(current, ':', 1, true)
 if not sep or string.sub(current, 1, sep - 1) ~= ARGV[1] then return 0 end
-if tonumber(string.sub(current, sep + 1)) >= tonumber(ARGV[2]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2])
+if tonumber(string.sub(current, sep + 1)) >= mark then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. string.format('%.0f', mark))
 return 1
 `;
 
-const SCRIPTS = { setUnlessRevoked: SET_UNLESS_REVOKED, getWithTtl: GET_WITH_TTL, advanceWatermark: ADVANCE_WATERMARK };
+const SCRIPTS = {
+  setUnlessRevoked: SET_UNLESS_REVOKED,
+  getWithTtl: GET_WITH_TTL,
+  createWatermark: CREATE_WATERMARK,
+  advanceWatermark: ADVANCE_WATERMARK,
+};
 type Scripts = { [name in keyof typeof SCRIPTS]: (...args: unknown[]) => Promise<unknown> };
 
 /** `epoch:mark`, or null for anything else. */
@@ -97,8 +114,13 @@ export class RedisCacheTier implements SharedSessionTier {
     return this.use.close();
   }
 
+  /**
+   * Every (re)connection: of the client, and on a Cluster of each node's connection too (a
+   * failover to a replica shows as a new node, not as the cluster's own `ready`).
+   */
   onReconnect(handler: () => void): void {
     this.redis.on('ready', handler);
+    if (isCluster(this.redis)) this.redis.on('+node', (node: Redis) => node.on('ready', handler));
   }
 
   async get(accessHash: string): Promise<TierLookup> {
@@ -157,19 +179,16 @@ export class RedisCacheTier implements SharedSessionTier {
     return parseWatermark(await this.breaker.run(() => this.redis.get(this.watermarkKey)));
   }
 
-  async createWatermark(candidate: Watermark): Promise<Watermark> {
+  async createWatermark(candidate: Watermark, marginMs: number): Promise<Watermark> {
     const key = this.watermarkKey;
-    const text = await this.breaker.run(async () => {
-      await this.redis.set(key, `${candidate.epoch}:${Math.floor(candidate.mark)}`, 'NX');
-      return this.redis.get(key);
-    });
-    const holds = parseWatermark(text);
+    const text = await this.breaker.run(() => this.scripts.createWatermark(key, candidate.epoch, Math.floor(candidate.mark), marginMs));
+    const holds = parseWatermark(text as string | null);
     if (!holds) throw new Error(`The session cache watermark ${key} holds something else than epoch:mark`);
     return holds;
   }
 
-  async advanceWatermark(epoch: string, mark: number): Promise<void> {
-    await this.breaker.run(() => this.scripts.advanceWatermark(this.watermarkKey, epoch, Math.floor(mark)));
+  async advanceWatermark(epoch: string, mark: number, marginMs: number): Promise<void> {
+    await this.breaker.run(() => this.scripts.advanceWatermark(this.watermarkKey, epoch, Math.floor(mark), marginMs));
   }
 
   async lease(job: string, ms: number): Promise<boolean> {

@@ -1,17 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import type { InvalidationChannel } from '../shared-session-tier.js';
+import type { Invalidation, InvalidationChannel } from '../shared-session-tier.js';
 import { isCluster } from './redis-connection.js';
 
 /** Longest start-up waits for the subscription (Redis away: it completes once Redis is back). */
 const SUBSCRIBE_WAIT_MS = 3000;
 
-/** What one instance tells the others: forget these access hashes, or everything of a user. */
-export interface Invalidation {
-  hashes?: string[];
-  userId?: string;
-}
 
 /**
  * Redis pub/sub between instances, with a heartbeat: every `heartbeatMs` the instance publishes
@@ -129,6 +124,7 @@ export class RedisInvalidationChannel implements InvalidationChannel {
       if (parsed.beat === this.instanceId) this.lastBeat = Date.now();
       return;
     }
-    for (const handler of this.handlers) handler({ hashes: parsed.hashes, userId: parsed.userId });
+    const { hashes, userId, unmarked } = parsed;
+    for (const handler of this.handlers) handler({ hashes, userId, unmarked });
   }
 }
