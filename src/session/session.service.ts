@@ -342,11 +342,12 @@ export class SessionService implements OnApplicationShutdown {
   }
 
   private async load(accessHash: string, nowMs: number): Promise<CachedSession | null> {
+    const readAt = this.clock.now();
     const record = await this.store.findByAccessHash(accessHash);
     if (!record || !sameHash(record.accessHash, accessHash)) return null;
     if (!isLive(record, this.window(new Date(nowMs)))) return null;
     const cached = toCached(record);
-    await this.fill(accessHash, cached, nowMs);
+    await this.fill(accessHash, cached, nowMs, readAt);
     return cached;
   }
 
@@ -487,15 +488,15 @@ export class SessionService implements OnApplicationShutdown {
     for (const s of ended) this.emit(type, s, now, reason, actorId ?? null);
   }
 
-  /** Caches a session read from the store, for as long as it can stay valid (at most `cacheTtl`). */
-  private async fill(accessHash: string, session: CachedSession, nowMs: number): Promise<void> {
+  /** Caches a session read from the store at `readAt`, for as long as it can stay valid (at most `cacheTtl`). */
+  private async fill(accessHash: string, session: CachedSession, nowMs: number, readAt: number): Promise<void> {
     const remainingMs = Math.min(
       session.accessExpiresAt,
       session.expiresAt,
       session.lastActivityAt + this.options.idleTtl * 1000,
     ) - nowMs;
     const ttl = Math.min(this.options.cacheTtl, Math.floor(remainingMs / 1000));
-    if (ttl >= 1) await this.cache.set(accessHash, session, ttl);
+    if (ttl >= 1) await this.cache.set(accessHash, session, ttl, readAt);
   }
 
   private window(now: Date): LiveWindow {

@@ -457,4 +457,22 @@ describe('SharedSessionCache', () => {
     await fast.reconcileNow();
     expect(t.tier.mark!.mark).toBeLessThanOrEqual(T0 + 5_000 - RECONCILE_MARGIN_MS);
   });
+
+  it('skips a fill of what the store said before its last fault, or too long ago', async () => {
+    const t = await setup();
+    const s = await t.open();
+    const readAt = T0;
+    t.advance(11_000); // a process frozen between its read and its write
+    await t.cache.set(s.accessHash, t.cached(s), 60, readAt);
+    expect(t.tier.peekEntry(s.accessHash)).toBeUndefined();
+    const beforeFault = T0 + 11_000;
+    t.advance(100);
+    t.tier.restart(t.tier.snapshot()); // a reconnect: a fault
+    await t.cache.settle();
+    await t.cache.set(s.accessHash, t.cached(s), 60, beforeFault);
+    expect(t.tier.peekEntry(s.accessHash)).toBeUndefined();
+    t.advance(100);
+    await t.cache.set(s.accessHash, t.cached(s), 60, T0 + 11_200);
+    expect(t.tier.peekEntry(s.accessHash)).toMatchObject({ id: s.id });
+  });
 });

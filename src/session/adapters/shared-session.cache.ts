@@ -40,6 +40,12 @@ export interface SharedSessionCacheOptions {
 const CATCH_UP_RETRY_MS = 1000;
 /** How long `start` waits for the first catch-up (the cache answers misses until it is done). */
 const START_WAIT_MS = 3000;
+/**
+ * A fill of what the store said longer ago than this is skipped: a process frozen between its
+ * read and its write could otherwise put back a session revoked meanwhile, once that revocation's
+ * mark had expired. (A query's own time is bounded by its 5 s statement timeout.)
+ */
+const FILL_WINDOW_MS = 10_000;
 /** Revocation marks waiting for delivery at most; past this the oldest are dropped (and logged). */
 const MAX_PENDING = 100_000;
 
@@ -74,6 +80,8 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   private synced: Watermark | null = null;
   /** Grows with every fault: a catch-up or a read that straddled one counts for nothing. */
   private faults = 0;
+  /** When the last fault was seen (epoch ms): a fill read from the store before it is skipped. */
+  private lastFaultAt = 0;
   /** Grows with every invalidation heard: a read that straddled one is not kept in process. */
   private invalidations = 0;
   private catchingUp?: Promise<void>;
@@ -196,10 +204,12 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
 
   /**
    * Writes to the shared tier only: the local tier is filled by reads, from what the shared tier
-   * holds, so a fill that lost a race with a revocation (refused there) never lands here.
+   * holds, so a fill that lost a race with a revocation (refused there) never lands here. A fill
+   * of what the store said before this instance's last fault, or too long ago, is skipped.
    */
-  async set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void> {
+  async set(accessHash: string, session: CachedSession, ttlSeconds: number, readAt?: number): Promise<void> {
     if (this.pending.has(accessHash) || !this.trusted()) return;
+    if (readAt !== undefined && (readAt <= this.lastFaultAt || this.now() - readAt > FILL_WINDOW_MS)) return;
     this.local?.delete(accessHash);
     try {
       await this.shared.set(accessHash, session, ttlSeconds, this.synced!.epoch);
@@ -283,6 +293,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   /** Stops reading the shared tier until this instance caught up with it again. */
   private desync(why: string): void {
     this.faults += 1;
+    this.lastFaultAt = this.now();
     if (this.synced === null) return;
     this.synced = null;
     this.local?.clear();

@@ -48,9 +48,11 @@ export abstract class SessionCache {
 
   /**
    * Caches a session for `ttlSeconds` (a whole number, at least 1) and indexes it by user.
-   * Does nothing when the hash is marked revoked.
+   * Does nothing when the hash is marked revoked. `readAt` (epoch milliseconds) is when the
+   * store was read for this fill, if known: an adapter may skip a fill that old (the session
+   * may have ended since, and its revocation mark expired).
    */
-  abstract set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void>;
+  abstract set(accessHash: string, session: CachedSession, ttlSeconds: number, readAt?: number): Promise<void>;
 
   /** Marks these access hashes of one user revoked (for the tombstone lifetime) and drops them from the user's index. */
   abstract markRevoked(userId: string, accessHashes: readonly string[]): Promise<void>;
