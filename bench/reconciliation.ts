@@ -108,8 +108,11 @@ async function main(): Promise<void> {
     let queries = 0;
     const queryMs: number[] = [];
     const revokedAccessSince = store.revokedAccessSince.bind(store);
+    /** When each round (or catch-up) began: its first page. */
+    const roundStarts: number[] = [];
     store.revokedAccessSince = async (...args) => {
       const t = performance.now();
+      if (args[2] === undefined) roundStarts.push(t);
       try {
         return await revokedAccessSince(...args);
       } finally {
@@ -127,6 +130,7 @@ async function main(): Promise<void> {
 
     queries = 0;
     queryMs.length = 0;
+    roundStarts.length = 0;
     const before = await commandStats(redis);
     const window = () => ({ now: new Date(), activeSince: new Date(Date.now() - 86_400_000) });
     const lags: number[] = [];
@@ -172,6 +176,8 @@ async function main(): Promise<void> {
     print(`| Redis commands, all | ${total.toFixed(0)} |`);
     for (const c of perSecond) print(`| Redis ${c.command} | ${c.rate.toFixed(1)} |`);
     print('\n(set, srem: marks; publish: invalidations and the heartbeats, 5/s per instance; get: the watermark watch, 1/s per instance, and the rounds; set also takes the lease; evalsha: the watermark moving forward.)');
+    const gaps = roundStarts.slice(1).map((t, i) => t - roundStarts[i]);
+    print(`\nRounds: ${roundStarts.length}, ${(gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length) / 1000).toFixed(2)} s apart on average, at most ${(Math.max(...gaps) / 1000).toFixed(2)} s`);
     print(`\nEnd → mark in Redis, with no instance marking it: p50 ${(lags[Math.floor(lags.length / 2)] / 1000).toFixed(2)} s, max ${(lags.at(-1)! / 1000).toFixed(2)} s (${lags.length} samples)`);
   } finally {
     await Promise.allSettled(caches.map((cache) => cache.close()));
