@@ -688,6 +688,18 @@ describe('SessionService', () => {
       await service.revoke(a.session.id);
       await expect(service.validate(b.tokens.accessToken)).resolves.toBeDefined();
     });
+
+    it('marks the cache even when another revocation ended the session first (whose mark may still be on its way)', async () => {
+      const { service, login, store, cache, clock } = setup();
+      const { session } = await login();
+      const window = { now: new Date(clock.now()), activeSince: new Date(clock.now() - 86_400_000) };
+      expect(await store.revoke({ id: session.id }, 'logout', window)).toHaveLength(1); // another instance's logout, not marked yet
+      const markRevoked = vi.spyOn(cache, 'markRevoked');
+      expect(await service.revoke(session.id, 'logout')).toBe(false);
+      expect(markRevoked).toHaveBeenCalledWith(session.userId, [(await store.findById(session.id))!.accessHash]);
+      await expect(service.revokeOwn('someone-else', session.id)).rejects.toBeInstanceOf(SessionNotFoundError);
+      expect(markRevoked).toHaveBeenCalledTimes(1); // not for someone else's session
+    });
   });
 
   describe('revokeOwn', () => {

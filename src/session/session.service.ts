@@ -267,6 +267,7 @@ export class SessionService implements OnApplicationShutdown {
   async revoke(sessionId: string, reason: RevocationReason = 'revoked', actorId?: string): Promise<boolean> {
     const ended = await this.store.revoke({ id: sessionId }, reason, this.window(this.nowDate()));
     await this.forget(ended, reason, actorId);
+    if (ended.length === 0) await this.markAlreadyEnded(sessionId);
     return ended.length > 0;
   }
 
@@ -281,7 +282,10 @@ export class SessionService implements OnApplicationShutdown {
       this.window(this.nowDate()),
     );
     await this.forget(ended, reason, userId);
-    if (ended.length === 0) throw new SessionNotFoundError();
+    if (ended.length === 0) {
+      await this.markAlreadyEnded(sessionId, userId);
+      throw new SessionNotFoundError();
+    }
   }
 
   /**
@@ -329,6 +333,16 @@ export class SessionService implements OnApplicationShutdown {
     } while (after);
     this.logger.log(`Ended ${total} sessions issued before ${before.toISOString()} (not_before)`);
     return total;
+  }
+
+  /**
+   * A revocation that found its session already ended answers at once — possibly before the
+   * revocation that ended it (another request, maybe on another instance) has marked the cache.
+   * So mark it here too (idempotent): once either is answered, the token is refused everywhere.
+   */
+  private async markAlreadyEnded(sessionId: string, userId?: string): Promise<void> {
+    const record = await this.store.findById(sessionId);
+    if (record && (userId === undefined || record.userId === userId)) await this.cache.markRevoked(record.userId, [record.accessHash]);
   }
 
   /** Reads a session from the store and caches it; concurrent misses of one hash share the read. */

@@ -246,9 +246,12 @@ describe('SharedSessionCache', () => {
     expect(t.cache.peek(s.accessHash)).toBe(REVOKED);
     expect(await t.cache.get(s.accessHash)).toBe(REVOKED);
     t.tier.failing = false;
+    t.channel.published.length = 0;
     await t.cache.settle();
     expect(t.cache.pendingRevocations).toBe(0);
     expect(t.tier.peekEntry(s.accessHash)).toBe(REVOKED);
+    // Instances that kept a copy meanwhile are told again once the mark lands.
+    expect(t.channel.published).toEqual([{ hashes: [s.accessHash] }]);
   });
 
   it('keeps what it read in process, and answers from there without the tier', async () => {

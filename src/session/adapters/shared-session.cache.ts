@@ -390,6 +390,8 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
       } catch {
         return;
       }
+      // Instances that kept a copy while this one could not reach the tier drop it now.
+      await this.tellOthers({ hashes });
     }
     this.logger.log('Delivered every pending cache revocation');
   }
