@@ -65,12 +65,15 @@ const MAX_PENDING = 100_000;
  *   lost its watermark gets a new epoch, so what it still holds reads as misses.
  * - **Revocation** is final: a mark in the in-process tier at once, in the shared tier (where a
  *   late fill cannot overwrite it), and an invalidation to every instance. A mark the shared tier
- *   refused is kept here, answered as revoked, and delivered every `retryMs` until it lands.
+ *   refused is kept here, answered as revoked, and delivered every `retryMs` until it lands; the
+ *   invalidation then says so, and every instance that hears it does the same (the tier may
+ *   refuse writes yet serve reads: out of memory).
  * - **Reconciliation rounds.** Every `reconcileIntervalMs` one instance marks every end since
  *   the watermark and moves it forward, so an end whose instance could not mark it (and died)
  *   is marked within one interval, and the watermark bounds what a catch-up reads.
  * - **Fills** come from the store only, through `set`; an entry is never rewritten from what the
- *   cache itself held.
+ *   cache itself held, and a fill of what the store said before this instance's last fault, or
+ *   more than 10 s ago, is skipped.
  */
 export class SharedSessionCache extends SessionCache implements AdapterLifecycle {
   private readonly logger = new Logger('SessionCache');
