@@ -13,6 +13,8 @@ export type { SessionAdminModuleOptions } from './admin/session-admin.module.js'
 // Services
 export { SessionService } from './session.service.js';
 export { LoginService } from './login.service.js';
+export { PasswordAttempts } from './password-attempts.js';
+export type { PasswordAttempt } from './password-attempts.js';
 export { SessionIssuer } from './http/session-issuer.js';
 export type { IssueOptions, IssuerRequest } from './http/session-issuer.js';
 export type { IssuedSessionBody } from './http/session.presenter.js';

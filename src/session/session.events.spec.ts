@@ -6,6 +6,7 @@ import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
 import { SystemClock } from './ports/clock.js';
 import { resolveSessionOptions } from './resolve-options.js';
 import { LoginService } from './login.service.js';
+import { PasswordAttempts } from './password-attempts.js';
 import { SessionEvent, SessionEventType } from './session.events.js';
 import { SessionService } from './session.service.js';
 
@@ -26,7 +27,7 @@ function setup() {
   const clock = new SystemClock();
   const publisher = withEmitter(new SessionEventPublisher(undefined, undefined), events);
   const sessions = new SessionService(new MemorySessionStore(), new MemorySessionCache(100), clock, options, publisher);
-  const logins = new LoginService(sessions, new MemoryLoginFailureCounter(), clock, options, publisher);
+  const logins = new LoginService(sessions, new PasswordAttempts(new MemoryLoginFailureCounter(), clock, options, publisher), options);
   const types = () => seen.map((e) => e.type);
   return { sessions, logins, seen, types };
 }

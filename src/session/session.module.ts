@@ -12,6 +12,7 @@ import { SessionExceptionFilter } from './http/session-exception.filter.js';
 import { SessionIssuer } from './http/session-issuer.js';
 import { SessionPaths } from './http/session-paths.js';
 import { LoginService } from './login.service.js';
+import { PasswordAttempts } from './password-attempts.js';
 import { SessionMetrics } from './metrics/session-metrics.js';
 import { AuditLog } from './ports/audit-log.js';
 import { Clock } from './ports/clock.js';
@@ -69,6 +70,7 @@ import { SessionService } from './session.service.js';
   providers: [
     ...sessionProviders,
     SessionService,
+    PasswordAttempts,
     LoginService,
     SessionIssuer,
     SessionPaths,
@@ -86,6 +88,7 @@ import { SessionService } from './session.service.js';
   ],
   exports: [
     SessionService,
+    PasswordAttempts,
     LoginService,
     SessionIssuer,
     SessionPaths,

@@ -16,6 +16,14 @@ export interface CredentialsVerifier {
 
   /** The user with this id, or null when it no longer exists. */
   findById(id: string): Promise<SessionUser | null>;
+
+  /**
+   * The user with this email, or null. Optional: with it, a failed login against an existing
+   * account is recorded with that account's id (`login_failed` in the audit trail, the per-account
+   * counts of the statistics); it is called on every failed login, known account or not, so it
+   * reveals nothing by its timing. Without it, those entries have no user id.
+   */
+  findByEmail?(email: string): Promise<SessionUser | null>;
 }
 
 /** Injection token of the app's `CredentialsVerifier`. */
