@@ -19,6 +19,7 @@ import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session.options.js';
 import { SessionService } from '../session.service.js';
 import type { AuthenticatedSession } from '../session.types.js';
+import { ChecksPassword } from './decorators/checks-password.decorator.js';
 import { CurrentSession } from './decorators/current-session.decorator.js';
 import { LoginThrottle } from './decorators/login-throttle.decorator.js';
 import { Public } from './decorators/public.decorator.js';
@@ -80,7 +81,7 @@ export class AuthSessionController {
     headers: RETRY_AFTER_HEADER,
   })
   @Public()
-  @LoginThrottle()
+  @ChecksPassword()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   login(@Body() body: LoginDto, @Req() req: IssuerRequest, @Res({ passthrough: true }) res: CookieResponse) {

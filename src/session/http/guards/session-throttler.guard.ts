@@ -3,6 +3,7 @@ import { hash } from 'node:crypto';
 import { MemoizingReflector } from './memoizing-reflector.js';
 import { ThrottlerGuard, ThrottlerLimitDetail, type ThrottlerModuleOptions, type ThrottlerStorage } from '@nestjs/throttler';
 import { SESSION_THROTTLER_OPTIONS, SESSION_THROTTLER_STORAGE } from '../../session.constants.js';
+import { PASSWORD_CHECK_KEY } from '../decorators/login-throttle.decorator.js';
 import { SessionEventPublisher } from '../../session-event.publisher.js';
 import { SessionEvent } from '../../session.events.js';
 
@@ -15,7 +16,8 @@ import { SessionEvent } from '../../session.events.js';
  * Its options and storage are the module's own (`rateLimit`, `loginRateLimit`,
  * `rateLimitStorage`), under the module's own tokens: an app's `ThrottlerModule` and its
  * `ThrottlerGuard` keep theirs. A request is counted once, even when the guard is both global
- * (the `throttle` extra) and on the module's controllers.
+ * (the `throttle` extra) and on the module's controllers. Routes that check a password
+ * (`@ChecksPassword()`) share one count per client, so spreading guesses over them gains nothing.
  */
 /** Marks a request this guard already counted. */
 const COUNTED = Symbol('sessionThrottlerCounted');
@@ -38,9 +40,14 @@ export class SessionThrottlerGuard extends ThrottlerGuard {
     return super.canActivate(context);
   }
 
-  /** The stock key (route, throttler, client, hashed so no IP sits in Redis in clear), with a one-shot hash. */
+  /**
+   * The stock key (route, throttler, client, hashed so no IP sits in Redis in clear), with a
+   * one-shot hash; every password-checking route is one route here.
+   */
   protected override generateKey(context: ExecutionContext, suffix: string, name: string): string {
-    return hash('sha256', `${context.getClass().name}-${context.getHandler().name}-${name}-${suffix}`, 'base64url');
+    const checksPassword = this.reflector.getAllAndOverride<boolean>(PASSWORD_CHECK_KEY, [context.getHandler(), context.getClass()]);
+    const route = checksPassword ? 'password-check' : `${context.getClass().name}-${context.getHandler().name}`;
+    return hash('sha256', `${route}-${name}-${suffix}`, 'base64url');
   }
 
   protected override async throwThrottlingException(
