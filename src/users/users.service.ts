@@ -70,6 +70,12 @@ export class UsersService implements CredentialsVerifier {
     return user && ok ? toSessionUser(user) : null;
   }
 
+  /** Ties failed logins to the account in the audit trail (see `CredentialsVerifier.findByEmail`). */
+  async findByEmail(email: string): Promise<SessionUser | null> {
+    const user = await this.users.findOneBy({ email: normalize(email) });
+    return user ? toSessionUser(user) : null;
+  }
+
   async findById(id: string): Promise<SessionUser | null> {
     if (!UUID.test(id)) return null;
     const user = await this.users.findOneBy({ id });

@@ -170,12 +170,14 @@ describe('operations: health, metrics, statistics and the audit trail', () => {
       await running.http.post('/auth/logout').auth(user.accessToken, BEARER).expect(204);
 
       const res = await asAdmin(running.http.get(`/admin/audit?userId=${user.userId}`)).expect(200);
-      expect(res.body).toMatchObject({ page: 1, limit: 20, total: 5 });
-      expect(res.body.items.map((e: { type: string }) => e.type)).toEqual(['logout', 'revoked', 'refresh', 'login', 'login']);
-      const [logout, revoked, refresh, login2] = res.body.items;
+      expect(res.body).toMatchObject({ page: 1, limit: 20, total: 6 });
+      expect(res.body.items.map((e: { type: string }) => e.type)).toEqual(['logout', 'revoked', 'refresh', 'login_failed', 'login', 'login']);
+      const [logout, revoked, refresh, failedLogin, login2] = res.body.items;
       expect(logout).toMatchObject({ userId: user.userId, sessionId: user.sessionId, actorId: user.userId, detail: 'logout' });
       expect(revoked).toMatchObject({ sessionId: second.sessionId, actorId: admin.userId, detail: 'revoked_by_admin' });
       expect(refresh).toMatchObject({ sessionId: second.sessionId, actorId: null });
+      // A failed login against the account is in its trail, with its id (never a session).
+      expect(failedLogin).toMatchObject({ userId: user.userId, sessionId: null, userAgent: 'Curl/8', detail: 'invalid credentials' });
       expect(login2).toEqual({
         type: 'login',
         userId: user.userId,
@@ -187,6 +189,7 @@ describe('operations: health, metrics, statistics and the audit trail', () => {
         detail: null,
       });
       expect(Date.parse(login2.at)).toBeLessThanOrEqual(Date.parse(logout.at));
+      await running.http.post('/auth/login').set('User-Agent', 'Curl/8').send({ email: uniqueEmail('ghost'), password: 'wrong password!' }).expect(401);
       const failed = await asAdmin(running.http.get('/admin/audit?type=login_failed&limit=1')).expect(200);
       expect(failed.body.items[0]).toMatchObject({ type: 'login_failed', userId: null, sessionId: null, userAgent: 'Curl/8', detail: 'invalid credentials' });
       const raw = JSON.stringify((await asAdmin(running.http.get('/admin/audit?limit=100')).expect(200)).body);
