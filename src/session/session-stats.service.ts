@@ -11,6 +11,8 @@ import { SessionService } from './session.service.js';
 import { SessionSweepService } from './session-sweep.service.js';
 
 const DAY_MS = 86_400_000;
+/** Accounts listed in `loginFailuresByAccountLast24h`. */
+const TOP_ACCOUNTS = 10;
 /** `sessions_active` is counted in the store at most this often, however often it is scraped. */
 const ACTIVE_GAUGE_MAX_AGE_MS = 10_000;
 
@@ -28,7 +30,18 @@ export interface SessionStats {
   /** Most sessions live at once in the last 24 h (sampled every `sweepInterval`, and now). */
   peakConcurrent: number;
   loginFailuresLast24h: number;
+  /**
+   * The accounts with the most wrong passwords (at login or any password check) in the last 24 h,
+   * most first, at most 10; failures against unknown emails are not in it.
+   */
+  loginFailuresByAccountLast24h: AccountFailures[];
   reuseDetectedLast24h: number;
+}
+
+/** Wrong passwords given for one account. */
+export interface AccountFailures {
+  userId: string;
+  failures: number;
 }
 
 /**
@@ -60,10 +73,11 @@ export class SessionStatsService {
     await this.events.flush();
     const now = new Date(this.clock.now());
     const since = new Date(now.getTime() - DAY_MS);
-    const [summary, counts, peak] = await Promise.all([
+    const [summary, counts, peak, byAccount] = await Promise.all([
       this.store.summarize(this.window(now), since),
       this.audit.countSince(['login_failed', 'reuse_detected'], since),
       this.store.peakConcurrency(since),
+      this.audit.countByUserSince('login_failed', since, TOP_ACCOUNTS),
     ]);
     return {
       active: summary.active,
@@ -73,6 +87,7 @@ export class SessionStatsService {
       averageDurationSeconds: summary.endedSince > 0 ? Math.round(summary.endedLifetimeSeconds / summary.endedSince) : 0,
       peakConcurrent: Math.max(peak, summary.active),
       loginFailuresLast24h: counts.login_failed,
+      loginFailuresByAccountLast24h: byAccount.map(({ userId, count }) => ({ userId, failures: count })),
       reuseDetectedLast24h: counts.reuse_detected,
     };
   }

@@ -113,7 +113,17 @@ describe('operations: health, metrics, statistics and the audit trail', () => {
     it('counts what happened in the last 24 hours', async () => {
       const before = (await asAdmin(running.http.get('/admin/sessions/stats')).expect(200)).body;
       expect(Object.keys(before).sort()).toEqual(
-        ['active', 'averageDurationSeconds', 'createdLast24h', 'expiredLast24h', 'loginFailuresLast24h', 'peakConcurrent', 'reuseDetectedLast24h', 'revokedLast24h'].sort(),
+        [
+          'active',
+          'averageDurationSeconds',
+          'createdLast24h',
+          'expiredLast24h',
+          'loginFailuresLast24h',
+          'loginFailuresByAccountLast24h',
+          'peakConcurrent',
+          'reuseDetectedLast24h',
+          'revokedLast24h',
+        ].sort(),
       );
       const a = await registerAndLogin(running.http);
       const b = await login(running.http, a.email, a.password);
@@ -129,6 +139,8 @@ describe('operations: health, metrics, statistics and the audit trail', () => {
       expect(after.revokedLast24h - before.revokedLast24h).toBe(2);
       expect(after.active - before.active).toBe(1);
       expect(after.loginFailuresLast24h - before.loginFailuresLast24h).toBe(2);
+      // Per account: a's one failure; the unknown email's is in the total only.
+      expect(after.loginFailuresByAccountLast24h).toContainEqual({ userId: a.userId, failures: 1 });
       expect(after.reuseDetectedLast24h - before.reuseDetectedLast24h).toBe(1);
       expect(after.peakConcurrent).toBeGreaterThanOrEqual(after.active);
       expect(after.averageDurationSeconds).toBeGreaterThanOrEqual(0);

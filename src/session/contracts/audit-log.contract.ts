@@ -94,6 +94,31 @@ export function auditLogContract(name: string, factory: () => Promise<AuditLogHa
       });
     });
 
+    it('counts entries of one type per user after a moment, most first, ties by user id, without entries of no user', async () => {
+      await log.append([
+        event('login_failed', 5, { userId: 'user-a' }), // not after the moment
+        event('login_failed', 6, { userId: 'user-b' }),
+        event('login_failed', 7, { userId: 'user-c' }),
+        event('login_failed', 8, { userId: 'user-c' }),
+        event('login_failed', 9, { userId: 'user-a' }),
+        event('login_failed', 10, { userId: null }),
+        event('login_failed', 11, { userId: null }),
+        event('login_failed', 12, { userId: null }),
+        event('login', 13, { userId: 'user-b' }),
+        event('login', 14, { userId: 'user-b' }),
+      ]);
+      expect(await log.countByUserSince('login_failed', at(5), 10)).toEqual([
+        { userId: 'user-c', count: 2 },
+        { userId: 'user-a', count: 1 },
+        { userId: 'user-b', count: 1 },
+      ]);
+      expect(await log.countByUserSince('login_failed', at(5), 2)).toEqual([
+        { userId: 'user-c', count: 2 },
+        { userId: 'user-a', count: 1 },
+      ]);
+      expect(await log.countByUserSince('reuse_detected', at(0), 10)).toEqual([]);
+    });
+
     it('cuts text longer than its columns instead of refusing the batch, and drops NUL', async () => {
       const long = event('login', 1, { userAgent: 'A'.repeat(5000), detail: 'd'.repeat(1000), ipAddress: '1'.repeat(100) });
       await log.append([long, event('logout', 2, { detail: 'with\0nul' })]);

@@ -8,6 +8,12 @@ export interface AuditQuery {
   limit: number;
 }
 
+/** How many entries of one type a user has (see `AuditLog.countByUserSince`). */
+export interface UserCount {
+  userId: string;
+  count: number;
+}
+
 export interface AuditPage {
   /** Newest first. */
   items: SessionEvent[];
@@ -31,6 +37,13 @@ export abstract class AuditLog {
 
   /** How many entries of each of these types happened after `since` (types with none count 0). */
   abstract countSince(types: readonly SessionEventType[], since: Date): Promise<Record<SessionEventType, number>>;
+
+  /**
+   * The users with the most entries of `type` after `since`, most first (ties by user id, compared
+   * by code unit), at most `limit` of them; entries without a user are not counted (failed logins
+   * per account, for instance, leave out those against unknown emails).
+   */
+  abstract countByUserSince(type: SessionEventType, since: Date, limit: number): Promise<UserCount[]>;
 
   /**
    * Deletes up to `batchSize` entries older than `before`.

@@ -1,4 +1,4 @@
-import { AuditLog, AuditPage, AuditQuery, fitForAudit } from '../../ports/audit-log.js';
+import { AuditLog, AuditPage, AuditQuery, fitForAudit, type UserCount } from '../../ports/audit-log.js';
 import type { SessionEvent, SessionEventType } from '../../session.events.js';
 
 /** The audit trail in this process, bounded: for tests and the in-memory default; lost on restart. */
@@ -28,6 +28,17 @@ export class MemoryAuditLog extends AuditLog {
     const counts = Object.fromEntries(types.map((t) => [t, 0])) as Record<SessionEventType, number>;
     for (const e of this.entries) if (e.at > since && e.type in counts) counts[e.type] += 1;
     return counts;
+  }
+
+  async countByUserSince(type: SessionEventType, since: Date, limit: number): Promise<UserCount[]> {
+    const counts = new Map<string, number>();
+    for (const e of this.entries) {
+      if (e.type === type && e.at > since && e.userId !== null) counts.set(e.userId, (counts.get(e.userId) ?? 0) + 1);
+    }
+    return [...counts]
+      .map(([userId, count]) => ({ userId, count }))
+      .sort((a, b) => b.count - a.count || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0))
+      .slice(0, limit);
   }
 
   async deleteBefore(before: Date, batchSize: number): Promise<number> {

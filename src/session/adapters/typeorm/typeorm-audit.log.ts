@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { AuditLog, AuditPage, AuditQuery, fitForAudit } from '../../ports/audit-log.js';
+import { AuditLog, AuditPage, AuditQuery, fitForAudit, type UserCount } from '../../ports/audit-log.js';
 import type { SessionEvent, SessionEventType } from '../../session.events.js';
 import { assertTables, runStatement, rowsOf } from './run-statement.js';
 
@@ -92,6 +92,19 @@ export class TypeOrmAuditLog extends AuditLog {
     );
     for (const row of rows) counts[row.type] = Number(row.n);
     return counts;
+  }
+
+  /** A range of the `(type, at)` index, grouped by user. */
+  async countByUserSince(type: SessionEventType, since: Date, limit: number): Promise<UserCount[]> {
+    const rows = rowsOf<{ user_id: string; n: string }>(
+      await runStatement(
+        this.dataSource,
+        `SELECT user_id, count(*) AS n FROM session_audit WHERE type = $1 AND at > $2 AND user_id IS NOT NULL
+          GROUP BY user_id ORDER BY count(*) DESC, user_id COLLATE "C" LIMIT $3`,
+        [type, since, limit],
+      ),
+    );
+    return rows.map((row) => ({ userId: row.user_id, count: Number(row.n) }));
   }
 
   async deleteBefore(before: Date, batchSize: number): Promise<number> {

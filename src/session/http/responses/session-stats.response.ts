@@ -1,5 +1,14 @@
 import { ApiProperty } from '../openapi/swagger.js';
-import type { SessionStats } from '../../session-stats.service.js';
+import type { AccountFailures, SessionStats } from '../../session-stats.service.js';
+
+/** One account of `loginFailuresByAccountLast24h`. */
+export class AccountFailuresResponse implements AccountFailures {
+  @ApiProperty({ description: 'The account.', example: '0b8e5c1e-3f1a-4c55-9a43-2f0e6d6f4a11' })
+  userId!: string;
+
+  @ApiProperty({ description: 'Wrong passwords given for it in the last 24 hours (login and other password checks).', example: 37 })
+  failures!: number;
+}
 
 /** `GET /admin/sessions/stats`. */
 export class SessionStatsResponse implements SessionStats {
@@ -23,6 +32,14 @@ export class SessionStatsResponse implements SessionStats {
 
   @ApiProperty({ description: 'Failed login attempts in the last 24 hours.', example: 12 })
   loginFailuresLast24h!: number;
+
+  @ApiProperty({
+    type: [AccountFailuresResponse],
+    description:
+      'The accounts with the most wrong passwords in the last 24 hours, most first, at most 10 ' +
+      '(failures against unknown emails are not in it). Their attempts: `GET /admin/audit?userId=…&type=login_failed`.',
+  })
+  loginFailuresByAccountLast24h!: AccountFailuresResponse[];
 
   @ApiProperty({ description: 'Refresh-token reuse detected (and the session revoked) in the last 24 hours.', example: 0 })
   reuseDetectedLast24h!: number;

@@ -1,5 +1,5 @@
 import { AuditLog, fitForAudit } from 'nest-session-module';
-import type { AuditPage, AuditQuery, SessionEvent, SessionEventType } from 'nest-session-module';
+import type { AuditPage, AuditQuery, SessionEvent, SessionEventType, UserCount } from 'nest-session-module';
 
 /**
  * The host's own adapter of an exported port, proven by the package's contract suite
@@ -25,6 +25,17 @@ export class ArrayAuditLog extends AuditLog {
     const counts = Object.fromEntries(types.map((t) => [t, 0])) as Record<SessionEventType, number>;
     for (const e of this.entries) if (e.at > since && e.type in counts) counts[e.type] += 1;
     return counts;
+  }
+
+  async countByUserSince(type: SessionEventType, since: Date, limit: number): Promise<UserCount[]> {
+    const counts = new Map<string, number>();
+    for (const e of this.entries) {
+      if (e.type === type && e.at > since && e.userId !== null) counts.set(e.userId, (counts.get(e.userId) ?? 0) + 1);
+    }
+    return [...counts]
+      .map(([userId, count]) => ({ userId, count }))
+      .sort((a, b) => b.count - a.count || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0))
+      .slice(0, limit);
   }
 
   async deleteBefore(before: Date, batchSize: number): Promise<number> {
