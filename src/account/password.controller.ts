@@ -1,15 +1,17 @@
-import { Body, Controller, HttpCode, Post, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UsePipes, ValidationPipe } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiError,
   ApiSessionAuth,
   ApiValidationError,
+  ChecksPassword,
   CurrentSession,
   FreshSession,
-  InvalidCredentialsError,
+  PasswordAttempts,
+  RETRY_AFTER_HEADER,
   SessionService,
 } from '../session';
-import type { AuthenticatedSession } from '../session';
+import type { AuthenticatedSession, MetadataRequest } from '../session';
 import { UsersService } from '../users/users.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
 
@@ -22,11 +24,14 @@ export class PasswordController {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionService,
+    private readonly passwords: PasswordAttempts,
   ) {}
 
   /**
    * Needs a login within the last 10 minutes and the current password; every other session of
-   * the user ends, so a thief holding one is logged out.
+   * the user ends, so a thief holding one is logged out. The current password is checked as a
+   * login's is: the login rate limit per client address, shared with login, and the per-account
+   * backoff, with a `login_failed` audit entry for a wrong one.
    */
   @Post('password')
   @ApiOperation({ summary: 'Change the password; every other session of the user ends' })
@@ -34,12 +39,25 @@ export class PasswordController {
   @ApiNoContentResponse({ description: 'Changed; the current session stays.' })
   @ApiValidationError(['newPassword must be at least 8 characters'])
   @ApiError(401, 'Invalid credentials', { description: 'The current password is wrong.' })
+  @ApiError(429, 'ThrottlerException: Too Many Requests', {
+    description: 'Too many password checks (login included) from this client IP.',
+    headers: RETRY_AFTER_HEADER,
+  })
+  @ApiError(429, 'Too many failed login attempts, try again later', {
+    description: 'Too many wrong passwords for this account from this network (at login or here).',
+    headers: RETRY_AFTER_HEADER,
+  })
   @HttpCode(204)
   @FreshSession(PASSWORD_CHANGE_FRESHNESS)
+  @ChecksPassword()
   @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
-  async change(@CurrentSession() session: AuthenticatedSession, @Body() body: ChangePasswordDto): Promise<void> {
-    const changed = await this.users.changePassword(session.userId, body.currentPassword, body.newPassword);
-    if (!changed) throw new InvalidCredentialsError();
+  async change(
+    @CurrentSession() session: AuthenticatedSession,
+    @Body() body: ChangePasswordDto,
+    @Req() req: MetadataRequest,
+  ): Promise<void> {
+    await this.passwords.confirm(req, session.userId, body.currentPassword, 'password change');
+    await this.users.setPassword(session.userId, body.newPassword);
     await this.sessions.revokeAll(session.userId, {
       exceptSessionId: session.sessionId,
       reason: 'password_changed',

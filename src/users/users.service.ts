@@ -53,15 +53,13 @@ export class UsersService implements CredentialsVerifier {
   }
 
   /**
-   * Sets a new password when `currentPassword` is right.
-   * @returns false when the user is unknown or the current password is wrong
+   * Sets a new password; the caller has checked the current one (`PasswordAttempts.confirm`).
+   * @returns false when the user is unknown
    */
-  async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<boolean> {
-    const user = UUID.test(userId) ? await this.users.findOneBy({ id: userId }) : null;
-    const ok = await this.hasher.verify(user?.passwordHash ?? null, currentPassword);
-    if (!user || !ok) return false;
-    await this.users.update({ id: user.id }, { passwordHash: await this.hasher.hash(newPassword) });
-    return true;
+  async setPassword(userId: string, newPassword: string): Promise<boolean> {
+    if (!UUID.test(userId)) return false;
+    const result = await this.users.update({ id: userId }, { passwordHash: await this.hasher.hash(newPassword) });
+    return (result.affected ?? 0) > 0;
   }
 
   async verify(email: string, password: string): Promise<SessionUser | null> {
