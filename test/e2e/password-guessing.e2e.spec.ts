@@ -121,6 +121,27 @@ describe('password guessing through POST /auth/password (issue 11: 1 and 6)', ()
     await loginFrom(victim.email, PASSWORD, '198.51.100.21');
   });
 
+  it('250 concurrent guesses spread over two instances sharing Redis: still at most 5 checked', async () => {
+    const second = await startApp({ ...running.env });
+    try {
+      const victim = await victimAt('198.51.100.25');
+      const attacker = '203.0.113.25';
+      const answers = await Promise.all(
+        Array.from({ length: 250 }, (_, i) =>
+          (i % 2 ? running : second).http
+            .post('/auth/password')
+            .auth(victim.accessToken, BEARER)
+            .set('X-Forwarded-For', attacker)
+            .send({ currentPassword: `concurrent guess ${i}`, newPassword: 'the attacker chose this' }),
+        ),
+      );
+      expect(count(answers, 401)).toBeLessThanOrEqual(5);
+      expect(count(answers, 401) + count(answers, 429)).toBe(250);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('login and the password check share one count per address', async () => {
     const victim = await victimAt('198.51.100.30');
     const attacker = '203.0.113.30';
