@@ -73,7 +73,7 @@ export class AuthSessionController {
   @ApiValidationError(['email must be an email address'])
   @ApiError(401, 'Invalid credentials', { description: 'Unknown email or wrong password (the same answer for both).' })
   @ApiError(429, 'ThrottlerException: Too Many Requests', {
-    description: 'Too many login attempts from this client IP.',
+    description: 'Too many password checks (logins and other routes that check a password) from this client IP.',
     headers: RETRY_AFTER_HEADER,
   })
   @ApiError(429, 'Too many failed login attempts, try again later', {
