@@ -62,6 +62,23 @@ export class MemoryThrottlerStorage extends BatchThrottlerStorage {
       timeToBlockExpire: blocked ? seconds(window.blockedUntil - now) : 0,
     };
   }
+
+  /**
+   * Takes in what another storage (Redis) answered for a key, so that counting here, if that
+   * storage fails next, goes on from its count and block instead of from zero: never lowers a
+   * count this process already holds.
+   */
+  observe(key: string, throttlerName: string, record: ThrottlerStorageRecord): void {
+    const id = `${throttlerName}:${key}`;
+    const now = this.now();
+    const known = this.windows.get(id);
+    const window: Window = {
+      hits: Math.max(record.totalHits, known && known.expiresAt > now ? known.hits : 0),
+      expiresAt: now + Math.max(1, record.timeToExpire * 1000),
+      blockedUntil: Math.max(record.isBlocked ? now + record.timeToBlockExpire * 1000 : 0, known?.blockedUntil ?? 0),
+    };
+    this.windows.set(id, window, { ttl: Math.max(window.expiresAt, window.blockedUntil) - now });
+  }
 }
 
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));

@@ -2,17 +2,20 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { AdapterContext, AdapterLifecycle } from '../../ports/adapter-lifecycle.js';
 import { ThrottledWarning } from '../../runtime/throttled-warning.js';
 import type { ThrottlerStorageRecord } from '../../ports/batch-throttler-storage.js';
+import type { MemoryThrottlerStorage } from '../memory/memory-throttler.storage.js';
 
 /**
  * Counts in Redis while it answers and in this process while it does not, so a Redis fault
- * loosens the limit to per-instance counting for a while instead of turning into 500s.
+ * loosens the limit to per-instance counting for a while instead of turning into 500s. Every
+ * answer Redis gives is kept here too, so a count that falls back in the middle of a window (a
+ * command that timed out under a burst) goes on from the last count Redis gave, not from zero.
  */
 export class FallbackThrottlerStorage implements ThrottlerStorage, AdapterLifecycle {
   private readonly warning = new ThrottledWarning('SessionThrottler');
 
   constructor(
     private readonly primary: ThrottlerStorage & AdapterLifecycle,
-    private readonly fallback: ThrottlerStorage,
+    private readonly fallback: MemoryThrottlerStorage,
   ) {}
 
   async start(context: AdapterContext): Promise<void> {
@@ -31,7 +34,9 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, AdapterLifecy
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     try {
-      return await this.primary.increment(key, ttl, limit, blockDuration, throttlerName);
+      const record = await this.primary.increment(key, ttl, limit, blockDuration, throttlerName);
+      this.fallback.observe(key, throttlerName, record);
+      return record;
     } catch (error) {
       this.warning.warn(`Rate-limit counters in Redis unavailable, counting in process: ${(error as Error).message}`);
       return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
