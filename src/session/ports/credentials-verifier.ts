@@ -21,9 +21,10 @@ export interface CredentialsVerifier {
    * The user with this email, or null. Optional: with it, a failed login against an existing
    * account is recorded with that account's id (`login_failed` in the audit trail, the per-account
    * counts of the statistics); it is called on every failed login, known account or not, so it
-   * reveals nothing by its timing. Without it, those entries have no user id.
+   * reveals nothing by its timing. Without it, those entries have no user id. It may answer at
+   * once or with a promise (an app's existing lookup by email fits as it is).
    */
-  findByEmail?(email: string): Promise<SessionUser | null>;
+  findByEmail?(email: string): Promise<SessionUser | null> | SessionUser | null;
 }
 
 /** Injection token of the app's `CredentialsVerifier`. */
