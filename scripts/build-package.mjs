@@ -27,7 +27,7 @@ const pinned = (name) => {
 
 const manifest = {
   name: 'nest-session-module',
-  version: '0.2.0',
+  version: '0.3.0',
   description:
     'Server-side sessions for NestJS: PostgreSQL as the truth, Redis as cache and bus, refresh-token rotation with reuse detection, instant revocation, rate-limited login, an admin view',
   license: app.license,
