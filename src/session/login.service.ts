@@ -5,6 +5,7 @@ import { Clock } from './ports/clock.js';
 import { LoginFailureCounter } from './ports/login-failure-counter.js';
 import type { SessionUser } from './ports/credentials-verifier.js';
 import type { SessionMetadata } from './ports/session-record.js';
+import { normalizeEmail } from './normalize-email.js';
 import { networkOf } from './session-binding.js';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import { SessionEventPublisher } from './session-event.publisher.js';
@@ -33,7 +34,8 @@ export class LoginService {
    * @throws InvalidCredentialsError
    */
   async login(email: string, password: string, metadata: SessionMetadata): Promise<{ issued: IssuedSession; user: SessionUser }> {
-    const normalized = email.trim().toLowerCase();
+    // The form the app is asked about, so every spelling of one account shares its failure count.
+    const normalized = normalizeEmail(email);
     const key = failureKey(normalized, metadata.ipAddress);
     const wait = await this.failures.blockedFor(key, this.clock.now());
     if (wait > 0) {
