@@ -9,6 +9,8 @@ describe('normalizeEmail', () => {
     ['\ufb01nn@example.com', 'finn@example.com'],
     ['rene\u0301@example.com', 'ren\u00e9@example.com'],
     ['\u0130@example.com', 'i\u0307@example.com'],
+    // No composed capital, a composed small letter: NFKC again after lower-casing.
+    ['H\u0331@example.com', '\u1e96@example.com'],
     ['  ada@example.com\u3000', 'ada@example.com'],
   ])('%j becomes %j', (input, expected) => {
     expect(normalizeEmail(input)).toBe(expected);
@@ -23,6 +25,18 @@ describe('normalizeEmail', () => {
       if (cp >= 0xd800 && cp <= 0xdfff) continue;
       const once = normalizeEmail(`a${String.fromCodePoint(cp)}b`);
       if (normalizeEmail(once) !== once) expect.fail(`U+${cp.toString(16)}: ${JSON.stringify(once)} normalizes again`);
+    }
+  });
+
+  it('is idempotent on every cased letter followed by a combining mark', () => {
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const letter = String.fromCodePoint(cp);
+      if (letter.toLowerCase() === letter) continue;
+      for (let mark = 0x300; mark <= 0x36f; mark++) {
+        const once = normalizeEmail(letter + String.fromCodePoint(mark));
+        if (normalizeEmail(once) !== once) expect.fail(`U+${cp.toString(16)} U+${mark.toString(16)}: ${JSON.stringify(once)} normalizes again`);
+      }
     }
   });
 

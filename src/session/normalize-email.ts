@@ -2,7 +2,8 @@
  * The one form of an email address the module looks accounts up by and counts failed logins
  * against: NFKC (compatibility forms fold into their plain letters: full-width `ａ` is `a`, the
  * ligature `ﬁ` is `fi`), lower-cased, NFKC again (lower-casing can leave a string that is not in
- * NFKC: `İ` becomes `i` + U+0307), and trimmed. Lower-casing after NFKC stands in for Unicode case
+ * NFKC: `H` + U+0331, which has no composed capital, becomes `h` + U+0331, which composes into
+ * `ẖ`), and trimmed. Lower-casing after NFKC stands in for Unicode case
  * folding, which JavaScript does not offer; the two differ for a handful of letters (`ß` stays
  * `ß`, final `ς` stays `ς`), which then name different addresses.
  *
