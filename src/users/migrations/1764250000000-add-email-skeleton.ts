@@ -32,26 +32,26 @@ export class AddEmailSkeleton1764250000000 implements MigrationInterface {
     // under the 2,704 bytes a B-tree entry may hold.
     await queryRunner.query(`CREATE UNIQUE INDEX "users_email_skeleton_key" ON "users" ("email_skeleton")`);
     const skipped = { lookAlike: [] as string[], emailTaken: [] as string[] };
-    let after: { createdAt: Date; id: string } | null = null;
+    // The cursor's time as text: a JavaScript Date would drop the microseconds, and the last row
+    // of a batch would come back in the next one.
+    let after = null as { at: string; id: string } | null;
     for (;;) {
-      const rows: Array<UserRow & { created_at: Date }> = await queryRunner.query(
-        `SELECT id, email, created_at FROM "users"
+      const rows: Array<UserRow & { at: string }> = await queryRunner.query(
+        `SELECT id, email, created_at::text AS at FROM "users"
           WHERE $1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::uuid)
           ORDER BY created_at, id LIMIT $3`,
-        [after?.createdAt ?? null, after?.id ?? null, this.batchSize],
+        [after?.at ?? null, after?.id ?? null, this.batchSize],
       );
       if (rows.length === 0) break;
-      await this.backfill(queryRunner, rows, skipped);
       const last = rows[rows.length - 1];
-      after = { createdAt: last.created_at, id: last.id };
+      // A start that fails beats one that never ends.
+      if (last.id === after?.id) throw new Error(`${this.name}: the cursor did not move past user ${last.id}`);
+      await this.backfill(queryRunner, rows, skipped);
+      after = { at: last.at, id: last.id };
     }
     const logger = new Logger(AddEmailSkeleton1764250000000.name);
-    if (skipped.lookAlike.length > 0) {
-      logger.warn(`Accounts that look like an older account, left without a skeleton: ${skipped.lookAlike.join(', ')}`);
-    }
-    if (skipped.emailTaken.length > 0) {
-      logger.warn(`Accounts whose normalized email another account has, left as they were: ${skipped.emailTaken.join(', ')}`);
-    }
+    if (skipped.lookAlike.length > 0) logger.warn(`Accounts that look like an older account, left without a skeleton: ${listed(skipped.lookAlike)}`);
+    if (skipped.emailTaken.length > 0) logger.warn(`Accounts whose normalized email another account has, left as they were: ${listed(skipped.emailTaken)}`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
@@ -95,4 +95,9 @@ export class AddEmailSkeleton1764250000000 implements MigrationInterface {
     skipped.lookAlike.push(...ids.filter((id) => !done.has(id)));
     skipped.emailTaken.push(...updated.filter((row) => row.email_kept).map((row) => row.id));
   }
+}
+
+/** Ids for a log line: the count, and the first 100. */
+function listed(ids: string[]): string {
+  return `${ids.length} (${ids.slice(0, 100).join(', ')}${ids.length > 100 ? ', …' : ''})`;
 }

@@ -22,11 +22,14 @@ describe('AddEmailSkeleton migration', () => {
   async function freshTable(emails: string[]): Promise<void> {
     await dataSource.query('DROP TABLE IF EXISTS users');
     await new CreateUsers1763700000000().up(dataSource.createQueryRunner());
-    // One at a time, a second apart: created_at orders them as they were registered.
+    // 0.3 ms apart, as a busy registration page makes them: several in one millisecond, which a
+    // cursor that went through a JavaScript Date (no microseconds) would read again and again.
     for (const [i, email] of emails.entries()) {
-      await dataSource.query(`INSERT INTO users (email, password_hash, created_at) VALUES ($1, 'h', now() + make_interval(secs => $2))`, [email, i]);
+      await dataSource.query(`INSERT INTO users (email, password_hash, created_at) VALUES ($1, 'h', now() + make_interval(secs => $2))`, [email, i * 0.0003]);
     }
   }
+
+  const up = (migration: AddEmailSkeleton1764250000000) => migration.up(dataSource.createQueryRunner());
 
   const rows = () =>
     dataSource.query<Array<{ email: string; email_skeleton: string | null }>>('SELECT email, email_skeleton FROM users ORDER BY created_at');
@@ -35,7 +38,7 @@ describe('AddEmailSkeleton migration', () => {
     // Stored by the old code (lower-cased only): a full-width and a Cyrillic look-alike of admin, a decomposed é.
     await freshTable(['admin@example.com', 'bob@example.com', '\uff41dmin@example.com', 'ren\u0065\u0301@example.com', '\u0430dmin@example.com', 'carol@example.com']);
     // Three a batch: the first holds admin and its full-width look-alike, the second the Cyrillic one.
-    await new AddEmailSkeleton1764250000000(3).up(dataSource.createQueryRunner());
+    await up(new AddEmailSkeleton1764250000000(3));
     expect(await rows()).toEqual([
       { email: 'admin@example.com', email_skeleton: emailSkeleton('admin@example.com') },
       { email: 'bob@example.com', email_skeleton: emailSkeleton('bob@example.com') },
@@ -50,7 +53,7 @@ describe('AddEmailSkeleton migration', () => {
 
   it('normalizes an older look-alike whose form is free, and a newer exact one loses the skeleton', async () => {
     await freshTable(['\uff41bc@example.com', 'a\uff42c@example.com', 'abc@example.com']);
-    await new AddEmailSkeleton1764250000000(1).up(dataSource.createQueryRunner());
+    await up(new AddEmailSkeleton1764250000000(1));
     expect(await rows()).toEqual([
       // The normalized form "abc@example.com" belongs to a newer account: kept, but it holds the skeleton.
       { email: '\uff41bc@example.com', email_skeleton: emailSkeleton('abc@example.com') },
@@ -61,7 +64,7 @@ describe('AddEmailSkeleton migration', () => {
 
   it('the unique index refuses a second account with a skeleton taken', async () => {
     await freshTable(['dave@example.com']);
-    await new AddEmailSkeleton1764250000000().up(dataSource.createQueryRunner());
+    await up(new AddEmailSkeleton1764250000000());
     await expect(
       dataSource.query(`INSERT INTO users (email, password_hash, email_skeleton) VALUES ('d\u0430ve@example.com', 'h', $1)`, [emailSkeleton('dave@example.com')]),
     ).rejects.toThrow(/users_email_skeleton_key/);
