@@ -17,7 +17,7 @@ export interface QueryErrorFields {
  * output and print each failed statement with its parameters (password and token hashes,
  * addresses). Failed statements are errors and slow ones warnings, each with the SQL text and
  * never the parameters; PostgreSQL's `detail` (the key of a duplicate) is left out, and values
- * the message quotes are masked. Successful statements are not logged.
+ * the message quotes are masked. Successful statements are not logged; a migration that ran is.
  */
 export class TypeOrmLogger implements Logger {
   constructor(private readonly logger = new NestLogger('TypeORM')) {}
@@ -34,12 +34,15 @@ export class TypeOrmLogger implements Logger {
     this.logger.warn({ msg: 'query is slow', sql: query, durationMs: time });
   }
 
+  /** Migration progress: a migration run (or reverted) at `info`, the counting around it at `debug`. */
   logSchemaBuild(message: string): void {
-    this.logger.debug(message);
+    if (/^Migration .* (executed|reverted) successfully/.test(message)) this.logger.log(message);
+    else this.logger.debug(message);
   }
 
+  /** TypeORM calls it when migrations fail. */
   logMigration(message: string): void {
-    this.logger.log(message);
+    this.logger.error(message);
   }
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
