@@ -6,6 +6,10 @@ import { SESSION_MIGRATIONS } from '../session';
 import { UserEntity } from '../users/user.entity';
 import { USER_MIGRATIONS } from '../users/migrations';
 import type { AppEnv } from '../config/app-env';
+import { TypeOrmLogger } from './typeorm-logger';
+
+/** A statement slower than this (milliseconds) is logged as a warning, without its parameters. */
+const SLOW_QUERY_MS = 1000;
 
 /** Whether the app talks to a PostgreSQL server or runs the embedded one. */
 export function describeDatabase(env: AppEnv): string {
@@ -16,7 +20,8 @@ export function describeDatabase(env: AppEnv): string {
 
 /**
  * One schema for both backends: the same entities and migrations, run at start; never
- * `synchronize`. Connection and query timeouts are bounded so a database outage answers 503
+ * `synchronize`. Every DataSource the app makes (the app's, the CLI's, the embedded one) logs
+ * through {@link TypeOrmLogger}. Connection and query timeouts are bounded so a database outage answers 503
  * quickly instead of hanging requests.
  */
 export function databaseOptions(env: AppEnv): DataSourceOptions {
@@ -30,7 +35,10 @@ export function databaseOptions(env: AppEnv): DataSourceOptions {
     // gen_random_uuid() is built into PostgreSQL 13+; PGlite ships no extensions to install.
     installExtensions: false,
     uuidExtension: 'pgcrypto' as const,
-    logging: ['error' as const, 'warn' as const, 'migration' as const],
+    // JSON through the app's logger, never a statement's parameters (TypeORM's default logger
+    // prints failed statements with them to standard output).
+    logger: new TypeOrmLogger(),
+    maxQueryExecutionTime: SLOW_QUERY_MS,
   };
   if (env.DATABASE_URL) {
     return {

@@ -54,6 +54,8 @@ export { requestSession } from './http/request-session.js';
 export { SessionExceptionFilter } from './http/session-exception.filter.js';
 export { jsonSafety, refuseUnsafeJson, unsafeJsonReason } from './http/json-safety.middleware.js';
 export { JsonBodyGuard, carriesNonJsonBody } from './http/guards/json-body.guard.js';
+export { MaxChars, charCount } from './http/dto/max-chars.js';
+export { normalizeEmail } from './normalize-email.js';
 
 // OpenAPI (with @nestjs/swagger installed)
 export { ErrorResponse } from './http/openapi/error-response.js';

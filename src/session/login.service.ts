@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SessionUser } from './ports/credentials-verifier.js';
 import type { SessionMetadata } from './ports/session-record.js';
+import { normalizeEmail } from './normalize-email.js';
 import { PasswordAttempts } from './password-attempts.js';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import type { ResolvedSessionOptions } from './session.options.js';
@@ -25,7 +26,8 @@ export class LoginService {
    * @throws InvalidCredentialsError
    */
   async login(email: string, password: string, metadata: SessionMetadata): Promise<{ issued: IssuedSession; user: SessionUser }> {
-    const normalized = email.trim().toLowerCase();
+    // The form the app is asked about, so every spelling of one account shares its failure count.
+    const normalized = normalizeEmail(email);
     const user = await this.passwords.verify({
       email: normalized,
       metadata,

@@ -6,6 +6,7 @@ import { Clock } from './ports/clock.js';
 import type { SessionUser } from './ports/credentials-verifier.js';
 import { LoginFailureCounter } from './ports/login-failure-counter.js';
 import type { SessionMetadata } from './ports/session-record.js';
+import { normalizeEmail } from './normalize-email.js';
 import { networkOf } from './session-binding.js';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import { SessionEventPublisher } from './session-event.publisher.js';
@@ -121,8 +122,9 @@ export class PasswordAttempts {
 
 /**
  * SHA-256 of account and network: no email in Redis, and one key per /24 or /48. The email is
- * lower-cased here too, so a login (as typed) and a signed-in check (as stored) share a key.
+ * normalized here too (`normalizeEmail`), so a login (however spelled) and a signed-in check (as
+ * stored) share a key.
  */
 function failureKey(email: string, ip: string | null | undefined): string {
-  return createHash('sha256').update(email.trim().toLowerCase()).update('|').update(networkOf(ip)).digest('base64url');
+  return createHash('sha256').update(normalizeEmail(email)).update('|').update(networkOf(ip)).digest('base64url');
 }

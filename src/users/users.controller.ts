@@ -15,7 +15,9 @@ export class UsersController {
   @ApiOperation({ summary: 'Create an account (without any role)' })
   @ApiCreatedResponse({ type: RegisteredUserResponse })
   @ApiValidationError(['email must be an email address', 'password must be at least 8 characters'])
-  @ApiError(409, 'Email already registered', { description: 'The email is taken, whatever its case.' })
+  @ApiError(409, 'Email already registered', {
+    description: 'The email is taken, whatever its case or width, or looks like a registered one (Unicode TS #39 skeleton).',
+  })
   @Public()
   @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
   async register(@Body() body: RegisterDto) {

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { CapturedLogs, login, registerAndLogin, RunningApp, startApp } from '../support/app-harness';
 
 /** No DATABASE_URL, no REDIS_URL, no SESSION_SECRET: what `npm start` does on a fresh machine. */
@@ -67,5 +68,22 @@ describe('embedded mode (PGlite on disk, in-process cache and counters)', () => 
     expect(refreshed.body.sessionId).toBe(kept.sessionId);
     // The admin seed is idempotent.
     await login(running.http, 'root@example.com', 'embedded admin pw');
+  });
+
+  it('normalizes emails, refuses look-alikes and overflowing ones, and logs failed statements without parameters', async () => {
+    const { http } = running;
+    // Cyrillic о twice: the seeded admin's look-alike.
+    const lookAlike = await http.post('/auth/register').send({ email: 'r\u043e\u043et@example.com', password: 'long enough password' });
+    expect(lookAlike.status).toBe(409);
+    expect(lookAlike.body).toEqual({ statusCode: 409, message: 'Email already registered', error: 'Conflict' });
+    // 249 characters that lower-case to 280.
+    const overflowing = `${'İ'.repeat(31)}@${'d'.repeat(60)}.${'e'.repeat(60)}.${'f'.repeat(60)}.${'g'.repeat(30)}.com`;
+    await http.post('/auth/register').send({ email: overflowing, password: 'long enough password' }).expect(400);
+    await login(http, '\uFF32\uFF2F\uFF2F\uFF34@\uFF25\uFF38\uFF21\uFF2D\uFF30\uFF2C\uFF25.\uFF23\uFF2F\uFF2D', 'embedded admin pw');
+
+    const secret = 'embedded-secret-parameter';
+    await expect(running.app.get(DataSource).query('SELECT $1::uuid', [secret])).rejects.toThrow();
+    expect(logs.records()).toContainEqual(expect.objectContaining({ context: 'TypeORM', msg: 'query failed', sql: 'SELECT $1::uuid' }));
+    expect(logs.lines.join('')).not.toContain(secret);
   });
 });

@@ -11,7 +11,10 @@ export interface SessionUser {
  * wrong password (hash a dummy password), so timing does not reveal which accounts exist.
  */
 export interface CredentialsVerifier {
-  /** The user with this email and password, or null when either is wrong. */
+  /**
+   * The user with this email and password, or null when either is wrong. `email` arrives as
+   * `normalizeEmail` gives it (NFKC, lower-cased, trimmed): store addresses in that form.
+   */
   verify(email: string, password: string): Promise<SessionUser | null>;
 
   /** The user with this id, or null when it no longer exists. */

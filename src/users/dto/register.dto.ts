@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, Matches, MinLength } from 'class-validator';
+import { MaxChars, normalizeEmail } from '../../session';
 
 /** `POST /auth/register`. */
 export class RegisterDto {
@@ -8,12 +9,16 @@ export class RegisterDto {
     format: 'email',
     maxLength: 254,
     example: 'ada@example.com',
-    description: 'Stored lower-cased; an address that differs only in case is taken.',
+    description:
+      'Normalized (NFKC, lower-cased) before it is checked and stored, and at most 254 characters so normalized. ' +
+      'An address that differs only in case or width, or that looks like a registered one (Unicode TS #39), is taken.',
   })
+  // Normalized first: what is validated, measured and stored is one and the same string.
+  @Transform(({ value }) => (typeof value === 'string' ? normalizeEmail(value) : value))
   @IsString()
-  @MaxLength(254)
-  // No invisible or control characters: "victim@example.com\u200b" must not become a look-alike account.
-  @Matches(/^[^\p{Cc}\p{Cf}\s]+$/u, { message: 'email must be an email address' })
+  @MaxChars(254)
+  // No control, formatting, invisible or space characters: "victim@example.com\u200b" must not become a look-alike account.
+  @Matches(/^[^\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\s]+$/u, { message: 'email must be an email address' })
   @IsEmail({}, { message: 'email must be an email address' })
   email!: string;
 
@@ -26,7 +31,8 @@ export class RegisterDto {
   @IsOptional()
   @IsString()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
-  @Length(1, 100)
+  @MinLength(1)
+  @MaxChars(100)
   @Matches(/^[^\p{Cc}]*$/u, { message: 'name must not contain control characters' })
   name?: string;
 }

@@ -1,11 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '../openapi/swagger.js';
-import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsOptional, IsString, Length } from 'class-validator';
+import { normalizeEmail } from '../../normalize-email.js';
+import { MaxChars } from './max-chars.js';
 
 /** `POST /auth/login`. */
 export class LoginDto {
-  @ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com', description: 'Case does not matter.' })
+  @ApiProperty({
+    format: 'email',
+    maxLength: 254,
+    example: 'ada@example.com',
+    description: 'Normalized (NFKC, lower-cased) before it is checked: case and full-width forms do not matter.',
+  })
+  @Transform(({ value }) => (typeof value === 'string' ? normalizeEmail(value) : value))
   @IsEmail({}, { message: 'email must be an email address' })
-  @MaxLength(254)
+  @MaxChars(254)
   email!: string;
 
   @ApiProperty({ minLength: 1, maxLength: 1024, example: 'correct horse battery staple' })
@@ -20,6 +29,6 @@ export class LoginDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(128)
+  @MaxChars(128)
   deviceName?: string;
 }
