@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { diagnose, Report, runSettings, Schedule, ScheduleShape, schedules, simulate } from './schedule.js';
+
+/** `strict`: no acceptance after an acknowledged end, ever. `settled`: none once the cluster has been fault-free for `SETTLE_MS`. */
+export type Invariant = 'strict' | 'settled';
+
+export function holds(report: Report, invariant: Invariant): boolean {
+  return report.errors.length === 0 && !report.violations.some((v) => invariant === 'strict' || v.kind === 'settled');
+}
+
+export interface Outcome {
+  failed: boolean;
+  /** Runs until the first counterexample (all of them when none). */
+  runs: number;
+  ms: number;
+  seed: number;
+  /** Shrunk, with its report, when one was found. */
+  counterexample?: Schedule;
+  report?: Report;
+  diagnosis: string[];
+}
+
+/**
+ * Runs schedules of `shape` until one breaks `invariant` (then shrinks it) or `numRuns` pass,
+ * and prints what it found: the shrunk schedule, its trace, and how to replay it.
+ */
+export async function search(name: string, shape: ScheduleShape, invariant: Invariant, seed: number, numRuns: number): Promise<Outcome> {
+  const settings = runSettings(seed, numRuns);
+  const started = process.hrtime.bigint();
+  const result = await fc.check(
+    fc.asyncProperty(schedules(shape), async (schedule) => holds(await simulate(schedule), invariant)),
+    settings,
+  );
+  const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+  if (!result.failed || !result.counterexample) {
+    console.log(`[simulation] ${name}: ${result.numRuns} schedules, no counterexample (${invariant} invariant), ${ms} ms, seed ${settings.seed}`);
+    return { failed: false, runs: result.numRuns, ms, seed: settings.seed, diagnosis: [] };
+  }
+  const [counterexample] = result.counterexample;
+  const report = await simulate(counterexample);
+  const diagnosis = [...diagnose(report)];
+  console.log(
+    [
+      `[simulation] ${name}: counterexample after ${result.numRuns} schedules (${invariant} invariant; ${result.numShrinks} shrinks), ${ms} ms`,
+      `  replay: SIM_SEED=${result.seed} SIM_PATH=${result.counterexamplePath} (with -t to pick this test), or SIM_SCHEDULE='${JSON.stringify(counterexample)}'`,
+      `  diagnosis: ${diagnosis.join('; ') || '(transient violations only)'}`,
+      ...report.trace.map((line) => `  ${line}`),
+    ].join('\n'),
+  );
+  return { failed: true, runs: result.numRuns, ms, seed: settings.seed, counterexample, report, diagnosis };
+}
