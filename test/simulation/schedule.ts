@@ -83,8 +83,12 @@ export function diagnose(report: Report): Set<string> {
   return found;
 }
 
+/** Schedules simulated in this file so far. */
+export const simulated = { runs: 0 };
+
 /** Runs a schedule on a fresh cluster and reports what the oracle saw. Needs fake timers (see `useSimulatedTime`). */
 export async function simulate(schedule: Schedule): Promise<Report> {
+  simulated.runs += 1;
   vi.clearAllTimers();
   vi.setSystemTime(T0);
   entropy.reseed(schedule.seed);
@@ -182,6 +186,8 @@ export interface ScheduleShape {
   /** Slots whose host or process faults hit (default: all). */
   faultySlots?: readonly number[];
   events: { min: number; max: number };
+  /** False: no latency at all, so each client call completes before the next event (no concurrency). @default true */
+  latency?: boolean;
 }
 
 export type FaultKind = 'split' | 'reset' | 'snapshotRestore' | 'restartEmpty' | 'freeze' | 'postgres' | 'kill' | 'start' | 'join';
@@ -235,11 +241,10 @@ export function schedules(shape: ScheduleShape): fc.Arbitrary<Schedule> {
   return fc.record({
     seed: fc.nat(),
     slots: fc.integer(shape.slots),
-    latency: fc.record({
-      commandMs: fc.constantFrom(0, 2, 20),
-      messageMs: fc.constantFrom(0, 5, 40),
-      queryMs: fc.constantFrom(0, 3, 20),
-    }),
+    latency:
+      shape.latency === false
+        ? fc.constant({ commandMs: 0, messageMs: 0, queryMs: 0 })
+        : fc.record({ commandMs: fc.constantFrom(0, 2, 20), messageMs: fc.constantFrom(0, 5, 40), queryMs: fc.constantFrom(0, 3, 20) }),
     events: swarm,
   });
 }

@@ -8,6 +8,8 @@ export interface Latency {
   messageMs: number;
   /** A PostgreSQL query or its result, one way. */
   queryMs: number;
+  /** Every hop takes exactly its maximum (explicit schedules that need a race to go one way). */
+  exact?: boolean;
 }
 
 /**
@@ -26,9 +28,10 @@ export class Scheduler {
   }
 
   /** A delay for one hop of this kind: none half the time (the fast path costs no timer), else up to the run's maximum. */
-  delay(kind: keyof Latency): number {
+  delay(kind: 'commandMs' | 'messageMs' | 'queryMs'): number {
     const max = this.latency[kind];
-    if (max === 0 || this.rng.next() < 0.5) return 0;
+    if (this.latency.exact || max === 0) return max;
+    if (this.rng.next() < 0.5) return 0;
     return 1 + this.rng.below(max);
   }
 
