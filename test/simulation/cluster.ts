@@ -143,6 +143,11 @@ export class Cluster {
     return instance;
   }
 
+  /** Starts a process in `slot` if none runs there (scaling out: nothing dies). */
+  join(slot: number): void {
+    if (!this.instances[slot] || this.instances[slot]!.dead) this.start(slot);
+  }
+
   kill(slot: number): void {
     const instance = this.instances[slot];
     if (!instance || instance.dead) return;

@@ -30,8 +30,9 @@ export interface Violation {
   at: number;
   /** What ended it, and when. */
   ended: string;
-  /** When its end was acknowledged, ms into the run. */
+  /** When its end was acknowledged, and when the call that ended it began (ms into the run). */
   endedAt: number;
+  endBegan: number;
 }
 
 interface Session {
@@ -47,7 +48,9 @@ interface Session {
 
 interface End {
   seq: number;
+  /** When it was acknowledged, and when the call began (ms into the run). */
   at: number;
+  began: number;
   how: string;
 }
 
@@ -93,8 +96,9 @@ export class Oracle {
     const instance = this.cluster.serving(slot);
     const session = this.sessions[pick % Math.max(1, this.sessions.length)];
     if (!instance || !session) return;
+    const began = this.now();
     this.call(instance, `logout ${session.label}`, instance.service.revoke(session.id, 'logout'), (ended) => {
-      this.end(session, 'logout');
+      this.end(session, 'logout', began);
       return ended ? 'ended' : 'was not live';
     });
   }
@@ -103,10 +107,13 @@ export class Oracle {
     const instance = this.cluster.serving(slot);
     if (!instance) return;
     const userId = `u${user}`;
-    const began = ++this.seq;
+    const beganSeq = ++this.seq;
+    const began = this.now();
     this.call(instance, `revoke all of ${userId}`, instance.service.revokeAll(userId), (count) => {
       // Sessions whose login was acknowledged before the revocation began: it ended them.
-      for (const session of this.sessions) if (session.userId === userId && session.loginSeq < began) this.end(session, `revoke all of ${userId}`);
+      for (const session of this.sessions) {
+        if (session.userId === userId && session.loginSeq < beganSeq) this.end(session, `revoke all of ${userId}`, began);
+      }
       return `${count} ended`;
     });
   }
@@ -117,14 +124,15 @@ export class Oracle {
     if (!instance || !session) return;
     const presented = session.pairs[session.pairs.length - 1];
     const replaced = this.byToken.get(presented.access)!;
+    const began = this.now();
     const refreshing = instance.service.refresh(presented.refresh).catch((error: unknown) => {
       // Reuse detected: the service revoked the session (cache marked) before it threw.
-      if (error instanceof RefreshTokenReuseError) this.end(session, `reuse detected by ${instance.name}`);
+      if (error instanceof RefreshTokenReuseError) this.end(session, `reuse detected by ${instance.name}`, began);
       throw error;
     });
     this.call(instance, `refresh ${replaced.label}`, refreshing, ({ tokens }) => {
       const next = this.issue(session, tokens.accessToken, tokens.refreshToken);
-      if (next !== replaced) replaced.end ??= this.endNow(`refresh to ${next.label}`);
+      if (next !== replaced) replaced.end ??= this.endNow(`refresh to ${next.label}`, began);
       return next.label;
     });
   }
@@ -150,6 +158,7 @@ export class Oracle {
           at: this.now(),
           ended: `${end.how} at ${(end.at / 1000).toFixed(3)}s`,
           endedAt: end.at,
+          endBegan: end.began,
         };
         this.violations.push(violation);
         return `ACCEPTED — VIOLATION (${violation.kind}): ended by ${violation.ended}`;
@@ -170,12 +179,12 @@ export class Oracle {
     return token;
   }
 
-  private end(session: Session, how: string): void {
-    session.end ??= this.endNow(how);
+  private end(session: Session, how: string, began: number): void {
+    session.end ??= this.endNow(how, began);
   }
 
-  private endNow(how: string): End {
-    return { seq: ++this.seq, at: this.now(), how };
+  private endNow(how: string, began: number): End {
+    return { seq: ++this.seq, at: this.now(), began, how };
   }
 
   /** The earlier of the token's own end and its session's. */

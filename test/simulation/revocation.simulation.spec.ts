@@ -58,6 +58,29 @@ const RESTORED_SNAPSHOT: Schedule = {
 };
 
 /**
+ * Bug 1 within the reconciliation's reach (the logout 1 s before Redis dies): the outage is
+ * reconciled only if a request arrives while it lasts — the heartbeat notices it, but only a
+ * request records it (`trusted()`). With `withRequest`, one does, and the token is refused.
+ */
+const restoreAfterQuietOutage = (withRequest: boolean): Schedule => ({
+  seed: 9,
+  slots: 2,
+  latency: NO_LATENCY,
+  events: [
+    { do: 'login', slot: 0, user: 0 },
+    { do: 'validate', slot: 1, pick: 0 },
+    { fault: 'snapshot' },
+    { do: 'logout', slot: 0, pick: 0 },
+    { wait: 1000 },
+    { fault: 'restartRedis', downMs: 1500, from: 0 },
+    { wait: 1200 }, // the heartbeat is stale: both instances see Redis gone
+    ...(withRequest ? [{ do: 'validate' as const, slot: 1, pick: 0 }] : []),
+    { wait: 5000 },
+    { do: 'validate', slot: 1, pick: 0 },
+  ],
+});
+
+/**
  * Bug 2: the only instance, cut from Redis, logs A out and rotates B; it is restarted after the
  * cut heals. Its marks died with it, and the new process reconciles only from 10 s before it
  * noticed an outage (its own start).
@@ -198,6 +221,14 @@ describe('revocation simulation, phase 1: it finds today’s bugs', () => {
     const report = await simulate(RESTORED_SNAPSHOT);
     expect(report.violations).toContainEqual(expect.objectContaining({ kind: 'settled', token: 'A0.0', instance: 'i1.1' }));
     expect([...diagnose(report)]).toEqual([BUG_1]);
+  });
+
+  it('bug 1, explicitly, within the 10 s the reconciliation looks back: an outage no request saw is never reconciled', async () => {
+    const quiet = await simulate(restoreAfterQuietOutage(false));
+    expect(quiet.violations).toContainEqual(expect.objectContaining({ kind: 'settled', token: 'A0.0' }));
+    expect([...diagnose(quiet)]).toEqual([BUG_1]);
+    const seen = await simulate(restoreAfterQuietOutage(true));
+    expect(seen.violations).toEqual([]);
   });
 
   it('bug 2, explicitly: the only instance, restarted after a split, accepts the token it logged out and the one it rotated away', async () => {

@@ -73,8 +73,9 @@ export function diagnose(report: Report): Set<string> {
   const found = new Set<string>();
   for (const violation of report.violations.filter((v) => v.kind === 'settled')) {
     const reasons = report.causes.flatMap((cause) => {
-      // A mark written before the restart is lost too, even if the end was acknowledged after it.
-      if ('restored' in cause) return cause.takenAt <= violation.endedAt ? [BUG_1] : [];
+      // The snapshot predates the acknowledgement, the restore came after the call began (a mark
+      // written before the restore is lost too, even if the end was acknowledged after it).
+      if ('restored' in cause) return cause.takenAt <= violation.endedAt && cause.at >= violation.endBegan ? [BUG_1] : [];
       if (cause.at > violation.at) return [];
       return [cause.alive.includes(violation.instance) ? BUG_3 : BUG_2];
     });
@@ -150,8 +151,7 @@ function apply(cluster: Cluster, oracle: Oracle, event: SimEvent): void {
         cluster.start(event.slot);
         return;
       case 'join':
-        if (!cluster.instances[event.slot] || cluster.instances[event.slot]!.dead) cluster.start(event.slot);
-        return;
+        return cluster.join(event.slot);
     }
   }
 }

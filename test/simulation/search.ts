@@ -21,14 +21,29 @@ export interface Outcome {
 }
 
 /**
+ * Schedules tried while shrinking a counterexample, at most (`SIM_SHRINK` overrides): past that,
+ * candidates pass unrun and the smallest found so far is reported. Shrinking took more runs than
+ * the searches themselves.
+ */
+const SHRINK_BUDGET = Number(process.env.SIM_SHRINK ?? 300);
+
+/**
  * Runs schedules of `shape` until one breaks `invariant` (then shrinks it) or `numRuns` pass,
  * and prints what it found: the shrunk schedule, its trace, and how to replay it.
  */
 export async function search(name: string, shape: ScheduleShape, invariant: Invariant, seed: number, numRuns: number): Promise<Outcome> {
   const settings = runSettings(seed, numRuns);
   const started = process.hrtime.bigint();
+  let tried = 0;
+  let failedAt: number | undefined;
   const result = await fc.check(
-    fc.asyncProperty(schedules(shape), async (schedule) => holds(await simulate(schedule), invariant)),
+    fc.asyncProperty(schedules(shape), async (schedule) => {
+      tried += 1;
+      if (failedAt !== undefined && tried - failedAt > SHRINK_BUDGET) return true;
+      const ok = holds(await simulate(schedule), invariant);
+      if (!ok) failedAt ??= tried;
+      return ok;
+    }),
     settings,
   );
   const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
