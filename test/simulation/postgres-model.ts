@@ -10,11 +10,14 @@ export interface Process {
 /**
  * PostgreSQL: the real `MemorySessionStore`, shared by every instance (each of its methods is one
  * atomic statement, applied when the query arrives), behind a connection per process that adds
- * the run's latency and fails while the database is down.
+ * the run's latency, fails while the database is down, and may lose the reply of a statement
+ * that committed.
  */
 export class PostgresModel {
   readonly store = new MemorySessionStore();
   down = false;
+  /** Every other reply (drawn from the run's seed) is lost after its statement committed: the connection broke. */
+  losesReplies = false;
 
   constructor(private readonly scheduler: Scheduler) {}
 
@@ -35,8 +38,10 @@ export class PostgresModel {
     if (process.dead) return never();
     if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
     const result = await statement();
+    const lost = this.losesReplies && this.scheduler.rng.next() < 0.5;
     await this.scheduler.after(this.scheduler.delay('queryMs'));
     if (process.dead) return never();
+    if (lost) throw new Error('Connection terminated unexpectedly');
     return result;
   }
 }

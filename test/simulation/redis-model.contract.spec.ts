@@ -14,8 +14,11 @@ beforeAll(() => Logger.overrideLogger(false));
 afterAll(() => Logger.overrideLogger(true));
 
 sessionCacheContract('SharedSessionCache on the Redis model', async () => {
-  const link = new RedisLink(new RedisServer(), new HostNetwork(), new Scheduler(1, { commandMs: 0, messageMs: 0, queryMs: 0 }));
-  const cache = new SharedSessionCache(new ModelTier(link, breakerFor(link)), new ModelChannel(link, 'contract'), {
+  const redis = new RedisServer();
+  const host = new HostNetwork();
+  const scheduler = new Scheduler(1, { commandMs: 0, messageMs: 0, queryMs: 0 });
+  const link = new RedisLink(redis, host, scheduler);
+  const cache = new SharedSessionCache(new ModelTier(link, breakerFor(link)), new ModelChannel(link, new RedisLink(redis, host, scheduler), 'contract'), {
     localTtlMs: 10_000,
     localEntries: 1000,
   });

@@ -2,18 +2,17 @@ import { decodeCachedSession, encodeCachedSession } from '../../src/session/adap
 import { CircuitBreaker } from '../../src/session/adapters/redis/circuit-breaker.js';
 import { sessionCacheKey } from '../../src/session/adapters/redis/redis-cache.tier.js';
 import { REQUEST_PATH_REDIS_OPTIONS } from '../../src/session/adapters/redis/redis-connection.js';
-import type { InvalidationChannel, SharedSessionTier, TierLookup } from '../../src/session/adapters/shared-session-tier.js';
+import type { Invalidation, InvalidationChannel, SharedSessionTier, TierLookup, Watermark } from '../../src/session/adapters/shared-session-tier.js';
 import { CachedSession, REVOKED } from '../../src/session/ports/session-cache.js';
 import { never, Scheduler } from './scheduler.js';
 
 /**
- * Redis, modelled in process on the fake clock: one server (a key/value store with TTLs, sets and
- * pub/sub), one connection per process (`RedisLink`), each host's network to it (`HostNetwork`),
- * and over a link the two things `SharedSessionCache` uses — the tier (`ModelTier`, mirroring
- * `RedisCacheTier`) and the channel (`ModelChannel`, mirroring `RedisInvalidationChannel`).
- *
- * The server knows keys only: a new tier method (a watermark, a lease) is a few lines of
- * `command(db => …)` over `get`/`set`/`del`, one call per Redis command or Lua script.
+ * Redis, modelled in process on the fake clock: one server (a key/value store with TTLs, sets,
+ * pub/sub, its own clock for `TIME`, and out-of-memory refusals), two connections per process
+ * (`RedisLink`: commands, and the subscriber), each host's network to it (`HostNetwork`), and over
+ * them the two things `SharedSessionCache` uses — the tier (`ModelTier`, mirroring
+ * `RedisCacheTier` and its Lua scripts) and the channel (`ModelChannel`, mirroring
+ * `RedisInvalidationChannel`).
  */
 
 /** ioredis fails a command after this long without a reply (the request path's client setting). */
@@ -43,12 +42,25 @@ export interface RedisSnapshot {
 const copyOf = (data: Map<string, Stored>) =>
   new Map([...data].map(([key, s]) => [key, { value: typeof s.value === 'string' ? s.value : new Set(s.value), expiresAt: s.expiresAt }]));
 
+/** What Redis answers a command flagged `denyoom` while it is at `maxmemory` with `noeviction`. */
+export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
+
 /**
  * The Redis server. Each command method runs whole, at once: one call is one command, or one
  * Lua script (atomic, as Redis runs them). Expired keys vanish when next touched.
+ *
+ * Out of memory (`maxmemory` with `noeviction`), it refuses every command flagged `denyoom`
+ * (`SET`, `SADD`) with `OOM_ERROR` — in a script, the first such command, so the script fails —
+ * and serves the others: reads, `DEL`, `SREM`, `EXPIRE`, `PUBLISH`, `PING`, `TIME`.
  */
 export class RedisServer {
   status: 'up' | 'down' | 'frozen' = 'up';
+  /** At `maxmemory` with `noeviction`: writes that could grow memory are refused. */
+  oom = false;
+  /** Its clock (`TIME`) against the simulation's: Redis runs on its own host. */
+  clockOffsetMs = 0;
+  /** Published messages reach subscribers when they arrive, not before Redis answers the publisher. */
+  lateDelivery = false;
   readonly snapshots: RedisSnapshot[] = [];
   private data = new Map<string, Stored>();
   /** Commands that arrived while frozen, run in order on thaw. */
@@ -102,18 +114,28 @@ export class RedisServer {
     const queued = this.frozen;
     this.frozen = [];
     for (const run of queued) run();
-    for (const link of this.links) link.reconnectSoon();
+  }
+
+  /** FLUSHALL: every key gone, connections kept. */
+  flushall(): void {
+    this.data = new Map();
   }
 
   // --- commands ---
+
+  /** `TIME`, in milliseconds (seconds × 1000 + microseconds ÷ 1000, as the scripts compute it). */
+  time(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
 
   get(key: string): string | null {
     const value = this.live(key)?.value;
     return typeof value === 'string' ? value : null;
   }
 
-  /** SET with EX or PX, and NX. @returns false when NX found the key */
+  /** SET with EX or PX, and NX (`denyoom`: refused out of memory, even when NX finds the key). @returns false when NX found the key */
   set(key: string, value: string, options: { ex?: number; px?: number; nx?: boolean } = {}): boolean {
+    this.denyOom();
     if (options.nx && this.live(key)) return false;
     const ttlMs = options.px ?? (options.ex === undefined ? undefined : options.ex * 1000);
     this.data.set(key, { value, expiresAt: ttlMs === undefined ? null : Date.now() + ttlMs });
@@ -144,7 +166,9 @@ export class RedisServer {
     return true;
   }
 
+  /** `denyoom`. */
   sadd(key: string, ...members: string[]): number {
+    this.denyOom();
     let stored = this.live(key);
     if (!stored) this.data.set(key, (stored = { value: new Set(), expiresAt: null }));
     const set = stored.value as Set<string>;
@@ -167,11 +191,20 @@ export class RedisServer {
     return set instanceof Set ? [...set] : [];
   }
 
-  /** PUBLISH: sent to every subscribed connection. Answered once each connection that can take it has (see `RedisLink.deliver`). */
+  /**
+   * PUBLISH: written to every subscribed connection. By default answered once each connection
+   * that can take it has handled it (see `RedisLink.deliver`); with `lateDelivery`, at once — the
+   * subscribers read it when it reaches them, maybe after the publisher has its answer.
+   */
   async publish(channel: string, message: string, instant = false): Promise<number> {
     const subscribers = [...this.links].filter((link) => link.subscribedTo(channel));
-    await Promise.all(subscribers.map((link) => link.deliver(channel, message, instant)));
+    const delivered = Promise.all(subscribers.map((link) => link.deliver(channel, message, instant)));
+    if (!this.lateDelivery || instant) await delivered;
     return subscribers.length;
+  }
+
+  private denyOom(): void {
+    if (this.oom) throw new Error(OOM_ERROR);
   }
 
   private live(key: string): Stored | undefined {
@@ -184,53 +217,70 @@ export class RedisServer {
   }
 }
 
-/**
- * The network between one host (an instance slot) and Redis. Cut, it loses packets (`drop`: the
- * connections will not survive, they are reset when it heals) or holds them (`hold`: TCP
- * retransmits, so what was sent arrives when it heals — a command the client long gave up on
- * runs late).
- */
-export class HostNetwork {
+/** Where packets wait while a cut holds them (TCP retransmits), to go on when it heals. */
+abstract class Cuttable {
   split: 'hold' | 'drop' | null = null;
-  readonly links = new Set<RedisLink>();
   private held: Array<() => void> = [];
 
   cut(mode: 'hold' | 'drop'): void {
     this.split ??= mode;
   }
 
+  hold(go: () => void): void {
+    this.held.push(go);
+  }
+
+  /** Ends the cut: held packets go on; after a cut that lost packets the connections are reset. */
   heal(): void {
     const mode = this.split;
+    if (mode === null) return;
     this.split = null;
     const held = this.held;
     this.held = [];
     if (mode === 'hold') for (const go of held) go();
-    for (const link of this.links) {
+    for (const link of this.connections()) {
       if (mode === 'drop') link.connectionLost();
       link.reconnectSoon();
     }
   }
 
-  hold(go: () => void): void {
-    this.held.push(go);
+  protected abstract connections(): Iterable<RedisLink>;
+}
+
+/**
+ * The network between one host (an instance slot) and Redis. Cut, it loses packets (`drop`: the
+ * connections will not survive, they are reset when it heals) or holds them (`hold`: TCP
+ * retransmits, so what was sent arrives when it heals — a command the client long gave up on
+ * runs late).
+ */
+export class HostNetwork extends Cuttable {
+  readonly links = new Set<RedisLink>();
+
+  protected connections(): Iterable<RedisLink> {
+    return [...this.links];
   }
 }
 
 /**
- * One process's connection to Redis (its command and subscriber connections together): what
- * ioredis does with `enableOfflineQueue: false` and `commandTimeout` — a command while
- * disconnected fails at once; a command with no reply fails after the timeout (and may still run
- * on the server later); after a disconnection it reconnects and subscribes again by itself.
+ * One connection of a process to Redis, as ioredis keeps it. The command connection
+ * (`enableOfflineQueue: false`, `commandTimeout`): a command while disconnected fails at once; a
+ * command with no reply fails after the timeout (and may still run on the server later). The
+ * subscriber connection (offline queue on, no timeout) carries subscriptions only. Either
+ * reconnects after a disconnection as ioredis's retry strategy does (100 ms × attempt, at most
+ * 2 s) and subscribes again by itself. It can be cut alone (`split`: a proxy or a firewall losing
+ * one flow), as its host's network can.
  */
-export class RedisLink {
+export class RedisLink extends Cuttable {
   state: 'ready' | 'connecting' = 'connecting';
   dead = false;
   /** Grows at every new connection: what was sent on an older one is lost. */
   private epoch = 0;
   private connectedOnce = false;
-  private reconnecting = false;
+  private attempts = 0;
+  private retrying = false;
   private readonly subscriptions = new Map<string, (message: string) => void>();
   private readonly reconnectHandlers: Array<() => void> = [];
+  private readonly closeHandlers: Array<() => void> = [];
   private readonly readyWaiters: Array<() => void> = [];
 
   constructor(
@@ -238,19 +288,34 @@ export class RedisLink {
     private readonly host: HostNetwork,
     private readonly scheduler: Scheduler,
   ) {
+    super();
     server.attach(this);
     host.links.add(this);
     this.tryConnect();
   }
 
+  protected connections(): Iterable<RedisLink> {
+    return [this];
+  }
+
   /**
-   * Sends one command (or script) to the server; rejects like ioredis when it cannot be answered.
-   * `instant`: no latency (heartbeats — most of the traffic, and a few milliseconds change nothing
-   * against their one-second rule); cuts and outages still apply.
+   * Sends one command (or script) to the server; rejects like ioredis when it cannot be answered
+   * (an error the command raised on the server included). `instant`: no latency (heartbeats —
+   * most of the traffic, and a few milliseconds change nothing against their one-second rule);
+   * cuts and outages still apply.
    */
   command<T>(run: (db: RedisServer) => T | Promise<T>, instant = false): Promise<T> {
     if (this.dead) return never();
     if (this.state !== 'ready') return Promise.reject(new Error("Stream isn't writeable and enableOfflineQueue options is false"));
+    // Without latency on a clear path the reply comes before any timer could fire: no timeout
+    // timer (heartbeats are most commands; a timer each doubled the cost of a run).
+    if (instant && this.server.status === 'up' && !this.host.split && !this.split) {
+      try {
+        return Promise.resolve(run(this.server));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
     const epoch = this.epoch;
     return new Promise<T>((resolve, reject) => {
       let answered = false;
@@ -259,16 +324,27 @@ export class RedisLink {
         answered = true;
         reject(new Error('Command timed out'));
       }, COMMAND_TIMEOUT_MS);
-      const reply = (value: T) => {
+      const reply = (outcome: { value: T } | { error: Error }) => {
         if (answered || this.dead) return;
         answered = true;
         clearTimeout(timer);
-        resolve(value);
+        if ('error' in outcome) reject(outcome.error);
+        else resolve(outcome.value);
       };
       const kind = instant ? null : 'commandMs';
+      const answer = (outcome: { value: T } | { error: Error }) => this.send(epoch, kind, () => reply(outcome));
       this.send(epoch, kind, () =>
         this.server.receive(() => {
-          void Promise.resolve(run(this.server)).then((value) => this.send(epoch, kind, () => reply(value)));
+          let result: T | Promise<T>;
+          try {
+            result = run(this.server);
+          } catch (error) {
+            return answer({ error: error as Error });
+          }
+          void Promise.resolve(result).then(
+            (value) => answer({ value }),
+            (error: Error) => answer({ error }),
+          );
         }),
       );
     });
@@ -289,8 +365,8 @@ export class RedisLink {
   /**
    * A published message on its way to this subscriber. Resolves once handled, or at once when it
    * will not arrive now (held or lost): Redis answers the publisher after writing to every
-   * subscriber, and a healthy subscriber is taken to read it before the publisher reads the
-   * answer — what `RedisInvalidationChannel` relies on.
+   * subscriber; unless the server delivers late, a healthy subscriber is taken to read it before
+   * the publisher reads the answer — what `RedisInvalidationChannel` relies on.
    */
   deliver(channel: string, message: string, instant = false): Promise<void> {
     const epoch = this.epoch;
@@ -307,9 +383,14 @@ export class RedisLink {
     );
   }
 
-  /** Called after each reconnection (not the first connection). */
+  /** Called after each reconnection (ioredis's `ready` after the first; see README). */
   onReconnect(handler: () => void): void {
     this.reconnectHandlers.push(handler);
+  }
+
+  /** Called whenever a connection that was up closes (ioredis's `close`). */
+  onClose(handler: () => void): void {
+    this.closeHandlers.push(handler);
   }
 
   /** Resolves once connected, or after `timeoutMs`. */
@@ -324,20 +405,25 @@ export class RedisLink {
     });
   }
 
-  /** The connection closed (server died, reset, a cut that dropped it): what was in flight is lost. */
+  /** The connection closed (server died, reset, a cut that dropped it): what was in flight is lost; it reconnects by itself. */
   connectionLost(): void {
     if (this.dead) return;
+    const wasUp = this.state === 'ready';
     this.state = 'connecting';
     this.epoch += 1;
+    if (wasUp) for (const handler of this.closeHandlers) handler();
+    this.reconnectSoon();
   }
 
-  /** Reconnects after a backoff, if it is not connected. */
+  /** Tries to reconnect after ioredis's backoff (100 ms × attempt, at most 2 s), until it is connected. */
   reconnectSoon(): void {
-    if (this.dead || this.state === 'ready' || this.reconnecting) return;
-    this.reconnecting = true;
-    this.scheduler.run(1 + this.scheduler.rng.below(RECONNECT_MAX_MS), () => {
-      this.reconnecting = false;
+    if (this.dead || this.state === 'ready' || this.retrying) return;
+    this.retrying = true;
+    this.attempts += 1;
+    this.scheduler.run(Math.min(this.attempts * 100, RECONNECT_MAX_MS) + this.scheduler.delay('commandMs'), () => {
+      this.retrying = false;
       this.tryConnect();
+      this.reconnectSoon();
     });
   }
 
@@ -351,9 +437,10 @@ export class RedisLink {
   }
 
   private tryConnect(): void {
-    if (this.dead || this.state === 'ready' || this.server.status !== 'up' || this.host.split) return;
+    if (this.dead || this.state === 'ready' || this.server.status !== 'up' || this.host.split || this.split) return;
     this.state = 'ready';
     this.epoch += 1;
+    this.attempts = 0;
     for (const resolve of this.readyWaiters.splice(0)) resolve();
     if (this.connectedOnce) for (const handler of this.reconnectHandlers) handler();
     this.connectedOnce = true;
@@ -362,9 +449,11 @@ export class RedisLink {
   /** One packet, host to Redis or back, over the connection of `epoch`. */
   private send(epoch: number, kind: 'commandMs' | 'messageMs' | null, arrive: () => void, lost?: () => void): void {
     const go = () => {
-      if (epoch !== this.epoch || this.host.split === 'drop') return lost?.();
-      if (this.host.split === 'hold') {
-        this.host.hold(go);
+      if (epoch !== this.epoch) return lost?.();
+      const cut: Cuttable | null = this.host.split ? this.host : this.split ? this : null;
+      if (cut?.split === 'drop') return lost?.();
+      if (cut?.split === 'hold') {
+        cut.hold(go);
         return lost?.();
       }
       arrive();
@@ -373,9 +462,19 @@ export class RedisLink {
   }
 }
 
+/** `RedisCacheTier`'s watermark parser: `epoch:mark`, or null for anything else. */
+function parseWatermark(text: string | null): Watermark | null {
+  const [epoch, mark] = text?.split(':') ?? [];
+  return epoch && mark && /^\d+$/.test(mark) ? { epoch, mark: Number(mark) } : null;
+}
+
+/** Lua's `string.format('%.0f', mark)` of a whole number. */
+const formatMark = (mark: number) => mark.toFixed(0);
+
 /**
- * `RedisCacheTier` over the model: the same keys, values (the real codec), TTLs and Lua scripts
- * (each one `command`), through the real `CircuitBreaker` with the connection's settings.
+ * `RedisCacheTier` over the model: the same keys, values (the real codec, with the epoch), TTLs
+ * and Lua scripts (each one `command`, line for line, `TIME` from the server's own clock),
+ * through the real `CircuitBreaker` with the connection's settings.
  */
 export class ModelTier implements SharedSessionTier {
   readonly backend = 'redis';
@@ -396,6 +495,10 @@ export class ModelTier implements SharedSessionTier {
     return this.link.whenReady(3000);
   }
 
+  onReconnect(handler: () => void): void {
+    this.link.onReconnect(handler);
+  }
+
   async get(accessHash: string): Promise<TierLookup> {
     const key = this.sessionKey(accessHash);
     // GET_WITH_TTL
@@ -406,16 +509,18 @@ export class ModelTier implements SharedSessionTier {
       }),
     );
     if (reply === null) return null;
-    const [text, ttlMs] = reply;
-    const entry = text === TOMBSTONE ? REVOKED : decodeCachedSession(text);
-    return entry === null ? null : { entry, ttlMs: ttlMs > 0 ? ttlMs : 0 };
+    const [text, pttl] = reply;
+    const ttlMs = pttl > 0 ? pttl : 0;
+    if (text === TOMBSTONE) return { entry: REVOKED, ttlMs };
+    const decoded = decodeCachedSession(text);
+    return decoded === null ? null : { entry: decoded.session, epoch: decoded.epoch, ttlMs };
   }
 
-  async set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void> {
+  async set(accessHash: string, session: CachedSession, ttlSeconds: number, epoch: string): Promise<void> {
     const ttl = Math.max(1, Math.ceil(ttlSeconds));
     const key = this.sessionKey(accessHash);
     const userKey = this.userKey(session.userId);
-    const text = encodeCachedSession(session);
+    const text = encodeCachedSession(session, epoch);
     await this.breaker.run(async () => {
       // SET_UNLESS_REVOKED
       const stored = await this.link.command((db) => {
@@ -459,6 +564,51 @@ export class ModelTier implements SharedSessionTier {
     });
   }
 
+  async watermark(): Promise<Watermark | null> {
+    return parseWatermark(await this.breaker.run(() => this.link.command((db) => db.get(this.watermarkKey))));
+  }
+
+  async createWatermark(candidate: Watermark, marginMs: number): Promise<Watermark> {
+    const key = this.watermarkKey;
+    const epoch = candidate.epoch;
+    const argMark = Math.floor(candidate.mark);
+    // CREATE_WATERMARK: CLAMPED_MARK, then SET NX and GET
+    const text = await this.breaker.run(() =>
+      this.link.command((db) => {
+        const mark = Math.min(argMark, db.time() - marginMs);
+        db.set(key, `${epoch}:${formatMark(mark)}`, { nx: true });
+        return db.get(key);
+      }),
+    );
+    const holds = parseWatermark(text);
+    if (!holds) throw new Error(`The session cache watermark ${key} holds something else than epoch:mark`);
+    return holds;
+  }
+
+  async advanceWatermark(epoch: string, mark: number, marginMs: number): Promise<void> {
+    const key = this.watermarkKey;
+    const argMark = Math.floor(mark);
+    // ADVANCE_WATERMARK: CLAMPED_MARK, then a move forward within the same epoch
+    await this.breaker.run(() =>
+      this.link.command((db) => {
+        const clamped = Math.min(argMark, db.time() - marginMs);
+        const current = db.get(key);
+        if (!current) return 0;
+        const sep = current.indexOf(':');
+        if (sep < 0 || current.slice(0, sep) !== epoch) return 0;
+        if (Number(current.slice(sep + 1)) >= clamped) return 0;
+        db.set(key, `${epoch}:${formatMark(clamped)}`);
+        return 1;
+      }),
+    );
+  }
+
+  async lease(job: string, ms: number): Promise<boolean> {
+    const key = `${this.prefix}${job}`;
+    const taken = await this.breaker.run(() => this.link.command((db) => (db.set(key, '1', { px: Math.max(1, Math.floor(ms)), nx: true }) ? 'OK' : null)));
+    return taken === 'OK';
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await this.link.command(() => 'PONG')) === 'PONG';
@@ -469,6 +619,10 @@ export class ModelTier implements SharedSessionTier {
 
   private sessionKey(accessHash: string): string {
     return sessionCacheKey(this.prefix, accessHash);
+  }
+
+  private get watermarkKey(): string {
+    return `${this.prefix}w`;
   }
 
   private userKey(userId: string): string {
@@ -483,16 +637,12 @@ export function breakerFor(link: RedisLink): CircuitBreaker {
   return new CircuitBreaker({ ...BREAKER, probe: () => link.command(() => 'PONG') });
 }
 
-/** What one instance tells the others. */
-interface Invalidation {
-  hashes?: string[];
-  userId?: string;
-}
-
 /**
- * `RedisInvalidationChannel` over the model, line for line where it matters: a beat published
- * every `heartbeatMs`, healthy while its own beat came back within `staleMs`, health handlers
- * called on every change (checked at each beat and each read of `healthy`).
+ * `RedisInvalidationChannel` over the model, line for line where it matters: publishes (and
+ * beats) on the command connection, hears on its own subscriber connection; a beat every
+ * `heartbeatMs`, healthy while its own beat came back within `staleMs`, unhealthy at once when
+ * the subscriber connection closes (it may have missed messages); health handlers called on every
+ * change (checked at each beat and each read of `healthy`).
  */
 export class ModelChannel implements InvalidationChannel {
   private readonly handlers: Array<(invalidation: Invalidation) => void> = [];
@@ -500,9 +650,11 @@ export class ModelChannel implements InvalidationChannel {
   private lastBeat = 0;
   private timer?: NodeJS.Timeout;
   private wasHealthy = false;
+  private closed = false;
 
   constructor(
-    private readonly link: RedisLink,
+    private readonly publisher: RedisLink,
+    private readonly subscriber: RedisLink,
     private readonly instanceId: string,
     private readonly channel = 'nsm:invalidate',
     private readonly heartbeatMs = 200,
@@ -510,14 +662,20 @@ export class ModelChannel implements InvalidationChannel {
   ) {}
 
   async start(): Promise<void> {
-    this.link.subscribe(this.channel, (message) => this.receive(message));
-    await this.link.whenReady(SUBSCRIBE_WAIT_MS);
+    this.subscriber.subscribe(this.channel, (message) => this.receive(message));
+    this.subscriber.onClose(() => {
+      if (this.closed) return;
+      this.lastBeat = 0;
+      void this.healthy;
+    });
+    await this.subscriber.whenReady(SUBSCRIBE_WAIT_MS);
     this.beat();
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
-    this.link.unsubscribe(this.channel);
+    this.subscriber.unsubscribe(this.channel);
   }
 
   get healthy(): boolean {
@@ -542,7 +700,7 @@ export class ModelChannel implements InvalidationChannel {
   }
 
   private send(message: string, instant = false): Promise<number> {
-    return this.link.command((db) => db.publish(this.channel, message, instant), instant);
+    return this.publisher.command((db) => db.publish(this.channel, message, instant), instant);
   }
 
   private beat(): void {
@@ -557,6 +715,7 @@ export class ModelChannel implements InvalidationChannel {
       if (parsed.beat === this.instanceId) this.lastBeat = Date.now();
       return;
     }
-    for (const handler of this.handlers) handler({ hashes: parsed.hashes, userId: parsed.userId });
+    const { hashes, userId, unmarked } = parsed;
+    for (const handler of this.handlers) handler({ hashes, userId, unmarked });
   }
 }

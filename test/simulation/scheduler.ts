@@ -10,6 +10,11 @@ export interface Latency {
   queryMs: number;
   /** Every hop takes exactly its maximum (explicit schedules that need a race to go one way). */
   exact?: boolean;
+  /**
+   * Subscribers read a published message when it reaches them, maybe after the publisher has
+   * Redis's answer (else every healthy subscriber has handled it by then). @default false
+   */
+  late?: boolean;
 }
 
 /**
