@@ -89,6 +89,8 @@ export class Oracle {
   readonly errors: string[] = [];
   /** Validations answered (accepted or refused), to see that a schedule exercises something. */
   validations = 0;
+  /** Validations answered: where, of what, when they began and answered, whether they accepted (for finding 5). */
+  private readonly answered: Array<{ instance: string; token: string; began: number; at: number; accepted: boolean }> = [];
   /** Acceptances outside the bounds, for `diagnose` (once the run is over). */
   private readonly unbounded: Array<{ violation: Violation; token: AccessToken; end: End; began: number }> = [];
   /** Every call that may end sessions, for the invariant's bounds. */
@@ -287,10 +289,17 @@ export class Oracle {
     const beganSeq = ++this.seq;
     const began = this.now();
     const quietSince = this.cluster.quietSince();
-    const validating = instance.service.validate(token.value).catch((error: unknown) => {
-      if (mustAccept) this.errors.push(`${instance.name} refused ${token.label}, live in the store, once settled: ${String(error)}`);
-      throw error;
-    });
+    const validating = instance.service.validate(token.value).then(
+      (auth) => {
+        this.answered.push({ instance: instance.name, token: token.label, began, at: this.now(), accepted: true });
+        return auth;
+      },
+      (error: unknown) => {
+        this.answered.push({ instance: instance.name, token: token.label, began, at: this.now(), accepted: false });
+        if (mustAccept) this.errors.push(`${instance.name} refused ${token.label}, live in the store, once settled: ${String(error)}`);
+        throw error;
+      },
+    );
     const checking = this.call(
       instance,
       -1,
@@ -328,7 +337,8 @@ export class Oracle {
 
   /**
    * Once the run is over: which acceptances outside the bounds show a known finding — 1: the
-   * store says which call wrote the end (`concurrentEnd`); 4: the revoker's own hop (`ownHop`).
+   * store says which call wrote the end (`concurrentEnd`); 4: the revoker's own hop (`ownHop`);
+   * 5: a store read shared with a validation from before the end (`sharedRead`).
    */
   async diagnose(): Promise<void> {
     const calls = this.endingCalls();
@@ -342,8 +352,22 @@ export class Oracle {
           end,
           { userId: token.session.userId, session: token.session.label, rotatedAway: current === null && session !== null, endedAs: session?.revokedReason ?? null },
           began,
-        ) ?? ownHop(this.cluster, end, violation.instance, began);
+        ) ??
+        ownHop(this.cluster, end, violation.instance, began) ??
+        this.sharedRead(violation, end);
     }
+  }
+
+  /**
+   * Finding 5: the validation began after the end was acknowledged, yet answered at the very
+   * moment as a validation of the same token on the same instance that began before it and
+   * accepted — it shared that one's store read (`SessionService.loadOnce`), made before the end.
+   */
+  private sharedRead(violation: Violation, end: End): string | undefined {
+    const first = this.answered.find(
+      (other) => other.instance === violation.instance && other.token === violation.token && other.accepted && other.began < end.at && other.at === violation.at,
+    );
+    return first && `finding 5: shared the store read of a validation that began at ${(first.began / 1000).toFixed(3)}s, before the end`;
   }
 
   private issue(session: Session, access: string, refresh: string): AccessToken {

@@ -86,6 +86,8 @@ export const BUG_3 = 'bug 3: a process alive when the revoker died with its mark
 export const CONCURRENT_END = 'finding 1: acknowledged while a concurrent call that ended the token had not marked it';
 /** Finding 4 (phase 2): the revoking instance itself, within the hop, serves a copy a straddling read put back over its mark. */
 export const OWN_HOP = 'finding 4: the revoking instance serves a copy put back over its mark, until its own invalidation comes back';
+/** Finding 5 (phase 2): a validation that began after the end shares a store read made before it. */
+export const SHARED_READ = 'finding 5: a validation begun after the end shares a store read made before it';
 
 /**
  * Which known bugs these violations of a run (by default its settled ones) can be put down to;
@@ -95,7 +97,7 @@ export function diagnose(report: Report, violations = report.violations.filter((
   const found = new Set<string>();
   for (const violation of violations) {
     if (violation.finding) {
-      found.add(violation.finding.startsWith('finding 1') ? CONCURRENT_END : OWN_HOP);
+      found.add(violation.finding.startsWith('finding 1') ? CONCURRENT_END : violation.finding.startsWith('finding 4') ? OWN_HOP : SHARED_READ);
       continue;
     }
     const reasons = report.causes.flatMap((cause) => {
