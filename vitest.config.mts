@@ -29,6 +29,23 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts'] } },
       { extends: true, test: { name: 'contract', include: ['test/contract/**/*.spec.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.spec.ts'] } },
+      // Deterministic simulation of the revocation protocol: Redis and PostgreSQL modelled in
+      // process, on fake timers. Needs no server, so it has no global setup.
+      {
+        extends: true,
+        test: {
+          name: 'simulation',
+          include: ['test/simulation/**/*.spec.ts'],
+          globalSetup: [],
+          setupFiles: ['test/simulation/deterministic-crypto.ts'],
+          testTimeout: 120_000,
+          // Worker threads: fake timers hop through the real event loop once per timer, and a
+          // thread does that twice as fast as a forked process here.
+          pool: 'threads',
+          fileParallelism: true,
+          maxWorkers: 2,
+        },
+      },
       // The packed package (npm run build:package) installed and built in fixture host apps.
       {
         extends: true,
