@@ -370,6 +370,35 @@ export const SHARED_READ_AFTER_END: Schedule = {
 };
 
 /**
+ * Finding 6: FLUSHALL removes the logout's mark, and a fill that read the session before the
+ * logout lands after the flush (instance 1's network held it a moment), in the epoch every
+ * instance still trusts: the revoking instance itself reads it and accepts the logged-out token
+ * until its watch notices the lost watermark (within a second).
+ */
+export const FLUSH_AFTER_THE_MARK: Schedule = {
+  seed: 14,
+  slots: 2,
+  latency: { commandMs: 20, messageMs: 0, queryMs: 3, exact: true },
+  events: [
+    { do: 'login', slot: 0, user: 0 },
+    { wait: 100 },
+    { do: 'validate', slot: 1, pick: 0 }, // a miss: reads the store at +43 ms (live), fills at +46 ms
+    { wait: 41 },
+    { do: 'logout', slot: 0, pick: 0 }, // commits at +44 ms, marked at +67 ms
+    { wait: 9 },
+    { fault: 'split', slot: 1, mode: 'hold' }, // the fill waits in the network
+    { wait: 100 },
+    { fault: 'flush' }, // the mark (and the watermark) gone
+    { wait: 50 },
+    { fault: 'heal', slot: 1 }, // the fill lands: live, in the old epoch
+    { wait: 20 },
+    { do: 'validate', slot: 0, pick: 0 },
+    { wait: 300 },
+    { do: 'validate', slot: 0, pick: 0 }, // the watch has noticed: refused
+  ],
+};
+
+/**
  * Finding 2: Redis out of memory refuses the logout's mark; the revoker tells every instance so
  * (`unmarked`) — but instance 1's subscriber connection was reset at that moment, so it never
  * hears it. Its channel was unhealthy for a few hundred ms only, and nothing asked `trusted()`

@@ -2,7 +2,7 @@ import { isLive, liveWindow } from '../../src/session/ports/session-record.js';
 import { RefreshTokenReuseError, SessionNotFoundError } from '../../src/session/errors/session.errors.js';
 import { hashToken } from '../../src/session/tokens.js';
 import { Cluster, Instance, OPTIONS, SETTLE_MS } from './cluster.js';
-import { bound, concurrentEnd, EndingCall, ownHop, ROUND_MS } from './invariant.js';
+import { bound, concurrentEnd, EndingCall, flushedMark, ownHop, ROUND_MS } from './invariant.js';
 
 /**
  * The clients and the invariant. Clients log in, validate, log out, revoke (as the owner or an
@@ -34,7 +34,7 @@ export interface Violation {
   kind: 'settled' | 'transient';
   /** The documented bound that allows it (README, "When things fail"); unset: none does. */
   bound?: string;
-  /** Outside the bounds, the known finding it shows, if any (`invariant.ts`: `concurrentEnd`, `ownHop`). */
+  /** Outside the bounds, the known finding it shows, if any (`concurrentEnd`, `ownHop`, `sharedRead`, `flushedMark`). */
   finding?: string;
   /** The token, as the trace names it: `A<session>.<pair>`. */
   token: string;
@@ -90,7 +90,7 @@ export class Oracle {
   /** Validations answered (accepted or refused), to see that a schedule exercises something. */
   validations = 0;
   /** Validations answered: where, of what, when they began and answered, whether they accepted (for finding 5). */
-  private readonly answered: Array<{ instance: string; token: string; began: number; at: number; accepted: boolean }> = [];
+  private readonly answered: Array<{ instance: string; token: string; began: number; beganSeq: number; at: number; accepted: boolean }> = [];
   /** Acceptances outside the bounds, for `diagnose` (once the run is over). */
   private readonly unbounded: Array<{ violation: Violation; token: AccessToken; end: End; began: number }> = [];
   /** Every call that may end sessions, for the invariant's bounds. */
@@ -291,11 +291,11 @@ export class Oracle {
     const quietSince = this.cluster.quietSince();
     const validating = instance.service.validate(token.value).then(
       (auth) => {
-        this.answered.push({ instance: instance.name, token: token.label, began, at: this.now(), accepted: true });
+        this.answered.push({ instance: instance.name, token: token.label, began, beganSeq, at: this.now(), accepted: true });
         return auth;
       },
       (error: unknown) => {
-        this.answered.push({ instance: instance.name, token: token.label, began, at: this.now(), accepted: false });
+        this.answered.push({ instance: instance.name, token: token.label, began, beganSeq, at: this.now(), accepted: false });
         if (mustAccept) this.errors.push(`${instance.name} refused ${token.label}, live in the store, once settled: ${String(error)}`);
         throw error;
       },
@@ -338,7 +338,8 @@ export class Oracle {
   /**
    * Once the run is over: which acceptances outside the bounds show a known finding — 1: the
    * store says which call wrote the end (`concurrentEnd`); 4: the revoker's own hop (`ownHop`);
-   * 5: a store read shared with a validation from before the end (`sharedRead`).
+   * 5: a store read shared with a validation from before the end (`sharedRead`); 6: a fill
+   * that landed after FLUSHALL removed the mark (`flushedMark`).
    */
   async diagnose(): Promise<void> {
     const calls = this.endingCalls();
@@ -354,7 +355,8 @@ export class Oracle {
           began,
         ) ??
         ownHop(this.cluster, end, violation.instance, began) ??
-        this.sharedRead(violation, end);
+        this.sharedRead(violation, end) ??
+        flushedMark(this.cluster, end, began);
     }
   }
 
@@ -365,7 +367,7 @@ export class Oracle {
    */
   private sharedRead(violation: Violation, end: End): string | undefined {
     const first = this.answered.find(
-      (other) => other.instance === violation.instance && other.token === violation.token && other.accepted && other.began < end.at && other.at === violation.at,
+      (other) => other.instance === violation.instance && other.token === violation.token && other.accepted && other.beganSeq < end.seq && other.at === violation.at,
     );
     return first && `finding 5: shared the store read of a validation that began at ${(first.began / 1000).toFixed(3)}s, before the end`;
   }

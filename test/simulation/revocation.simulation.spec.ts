@@ -5,6 +5,7 @@ import {
   CONCURRENT_LOGOUTS,
   EVERY_FAULT,
   FILL_HELD_PAST_THE_MARK,
+  FLUSH_AFTER_THE_MARK,
   GRACE_RETRY_DURING_ROTATION,
   LOGOUT_DURING_ROTATION,
   ONE_HOST_SPLIT,
@@ -21,7 +22,7 @@ import {
   UNNOTICED_OUTAGE,
 } from './explicit-schedules.js';
 import { ROUND_MS } from './invariant.js';
-import { CONCURRENT_END, diagnose, OWN_HOP, Schedule, schedules, SHARED_READ, simulate, simulated } from './schedule.js';
+import { CONCURRENT_END, diagnose, FLUSHED_MARK, OWN_HOP, Schedule, schedules, SHARED_READ, simulate, simulated } from './schedule.js';
 import { breaches, search } from './search.js';
 import { useSimulatedTime } from './simulated-time.js';
 
@@ -54,6 +55,9 @@ describe('revocation simulation: the model', () => {
     const second = await simulate(schedule);
     expect(second.trace).toEqual(first.trace);
     expect(first.trace.length).toBeGreaterThan(60);
+    // The sweep asks for the live tokens too (and they are accepted: a property would fail otherwise).
+    const live = first.trace.slice(first.trace.findIndex((line) => line.includes('— live tokens —')));
+    expect(live.filter((line) => line.endsWith(': accepted')).length).toBeGreaterThan(0);
   });
 });
 
@@ -138,13 +142,19 @@ describe('findings with reconciliation on (it.fails until fixed; see README.md)'
     expect([...diagnose(report, breaches(report, 'bounded'))]).toEqual([]);
   });
 
-  it('findings 1, 4 and 5 are what the properties above allow, and only that: each of their schedules shows it, and nothing else', async () => {
+  it.fails('finding 6: after FLUSHALL, a fill from before a logout brings the session back until the watch notices', async () => {
+    const report = await simulate(FLUSH_AFTER_THE_MARK);
+    expect([...diagnose(report, breaches(report, 'bounded'))]).toEqual([]);
+  });
+
+  it('findings 1, 4, 5 and 6 are what the properties above allow, and only that: each of their schedules shows it, and nothing else', async () => {
     for (const [schedule, finding] of [
       [LOGOUT_DURING_ROTATION, CONCURRENT_END],
       [GRACE_RETRY_DURING_ROTATION, CONCURRENT_END],
       [REVOKE_ALL_DURING_LOGOUT, CONCURRENT_END],
       [OWN_INVALIDATION_LATE, OWN_HOP],
       [SHARED_READ_AFTER_END, SHARED_READ],
+      [FLUSH_AFTER_THE_MARK, FLUSHED_MARK],
     ] as const) {
       const report = await simulate(schedule);
       expect([...diagnose(report, breaches(report, 'bounded'))]).toEqual([finding]);
