@@ -640,6 +640,15 @@ describe('SessionService', () => {
         await expect(service.validate(third.tokens.accessToken)).resolves.toBeDefined();
       });
 
+      it('a grace retry marks the access token the rotation it repeats replaced before answering (that rotation may not have yet)', async () => {
+        const { service, login, cache } = setup({ refreshGrace: 10 });
+        const first = await login();
+        await service.refresh(first.tokens.refreshToken);
+        const markRevoked = vi.spyOn(cache, 'markRevoked');
+        await service.refresh(first.tokens.refreshToken);
+        expect(markRevoked).toHaveBeenCalledWith(first.session.userId, [hashToken(first.tokens.accessToken)]);
+      });
+
       it('a token two rotations back is reuse even within the grace window', async () => {
         const { service, login, store } = setup({ refreshGrace: 10 });
         const first = await login();
@@ -700,6 +709,23 @@ describe('SessionService', () => {
       await expect(service.revokeOwn('someone-else', session.id)).rejects.toBeInstanceOf(SessionNotFoundError);
       expect(markRevoked).toHaveBeenCalledTimes(1); // not for someone else's session
     });
+    it('marks the access token the last rotation replaced too, in case the rotating call has not (a logout during a refresh)', async () => {
+      const { service, login, store, cache, clock, options } = setup();
+      const first = await login();
+      const second = await service.refresh(first.tokens.refreshToken);
+      const markRevoked = vi.spyOn(cache, 'markRevoked');
+      expect(await service.revoke(first.session.id, 'logout')).toBe(true);
+      expect(markRevoked).toHaveBeenCalledWith(first.session.userId, [hashToken(second.tokens.accessToken), hashToken(first.tokens.accessToken)]);
+      expect((await store.findById(first.session.id))!.previousAccessHash).toBe(hashToken(first.tokens.accessToken));
+
+      // Once the replaced token has expired anyway, only the current one is marked.
+      const other = await login();
+      await service.refresh(other.tokens.refreshToken);
+      clock.advance(options.accessTtl + 1);
+      markRevoked.mockClear();
+      await service.revoke(other.session.id, 'logout');
+      expect(markRevoked.mock.calls[0][1]).toHaveLength(1);
+    });
   });
 
   describe('revokeOwn', () => {
@@ -746,6 +772,29 @@ describe('SessionService', () => {
       expect(await service.revokeAll('alice')).toBe(0);
       await expect(service.validate(b1.tokens.accessToken)).resolves.toBeDefined();
     });
+    it('marks the sessions another call ended while it ran (their mark may still be on its way): it answers for them too', async () => {
+      const { service, login, store, cache, clock } = setup();
+      const a1 = await login('alice');
+      const a2 = await login('alice');
+      const b1 = await login('bob');
+      const window = { now: new Date(clock.now()), activeSince: new Date(clock.now() - 86_400_000) };
+      await store.revoke({ id: a1.session.id }, 'logout', window); // another instance's logout, not marked yet
+      clock.advance(5);
+      const markRevoked = vi.spyOn(cache, 'markRevoked');
+
+      expect(await service.revokeAll('alice')).toBe(1);
+
+      expect(markRevoked.mock.calls).toEqual([
+        ['alice', [hashToken(a2.tokens.accessToken)]],
+        ['alice', [hashToken(a1.tokens.accessToken)]],
+      ]);
+      // An end long before the call is not its to answer for (the reconciliation has marked it).
+      await service.revoke(b1.session.id, 'logout');
+      clock.advance(60);
+      markRevoked.mockClear();
+      expect(await service.revokeAll('bob')).toBe(0);
+      expect(markRevoked).not.toHaveBeenCalled();
+    });
   });
 
   describe('endSessionsIssuedBefore', () => {
@@ -789,7 +838,13 @@ describe('SessionService', () => {
 
       expect(await service.endSessionsIssuedBefore(new Date(clock.now()), 'admin-1')).toBe(3);
 
-      expect(markRevoked.mock.calls.map(([userId, hashes]) => [userId, hashes.length]).sort()).toEqual([['alice', 2], ['bob', 1]]);
+      // Once per user for the batch, and once more for the ends it answers for (its own among them).
+      expect(markRevoked.mock.calls.map(([userId, hashes]) => [userId, hashes.length]).sort()).toEqual([
+        ['alice', 2],
+        ['alice', 2],
+        ['bob', 1],
+        ['bob', 1],
+      ]);
       expect(seen.map((e) => [e.type, e.sessionId, e.detail, e.actorId])).toEqual(
         expect.arrayContaining([a1, a2, b1].map((s) => ['revoked', s.session.id, 'not_before', 'admin-1'])),
       );

@@ -12,8 +12,11 @@ import { SessionEventPublisher } from './session-event.publisher.js';
 import { Clock } from './ports/clock.js';
 import { CachedSession, REVOKED, SessionCache, UNAVAILABLE } from './ports/session-cache.js';
 import { ActivityRecorder } from './activity-recorder.js';
+import { SharedReads } from './shared-reads.js';
 import {
   accessHashesByUser,
+  EndedCursor,
+  EndedFilter,
   isLive,
   IssuedCursor,
   LiveWindow,
@@ -39,6 +42,14 @@ import { deriveToken, hashToken, isWellFormed, mintToken, sameHash, verifyToken 
 const CLEANUP_BATCH = 1000;
 /** Sessions ended per statement by `endSessionsIssuedBefore`. */
 const NOT_BEFORE_BATCH = 1000;
+/**
+ * How far back a call that answers for ends looks for ends another call wrote and may not have
+ * marked in the cache yet (its call still under way, or its instance dead before it could: the
+ * cache's reconciliation then marks them within its interval, 5 s by default, plus a 10 s margin).
+ */
+const ANSWERED_END_LOOKBACK_MS = 30_000;
+/** Ended sessions read per query when marking the ends a call answers for. */
+const ANSWERED_END_BATCH = 1000;
 
 /**
  * The session lifecycle: open, validate, refresh (rotate), extend, revoke, list, clean up.
@@ -48,8 +59,11 @@ const NOT_BEFORE_BATCH = 1000;
 @Injectable()
 export class SessionService implements OnApplicationShutdown {
   private readonly logger = new Logger(SessionService.name);
-  /** Store reads in flight per access hash: concurrent misses share one query. */
-  private readonly loading = new Map<string, Promise<CachedSession | null>>();
+  /**
+   * Store reads (and the fills after them) per access hash, shared by concurrent misses; a miss
+   * never shares a read that began before it (that read may predate an end already answered).
+   */
+  private readonly loading = new SharedReads<string, CachedSession | null>((accessHash) => this.load(accessHash));
   private readonly activity: ActivityRecorder;
 
   constructor(
@@ -168,7 +182,7 @@ export class SessionService implements OnApplicationShutdown {
         if (lookup !== null && lookup !== UNAVAILABLE) cached = lookup;
       }
       if (cached && this.expiryOf(cached, nowMs) === 'idle') cached = null;
-      cached ??= await this.loadOnce(accessHash, nowMs);
+      cached ??= await this.loading.get(accessHash);
       if (!cached) throw new InvalidTokenError('unknown');
       if (this.expiryOf(cached, nowMs) !== 'valid') throw new InvalidTokenError('expired');
       if (client && bindingBroken(this.options.binding, cached, client)) {
@@ -251,6 +265,9 @@ export class SessionService implements OnApplicationShutdown {
       throw new InvalidTokenError('unknown');
     }
     if (this.isGraceRetry(session, refreshHash, nextRefresh, now)) {
+      // The rotation this retry repeats may not have marked the access token it replaced yet
+      // (it marks after its commit, maybe on another instance): answer only once it is marked.
+      if (session.previousAccessHash) await this.cache.markRevoked(session.userId, [session.previousAccessHash]);
       this.metrics.refresh('grace');
       return { session: toSessionInfo(session), tokens: this.tokens(accessToken, nextRefresh, session, now) };
     }
@@ -297,12 +314,15 @@ export class SessionService implements OnApplicationShutdown {
     userId: string,
     options: { exceptSessionId?: string; reason?: RevocationReason; actorId?: string } = {},
   ): Promise<number> {
+    const startedAt = this.nowDate();
     const ended = await this.store.revoke(
       { userId, exceptId: options.exceptSessionId },
       options.reason ?? 'revoked_all',
-      this.window(this.nowDate()),
+      this.window(startedAt),
     );
     await this.forget(ended, options.reason ?? 'revoked_all', options.actorId);
+    // Sessions a concurrent call ended are answered for too ("every session ended"): mark them.
+    await this.markEndedSince({ userId }, startedAt, ended);
     return ended.length;
   }
 
@@ -320,6 +340,7 @@ export class SessionService implements OnApplicationShutdown {
   async endSessionsIssuedBefore(before: Date, actorId?: string): Promise<number> {
     if (!(before instanceof Date) || Number.isNaN(before.getTime())) throw new InvalidNotBeforeError('invalid');
     if (before.getTime() > this.clock.now()) throw new InvalidNotBeforeError('future');
+    const startedAt = this.nowDate();
     let total = 0;
     let after: IssuedCursor | undefined;
     do {
@@ -331,6 +352,9 @@ export class SessionService implements OnApplicationShutdown {
       total += batch.ended.length;
       after = batch.next ?? undefined;
     } while (after);
+    // Sessions issued before the moment that another call ended meanwhile are answered for too:
+    // mark every recent end of them (this run's own again too: idempotent, and a rare step).
+    await this.markEndedSince({ createdBefore: before }, startedAt);
     this.logger.log(`Ended ${total} sessions issued before ${before.toISOString()} (not_before)`);
     return total;
   }
@@ -342,26 +366,40 @@ export class SessionService implements OnApplicationShutdown {
    */
   private async markAlreadyEnded(sessionId: string, userId?: string): Promise<void> {
     const record = await this.store.findById(sessionId);
-    if (record && (userId === undefined || record.userId === userId)) await this.cache.markRevoked(record.userId, [record.accessHash]);
+    if (record && (userId === undefined || record.userId === userId)) await this.mark([record]);
   }
 
-  /** Reads a session from the store and caches it; concurrent misses of one hash share the read. */
-  private loadOnce(accessHash: string, nowMs: number): Promise<CachedSession | null> {
-    let load = this.loading.get(accessHash);
-    if (!load) {
-      load = this.load(accessHash, nowMs).finally(() => this.loading.delete(accessHash));
-      this.loading.set(accessHash, load);
+  /**
+   * `markAlreadyEnded` for a call that answers for many sessions: marks the ones matching
+   * `filter` that ended since shortly before the call began (`ANSWERED_END_LOOKBACK_MS`), but
+   * for `alreadyMarked`, which the call ended and marked itself.
+   */
+  private async markEndedSince(filter: EndedFilter, startedAt: Date, alreadyMarked: SessionRecord[] = []): Promise<void> {
+    const marked = new Set(alreadyMarked.map((s) => s.id));
+    let after: EndedCursor | undefined;
+    for (;;) {
+      const page = await this.store.endedSince(filter, new Date(startedAt.getTime() - ANSWERED_END_LOOKBACK_MS), ANSWERED_END_BATCH, after);
+      await this.mark(page.filter((s) => !marked.has(s.id)));
+      if (page.length < ANSWERED_END_BATCH) return;
+      const last = page[page.length - 1];
+      after = { endedAt: last.endedAt!, id: last.id };
     }
-    return load;
   }
 
-  private async load(accessHash: string, nowMs: number): Promise<CachedSession | null> {
+  /** Marks ended sessions revoked in the cache: their access tokens, and the ones their last rotation replaced. */
+  private async mark(ended: SessionRecord[]): Promise<void> {
+    const rotatedSince = this.after(this.nowDate(), -this.options.accessTtl);
+    await Promise.all([...accessHashesByUser(ended, rotatedSince)].map(([userId, hashes]) => this.cache.markRevoked(userId, hashes)));
+  }
+
+  /** Reads a session from the store and caches it. */
+  private async load(accessHash: string): Promise<CachedSession | null> {
     const readAt = this.clock.now();
     const record = await this.store.findByAccessHash(accessHash);
     if (!record || !sameHash(record.accessHash, accessHash)) return null;
-    if (!isLive(record, this.window(new Date(nowMs)))) return null;
+    if (!isLive(record, this.window(new Date(readAt)))) return null;
     const cached = toCached(record);
-    await this.fill(accessHash, cached, nowMs, readAt);
+    await this.fill(accessHash, cached, readAt, readAt);
     return cached;
   }
 
@@ -494,7 +532,7 @@ export class SessionService implements OnApplicationShutdown {
 
   /** Clears ended sessions from the cache and, given a reason, tells subscribers. */
   private async forget(ended: SessionRecord[], reason?: RevocationReason, actorId?: string): Promise<void> {
-    await Promise.all([...accessHashesByUser(ended)].map(([userId, hashes]) => this.cache.markRevoked(userId, hashes)));
+    await this.mark(ended);
     if (reason === undefined) return;
     const now = this.nowDate();
     const type: SessionEventType =

@@ -109,41 +109,6 @@ export function hazards(spans: readonly FaultSpan[], calls: readonly EndingCall[
   });
 }
 
-/** The calls that end a session with this reason (the store's `revokedReason`). */
-const ENDED_BY: Record<string, ReadonlyArray<EndingCall['kind']>> = {
-  logout: ['logout'],
-  revoked: ['admin', 'owner'],
-  revoked_all: ['revokeAll'],
-  not_before: ['endIssuedBefore'],
-  evicted: ['login'],
-  reuse_detected: ['refresh'],
-};
-
-/**
- * Finding 1 (see README): the end was acknowledged by a call that did not write it, while the
- * call that did — the rotation that replaced the token, or the call that ended its session, as
- * the store records them — was under way from before the acknowledgement until the validation
- * began, so its mark may not have been written yet. Undefined when that is not so.
- */
-export function concurrentEnd(
-  calls: readonly EndingCall[],
-  end: AckedEnd,
-  token: { userId: string; session: string; rotatedAway: boolean; endedAs: string | null },
-  began: number,
-): string | undefined {
-  const writer = calls.find(
-    (call) =>
-      call.id !== end.call &&
-      call.from <= end.at &&
-      call.to >= began &&
-      ((token.rotatedAway && call.kind === 'refresh' && call.session === token.session) ||
-        (token.endedAs !== null &&
-          ENDED_BY[token.endedAs]?.includes(call.kind) &&
-          (call.session === token.session || (call.session === undefined && (call.userId === token.userId || call.userId === '*'))))),
-  );
-  return writer && `finding 1: ${writer.what} (from ${seconds(writer.from)}) under way`;
-}
-
 /**
  * Finding 4 (see README): the revoking instance itself accepts the token after it answered,
  * within one pub/sub hop, when subscribers may read a message after the publisher has its

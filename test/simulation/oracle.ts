@@ -2,7 +2,7 @@ import { isLive, liveWindow } from '../../src/session/ports/session-record.js';
 import { RefreshTokenReuseError, SessionNotFoundError } from '../../src/session/errors/session.errors.js';
 import { hashToken } from '../../src/session/tokens.js';
 import { Cluster, Instance, OPTIONS, SETTLE_MS } from './cluster.js';
-import { bound, concurrentEnd, EndingCall, flushedMark, ownHop, ROUND_MS } from './invariant.js';
+import { bound, EndingCall, flushedMark, ownHop, ROUND_MS } from './invariant.js';
 
 /**
  * The clients and the invariant. Clients log in, validate, log out, revoke (as the owner or an
@@ -34,7 +34,7 @@ export interface Violation {
   kind: 'settled' | 'transient';
   /** The documented bound that allows it (README, "When things fail"); unset: none does. */
   bound?: string;
-  /** Outside the bounds, the known finding it shows, if any (`concurrentEnd`, `ownHop`, `sharedRead`, `flushedMark`). */
+  /** Outside the bounds, the known finding it shows, if any (`ownHop`, `flushedMark`). */
   finding?: string;
   /** The token, as the trace names it: `A<session>.<pair>`. */
   token: string;
@@ -336,40 +336,14 @@ export class Oracle {
   }
 
   /**
-   * Once the run is over: which acceptances outside the bounds show a known finding — 1: the
-   * store says which call wrote the end (`concurrentEnd`); 4: the revoker's own hop (`ownHop`);
-   * 5: a store read shared with a validation from before the end (`sharedRead`); 6: a fill
-   * that landed after FLUSHALL removed the mark (`flushedMark`).
+   * Once the run is over: which acceptances outside the bounds show a known finding — 4: the
+   * revoker's own hop (`ownHop`); 6: a fill that landed after FLUSHALL removed the mark
+   * (`flushedMark`). (Findings 1 and 5 are fixed: any such acceptance is unexplained.)
    */
   async diagnose(): Promise<void> {
-    const calls = this.endingCalls();
-    for (const { violation, token, end, began } of this.unbounded) {
-      const hash = hashToken(token.value);
-      const current = await this.cluster.postgres.store.findByAccessHash(hash);
-      const session = await this.cluster.postgres.store.findById(token.session.id);
-      violation.finding =
-        concurrentEnd(
-          calls,
-          end,
-          { userId: token.session.userId, session: token.session.label, rotatedAway: current === null && session !== null, endedAs: session?.revokedReason ?? null },
-          began,
-        ) ??
-        ownHop(this.cluster, end, violation.instance, began) ??
-        this.sharedRead(violation, end) ??
-        flushedMark(this.cluster, end, began);
+    for (const { violation, end, began } of this.unbounded) {
+      violation.finding = ownHop(this.cluster, end, violation.instance, began) ?? flushedMark(this.cluster, end, began);
     }
-  }
-
-  /**
-   * Finding 5: the validation began after the end was acknowledged, yet answered at the very
-   * moment as a validation of the same token on the same instance that began before it and
-   * accepted — it shared that one's store read (`SessionService.loadOnce`), made before the end.
-   */
-  private sharedRead(violation: Violation, end: End): string | undefined {
-    const first = this.answered.find(
-      (other) => other.instance === violation.instance && other.token === violation.token && other.accepted && other.beganSeq < end.seq && other.at === violation.at,
-    );
-    return first && `finding 5: shared the store read of a validation that began at ${(first.began / 1000).toFixed(3)}s, before the end`;
   }
 
   private issue(session: Session, access: string, refresh: string): AccessToken {

@@ -82,12 +82,8 @@ export type Cause =
 export const BUG_1 = 'bug 1: Redis restored from a snapshot taken before the end';
 export const BUG_2 = 'bug 2: a process started after the revoker died with its mark undelivered';
 export const BUG_3 = 'bug 3: a process alive when the revoker died with its mark undelivered';
-/** Finding 1 (phase 2): an end acknowledged by a call that did not write it, while the call that did had not marked it yet. */
-export const CONCURRENT_END = 'finding 1: acknowledged while a concurrent call that ended the token had not marked it';
 /** Finding 4 (phase 2): the revoking instance itself, within the hop, serves a copy a straddling read put back over its mark. */
 export const OWN_HOP = 'finding 4: the revoking instance serves a copy put back over its mark, until its own invalidation comes back';
-/** Finding 5 (phase 2): a validation that began after the end shares a store read made before it. */
-export const SHARED_READ = 'finding 5: a validation begun after the end shares a store read made before it';
 /** Finding 6 (phase 2): after FLUSHALL removed the end's mark, a fill from before the end is served until the watch notices. */
 export const FLUSHED_MARK = 'finding 6: a fill from before the end lands after FLUSHALL removed its mark, served until the watch notices';
 
@@ -99,7 +95,7 @@ export function diagnose(report: Report, violations = report.violations.filter((
   const found = new Set<string>();
   for (const violation of violations) {
     if (violation.finding) {
-      const findings: Record<string, string> = { '1': CONCURRENT_END, '4': OWN_HOP, '5': SHARED_READ, '6': FLUSHED_MARK };
+      const findings: Record<string, string> = { '4': OWN_HOP, '6': FLUSHED_MARK };
       found.add(findings[violation.finding.charAt('finding '.length)]);
       continue;
     }

@@ -115,6 +115,7 @@ export function sessionStoreContract(
         expect(stored).toEqual({
           ...input,
           previousRefreshHash: null,
+          previousAccessHash: null,
           rotatedAt: null,
           revokedAt: null,
           revokedReason: null,
@@ -183,6 +184,7 @@ export function sessionStoreContract(
           id: stored.id,
           refreshHash: target.refreshHash,
           previousRefreshHash: stored.refreshHash,
+          previousAccessHash: stored.accessHash,
         });
         expect(await store.findByRotatedRefreshHash(target.refreshHash)).toBeNull();
         expect(await store.findByRotatedRefreshHash(tokenHash())).toBeNull();
@@ -216,6 +218,7 @@ export function sessionStoreContract(
           accessHash: target.accessHash,
           refreshHash: target.refreshHash,
           previousRefreshHash: before.refreshHash,
+          previousAccessHash: before.accessHash,
           rotatedAt: at(10 * MINUTE),
           accessExpiresAt: target.accessExpiresAt,
           expiresAt: target.expiresAt,
@@ -811,6 +814,32 @@ export function sessionStoreContract(
         const [ended] = await store.revoke({ id: session.id }, 'logout', windowAt(200));
         const hashes = (await store.revokedAccessSince(at(0), 10)).map((r) => r.accessHash);
         expect(hashes).toEqual([session.accessHash, ended.accessHash]);
+      });
+    });
+
+    describe('endedSince', () => {
+      it('pages the sessions that ended since a moment, by end then id, of one user or issued before a moment', async () => {
+        const early = await insertRevoked(100);
+        const a = await insertRevoked(200);
+        const [rotating] = await insert(newSession());
+        await store.rotate(rotating.refreshHash, rotationTarget(250), windowAt(250));
+        const rotated = (await store.revoke({ id: rotating.id }, 'logout', windowAt(300)))[0];
+        const bob = await insertRevoked(300, { userId: 'bob', createdAt: at(-10) });
+        const [expired] = await insert(newSession({ expiresAt: at(260) }));
+        await store.markExpired(windowAt(400), IDLE, 10);
+        await insert(newSession()); // live: never listed
+
+        const all = await store.endedSince({}, at(200), 10);
+        const byEnd = [rotated, bob].sort((x, y) => (x.id < y.id ? -1 : 1));
+        expect(all.map((s) => s.id)).toEqual([a.id, expired.id, ...byEnd.map((s) => s.id)]);
+        expect(all.find((s) => s.id === rotating.id)).toMatchObject({ accessHash: rotated.accessHash, previousAccessHash: rotating.accessHash });
+        const first = await store.endedSince({}, at(200), 2);
+        expect(first.map((s) => s.id)).toEqual(all.slice(0, 2).map((s) => s.id));
+        const rest = await store.endedSince({}, at(200), 10, { endedAt: first[1].endedAt!, id: first[1].id });
+        expect(rest.map((s) => s.id)).toEqual(all.slice(2).map((s) => s.id));
+        expect((await store.endedSince({ userId: 'bob' }, at(0), 10)).map((s) => s.id)).toEqual([bob.id]);
+        expect((await store.endedSince({ createdBefore: at(0) }, at(0), 10)).map((s) => s.id)).toEqual([bob.id]);
+        expect((await store.endedSince({}, at(0), 10)).map((s) => s.id)).toContain(early.id);
       });
     });
 

@@ -30,6 +30,11 @@ export interface SessionRecord extends Required<SessionMetadata> {
   accessHash: string;
   refreshHash: string;
   previousRefreshHash: string | null;
+  /**
+   * The access hash the last rotation replaced: a call that ends the session marks it too, in
+   * case the rotating call has not yet (it marks it after its commit).
+   */
+  previousAccessHash: string | null;
   rotatedAt: Date | null;
   accessExpiresAt: Date;
   /** When the refresh token ends, never after `absoluteExpiresAt`. */
@@ -51,18 +56,24 @@ export interface SessionRecord extends Required<SessionMetadata> {
 }
 
 /** A session as `SessionService` hands it to the app: everything but its token hashes. */
-export type SessionInfo = Omit<SessionRecord, 'accessHash' | 'refreshHash' | 'previousRefreshHash'>;
+export type SessionInfo = Omit<SessionRecord, 'accessHash' | 'refreshHash' | 'previousRefreshHash' | 'previousAccessHash'>;
 
 /** The session without its secrets. */
 export function toSessionInfo(record: SessionRecord): SessionInfo {
-  const { accessHash: _access, refreshHash: _refresh, previousRefreshHash: _previous, ...info } = record;
+  const {
+    accessHash: _access,
+    refreshHash: _refresh,
+    previousRefreshHash: _previous,
+    previousAccessHash: _previousAccess,
+    ...info
+  } = record;
   return info;
 }
 
 /** The fields a store needs to open a session. */
 export type NewSessionRecord = Omit<
   SessionRecord,
-  'previousRefreshHash' | 'rotatedAt' | 'revokedAt' | 'revokedReason' | 'endedAt' | 'version'
+  'previousRefreshHash' | 'previousAccessHash' | 'rotatedAt' | 'revokedAt' | 'revokedReason' | 'endedAt' | 'version'
 >;
 
 /** The moment a query runs at and the oldest activity a live session may have. */
@@ -111,6 +122,19 @@ export interface IssuedBeforeBatch {
   next: IssuedCursor | null;
 }
 
+/** Which ended sessions `SessionStore.endedSince` returns. */
+export interface EndedFilter {
+  userId?: string;
+  /** Only sessions created before this moment. */
+  createdBefore?: Date;
+}
+
+/** A position in the ended sessions ordered by `(endedAt, id)`: where `endedSince` goes on from. */
+export interface EndedCursor {
+  endedAt: Date;
+  id: string;
+}
+
 /** Which sessions a revocation ends. */
 export interface RevocationFilter {
   id?: string;
@@ -152,12 +176,24 @@ export function liveWindow(now: Date, idleTtlSeconds: number): LiveWindow {
 }
 
 /** The access hashes of these sessions, by user: what a cache's revocation marks are keyed by. */
-export function accessHashesByUser(sessions: Iterable<Pick<SessionRecord, 'userId' | 'accessHash'>>): Map<string, string[]> {
+/**
+ * The access hashes an end makes invalid, by user: each session's current one and, when its last
+ * rotation was after `rotatedSince`, the one that rotation replaced (the rotating call may not
+ * have marked it yet; before `rotatedSince` it has expired anyway).
+ */
+export function accessHashesByUser(
+  sessions: Iterable<Pick<SessionRecord, 'userId' | 'accessHash'> & Partial<Pick<SessionRecord, 'previousAccessHash' | 'rotatedAt'>>>,
+  rotatedSince?: Date,
+): Map<string, string[]> {
   const byUser = new Map<string, string[]>();
+  const add = (userId: string, hash: string) => {
+    const hashes = byUser.get(userId);
+    if (hashes) hashes.push(hash);
+    else byUser.set(userId, [hash]);
+  };
   for (const s of sessions) {
-    const hashes = byUser.get(s.userId);
-    if (hashes) hashes.push(s.accessHash);
-    else byUser.set(s.userId, [s.accessHash]);
+    add(s.userId, s.accessHash);
+    if (rotatedSince && s.previousAccessHash && s.rotatedAt && s.rotatedAt > rotatedSince) add(s.userId, s.previousAccessHash);
   }
   return byUser;
 }

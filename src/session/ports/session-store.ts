@@ -1,4 +1,6 @@
 import type {
+  EndedCursor,
+  EndedFilter,
   IssuedBeforeBatch,
   IssuedCursor,
   LiveWindow,
@@ -93,6 +95,15 @@ export abstract class SessionStore {
     limit: number,
     after?: IssuedCursor,
   ): Promise<IssuedBeforeBatch>;
+
+  /**
+   * The sessions matching `filter` whose end was recorded at or after `since` (revoked, evicted
+   * or recorded as expired), at most `limit`, in `(endedAt, id)` order after `after` (keyset
+   * paging; the `ended_at` index's range). What a call that answers for ends another call wrote
+   * ("log out everywhere" while a logout is under way) marks in the cache, since the writing call
+   * may not have marked them yet.
+   */
+  abstract endedSince(filter: EndedFilter, since: Date, limit: number, after?: EndedCursor): Promise<SessionRecord[]>;
 
   /** A user's live sessions, most recently active first. */
   abstract listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]>;

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import {
   isLive,
+  EndedCursor,
+  EndedFilter,
   IssuedBeforeBatch,
   IssuedCursor,
   LiveWindow,
@@ -47,6 +49,7 @@ export class MemorySessionStore extends SessionStore {
     const record: SessionRecord = copy({
       ...session,
       previousRefreshHash: null,
+      previousAccessHash: null,
       rotatedAt: null,
       revokedAt: null,
       revokedReason: null,
@@ -82,6 +85,7 @@ export class MemorySessionStore extends SessionStore {
     const expiresAt = minDate(maxDate(session.expiresAt, target.expiresAt), session.absoluteExpiresAt);
     Object.assign(session, {
       previousRefreshHash: session.refreshHash,
+      previousAccessHash: replacedAccessHash,
       rotatedAt: window.now,
       accessHash: target.accessHash,
       refreshHash: target.refreshHash,
@@ -141,6 +145,23 @@ export class MemorySessionStore extends SessionStore {
       this.end(session, 'evicted', window.now);
       return copy(session);
     });
+  }
+
+  async endedSince(filter: EndedFilter, since: Date, limit: number, after?: EndedCursor): Promise<SessionRecord[]> {
+    const byEnd = (a: Pick<SessionRecord, 'endedAt' | 'id'>, b: Pick<SessionRecord, 'endedAt' | 'id'>) =>
+      a.endedAt!.getTime() - b.endedAt!.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    return [...this.sessions.values()]
+      .filter(
+        (s) =>
+          s.endedAt !== null &&
+          s.endedAt >= since &&
+          (after === undefined || byEnd(s, after) > 0) &&
+          (filter.userId === undefined || s.userId === filter.userId) &&
+          (filter.createdBefore === undefined || s.createdAt < filter.createdBefore),
+      )
+      .sort(byEnd)
+      .slice(0, limit)
+      .map(copy);
   }
 
   async endIssuedBefore(

@@ -8,6 +8,7 @@ export interface SessionRow {
   access_hash: string;
   refresh_hash: string;
   previous_refresh_hash: string | null;
+  previous_access_hash: string | null;
   rotated_at: Date | string | null;
   access_expires_at: Date | string;
   expires_at: Date | string;
@@ -45,6 +46,7 @@ export function toSessionRecord(row: SessionRow): SessionRecord {
     accessHash: row.access_hash,
     refreshHash: row.refresh_hash,
     previousRefreshHash: row.previous_refresh_hash,
+    previousAccessHash: row.previous_access_hash ?? null,
     rotatedAt: maybeDate(row.rotated_at),
     accessExpiresAt: date(row.access_expires_at),
     expiresAt: date(row.expires_at),

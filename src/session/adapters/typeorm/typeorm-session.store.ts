@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import {
+  EndedCursor,
+  EndedFilter,
   IssuedBeforeBatch,
   IssuedCursor,
   LiveWindow,
@@ -94,6 +96,7 @@ export class TypeOrmSessionStore extends SessionStore {
        ), rotated AS (
          UPDATE sessions s SET
            previous_refresh_hash = s.refresh_hash,
+           previous_access_hash = s.access_hash,
            rotated_at = $6,
            access_hash = $2,
            refresh_hash = $3,
@@ -194,6 +197,15 @@ export class TypeOrmSessionStore extends SessionStore {
         RETURNING *`,
       [userId, keep, window.now, window.activeSince, keepId ?? null],
     );
+  }
+
+  async endedSince(filter: EndedFilter, since: Date, limit: number, after?: EndedCursor): Promise<SessionRecord[]> {
+    const params: unknown[] = [since, limit];
+    const where = ['ended_at >= $1']; // the ended_at index's range
+    if (after !== undefined) where.push(`(ended_at, id) > ($${params.push(after.endedAt)}::timestamptz, $${params.push(after.id)}::uuid)`);
+    if (filter.userId !== undefined) where.push(`user_id = $${params.push(filter.userId)}`);
+    if (filter.createdBefore !== undefined) where.push(`created_at < $${params.push(filter.createdBefore)}`);
+    return this.query(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY ended_at, id LIMIT $2`, params);
   }
 
   async endIssuedBefore(
