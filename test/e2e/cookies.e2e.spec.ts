@@ -90,7 +90,15 @@ describe('cookie transport and CSRF', () => {
     for (const csrf of ['a'.repeat(32), other.jar['__Host-csrf']]) {
       await running.http.post('/auth/refresh').set(withPlantedCsrf(victim.jar, csrf)).send({}).expect(403);
     }
-    // The refresh token was not rotated: it still works, once, with its own CSRF value.
+    // A refresh cookie planted beside the victim's own CSRF cookie (a login swap, SECURITY.md §5.4).
+    await running.http
+      .post('/auth/refresh')
+      .set('Cookie', `__Secure-refresh=${other.jar['__Secure-refresh']}; __Host-csrf=${victim.jar['__Host-csrf']}`)
+      .set('X-CSRF-Token', victim.jar['__Host-csrf'])
+      .send({})
+      .expect(403);
+    // Neither refresh token was rotated: each still works, with its own CSRF value.
+    await running.http.post('/auth/refresh').set(withPlantedCsrf(other.jar, other.jar['__Host-csrf'])).send({}).expect(200);
     await running.http.post('/auth/refresh').set(withPlantedCsrf(victim.jar, victim.jar['__Host-csrf'])).send({}).expect(200);
   });
 
