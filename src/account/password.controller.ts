@@ -2,13 +2,13 @@ import { Body, Controller, HttpCode, Post, Req, UsePipes, ValidationPipe } from 
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiError,
+  ApiPasswordCheckLimits,
   ApiSessionAuth,
   ApiValidationError,
   ChecksPassword,
   CurrentSession,
   FreshSession,
   PasswordAttempts,
-  RETRY_AFTER_HEADER,
   SessionService,
 } from '../session';
 import type { AuthenticatedSession, MetadataRequest } from '../session';
@@ -39,14 +39,7 @@ export class PasswordController {
   @ApiNoContentResponse({ description: 'Changed; the current session stays.' })
   @ApiValidationError(['newPassword must be at least 8 characters'])
   @ApiError(401, 'Invalid credentials', { description: 'The current password is wrong.' })
-  @ApiError(429, 'ThrottlerException: Too Many Requests', {
-    description: 'Too many password checks (login included) from this client IP.',
-    headers: RETRY_AFTER_HEADER,
-  })
-  @ApiError(429, 'Too many failed login attempts, try again later', {
-    description: 'Too many wrong passwords for this account from this network (at login or here).',
-    headers: RETRY_AFTER_HEADER,
-  })
+  @ApiPasswordCheckLimits()
   @HttpCode(204)
   @FreshSession(PASSWORD_CHANGE_FRESHNESS)
   @ChecksPassword()

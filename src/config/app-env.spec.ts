@@ -31,6 +31,15 @@ describe('parseAppEnv', () => {
     expect(env.SESSION_REFRESH_GRACE).toBe(0);
   });
 
+  it('SESSION_COOKIES: a yes, a no, or only (cookies without the tokens in the body); anything else is named', () => {
+    expect(parseAppEnv({ SESSION_COOKIES: 'only' }).SESSION_COOKIES).toBe('only');
+    expect(parseAppEnv({ SESSION_COOKIES: 'ONLY' }).SESSION_COOKIES).toBe('only');
+    expect(parseAppEnv({ SESSION_COOKIES: 'true' }).SESSION_COOKIES).toBe(true);
+    expect(parseAppEnv({ SESSION_COOKIES: '1' }).SESSION_COOKIES).toBe(true);
+    expect(parseAppEnv({ SESSION_COOKIES: 'off' }).SESSION_COOKIES).toBe(false);
+    expect(() => parseAppEnv({ SESSION_COOKIES: 'onyl' })).toThrow(/SESSION_COOKIES must be true, false or only/);
+  });
+
   it('names each bad variable', () => {
     expect(() => parseAppEnv({ PORT: 'abc', SESSION_MAX_PER_USER: '0' })).toThrow(/PORT[\s\S]*SESSION_MAX_PER_USER|SESSION_MAX_PER_USER[\s\S]*PORT/);
     expect(() => parseAppEnv({ HTTP_ADAPTER: 'koa' })).toThrow(/HTTP_ADAPTER/);

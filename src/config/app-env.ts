@@ -13,8 +13,19 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
-const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : !['false', '0', 'no', 'off'].includes(String(value).toLowerCase());
+
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+/** `only`, a yes or a no; anything else stays as written, for the check to name it. */
+const toCookieMode = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'boolean') return value;
+  const word = String(value).trim().toLowerCase();
+  if (word === 'only') return 'only';
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  return value;
+};
 
 /**
  * Every environment variable the app reads, with its default. The contract's table and
@@ -47,8 +58,12 @@ export class AppEnv {
   @Transform(toInt) @IsInt() @Min(1) SESSION_MAX_PER_USER: number = 10;
   /** @default 10 */
   @Transform(toInt) @IsInt() @Min(0) SESSION_REFRESH_GRACE: number = 10;
-  /** @default true */
-  @Transform(toBool) SESSION_COOKIES: boolean = true;
+  /**
+   * `true`: login and refresh set the session cookies and return the tokens in the body too;
+   * `only`: the cookies, and no token in any body; `false`: bearer tokens only. @default true
+   */
+  @Transform(toCookieMode) @IsIn([true, false, 'only'], { message: 'SESSION_COOKIES must be true, false or only' })
+  SESSION_COOKIES: boolean | 'only' = true;
   /** What ties a session to its client: off | ua | ip. @default 'ua' */
   @IsIn(['off', 'ua', 'ip']) SESSION_BINDING: 'off' | 'ua' | 'ip' = 'ua';
   /** Seconds between two cleanup passes; 0 turns the job off. @default 300 */

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { addSessionSecuritySchemes } from '../session';
 import { relaxCspForDocs } from './docs-csp';
+import { limitDocsRequests } from './docs-rate-limit';
 
 /** Where the Swagger UI is served; the OpenAPI document is at `${DOCS_PATH}-json`. */
 export const DOCS_PATH = 'docs';
@@ -16,7 +17,7 @@ value in the \`X-CSRF-Token\` header (403 otherwise). A bearer header needs no C
 string are ignored.
 
 **Errors** are \`{"statusCode": N, "message": "…", "error": "…"}\`. Every route is rate limited per client IP
-(\`THROTTLE_LIMIT\` per \`THROTTLE_TTL\` seconds; login and refresh by \`THROTTLE_LOGIN_*\`) and answers 429 with
+(\`THROTTLE_LIMIT\` per \`THROTTLE_TTL\` seconds, these docs included; login, refresh and password checks by \`THROTTLE_LOGIN_*\`) and answers 429 with
 \`Retry-After\` beyond it. Bodies are JSON only (415 otherwise) and at most 100 kB (413).
 `.trim();
 
@@ -44,10 +45,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 /**
  * Serves the Swagger UI at `/docs` and the document at `/docs-json`, on Express and Fastify alike.
  * These routes are registered on the HTTP adapter, not as controllers, so the app's global
- * guards (session, roles, throttling) never run for them: they are public by construction.
+ * guards (session, roles) never run for them: they are public by construction. The default
+ * per-address rate limit is applied to them here, since the global throttler guard does not run either.
  * Call it after the adapter's setup: the docs' CSP override must come after helmet.
  */
 export function setupOpenApi(app: INestApplication): void {
+  limitDocsRequests(app, DOCS_PATH);
   relaxCspForDocs(app, DOCS_PATH);
   SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: `${DOCS_PATH}-json`,

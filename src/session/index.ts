@@ -61,6 +61,7 @@ export { normalizeEmail } from './normalize-email.js';
 export { ErrorResponse } from './http/openapi/error-response.js';
 export { ApiError, ApiValidationError, RETRY_AFTER_HEADER } from './http/openapi/api-error.decorator.js';
 export type { ApiErrorOptions } from './http/openapi/api-error.decorator.js';
+export { ApiPasswordCheckLimits, ApiRateLimited } from './http/openapi/api-rate-limits.decorator.js';
 export { ApiSessionAuth, SESSION_SECURITY, addSessionSecuritySchemes } from './http/openapi/session-security.js';
 export type { ApiSessionAuthOptions } from './http/openapi/session-security.js';
 

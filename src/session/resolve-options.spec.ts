@@ -126,6 +126,17 @@ describe('resolveSessionOptions', () => {
     });
   });
 
+  describe('cookies', () => {
+    it.each([true, false, 'only'] as const)('accepts %j', (cookies) => {
+      expect(resolve({ cookies }).cookies).toBe(cookies);
+    });
+
+    it('rejects anything else, naming the option and its values', () => {
+      const error = configError(() => resolve({ cookies: 'yes' as never }));
+      expect(error.message).toMatch(/"cookies" must be true, false or "only"/);
+    });
+  });
+
   describe('secrets', () => {
     it('accepts one secret or several, first signs (order kept)', () => {
       const other = 'b'.repeat(48);

@@ -104,6 +104,11 @@ export function resolveSessionOptions(
       'SessionModule option "refreshGrace" must be a whole number of seconds, 0 to turn it off.',
     );
   }
+  if (![true, false, 'only'].includes(resolved.cookies)) {
+    throw new SessionConfigurationError(
+      `SessionModule option "cookies" must be true, false or "only" (cookies without the tokens in the body), got ${shown(resolved.cookies)}.`,
+    );
+  }
   if (!['off', 'ua', 'ip'].includes(resolved.binding)) {
     throw new SessionConfigurationError('SessionModule option "binding" must be "off", "ua" or "ip".');
   }

@@ -122,12 +122,16 @@ export interface SessionModuleOptions {
   activityWriteInterval?: number;
 
   /**
-   * Login and refresh also set `__Host-access`, `__Secure-refresh` (scoped to the login routes' path) and
-   * `__Host-csrf` cookies, and the guard accepts the access cookie (with a CSRF header on
-   * unsafe methods).
+   * The browser transport. `true`: login and refresh also set `__Host-access`, `__Secure-refresh`
+   * (scoped to the login routes' path) and `__Host-csrf` cookies, and the guard accepts the access
+   * cookie (with the signed CSRF value in `X-CSRF-Token` on unsafe methods); the tokens are in the
+   * body as well. `'only'`: the same cookies, but no token in any body (login, refresh and
+   * `SessionIssuer.issue` answer `{expiresIn, refreshExpiresIn, sessionId, user}`), so script on the
+   * page (an XSS) can never read one; refresh then works from the refresh cookie alone. `false`:
+   * bearer tokens only, no cookie set or read.
    * @default true
    */
-  cookies?: boolean;
+  cookies?: boolean | 'only';
 
   /**
    * Longest time, in seconds, a session stays in the cache; shorter when the session ends sooner.

@@ -65,6 +65,10 @@ export const sessionProviders: Provider[] = [
           name: LOGIN_THROTTLER,
           limit: options.loginRateLimit.limit,
           ttl: options.loginRateLimit.ttl * 1000,
+          // The stock guard would name its headers after the throttler (`Retry-After-login`,
+          // `X-RateLimit-*-login`); a 429 gets the contract's one `Retry-After` from
+          // `SessionThrottlerGuard` instead.
+          setHeaders: false,
           skipIf: (context) => !isLoginRoute(context),
         },
       ],

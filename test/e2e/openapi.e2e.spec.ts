@@ -125,6 +125,28 @@ describe('OpenAPI document and Swagger UI', () => {
     });
   });
 
+  describe('rate limit', () => {
+    it('the UI, its files and the document share the default per-address limit: 429 with the error shape and Retry-After past it', async () => {
+      const limited = await startApp({ THROTTLE_LIMIT: '3', THROTTLE_TTL: '60' });
+      try {
+        await limited.http.get('/docs').expect(200);
+        await limited.http.get('/docs/swagger-ui-init.js').expect(200);
+        await limited.http.get('/docs-json').expect(200);
+        // Spellings a router may also take for the document count as well.
+        for (const path of ['/docs-json', '/Docs-JSON/', '/docs']) {
+          const res = await limited.http.get(path);
+          expect({ path, status: res.status }).toEqual({ path, status: 429 });
+          expect(res.body).toEqual({ statusCode: 429, message: 'Too many requests, try again later', error: 'Too Many Requests' });
+          expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+        }
+        // The docs have a count of their own: the API routes are not charged for them.
+        await limited.http.get('/ping').expect(200);
+      } finally {
+        await limited.close();
+      }
+    });
+  });
+
   describe('GET /docs-json', () => {
     it('is an OpenAPI 3 document, public', async () => {
       const res = await running.http.get('/docs-json').set('Authorization', 'Bearer not-a-token').expect(200);
@@ -164,6 +186,23 @@ describe('OpenAPI document and Swagger UI', () => {
         expect(Object.keys(answer.content ?? {}), keyOf(route)).toContain(type);
         expect(answer.content![type].schema, keyOf(route)).toBeDefined();
       }
+    });
+
+    it('login and the password change document their 429s alike: the per-address limit and the per-account backoff, with Retry-After', () => {
+      const tooMany = (path: string) => {
+        const response = doc.paths[path].post!.responses['429'] as {
+          headers?: Record<string, unknown>;
+          content: Record<string, { examples: Record<string, { value: unknown }> }>;
+        };
+        return { headers: Object.keys(response.headers ?? {}), examples: Object.values(response.content['application/json'].examples).map((e) => e.value) };
+      };
+      const login = tooMany('/auth/login');
+      expect(login.headers).toEqual(['Retry-After']);
+      expect(login.examples).toEqual([
+        { statusCode: 429, message: 'Too many requests, try again later', error: 'Too Many Requests' },
+        { statusCode: 429, message: 'Too many failed login attempts, try again later', error: 'Too Many Requests' },
+      ]);
+      expect(tooMany('/auth/password')).toEqual(login);
     });
 
     it('every documented error has the {statusCode, message, error} body (or the contract\'s own)', () => {

@@ -1,7 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { resetDatabase, RunningApp, startApp, uniqueEmail } from '../support/app-harness';
+import type { Response } from 'supertest';
+import { registerAndLogin, resetDatabase, RunningApp, startApp, uniqueEmail } from '../support/app-harness';
 
 const loginLimits = { THROTTLE_LOGIN_LIMIT: '5', THROTTLE_LOGIN_TTL: '60' };
+
+/** Names of the answer's headers as sent (repeats kept), lower-cased. */
+const headerNames = (res: Response) => {
+  const raw = (res as unknown as { res: { rawHeaders: string[] } }).res.rawHeaders;
+  return raw.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+};
+
+/** The contract's 429: its error shape and exactly one `Retry-After` (no `Retry-After-<name>`). */
+const expectContract429 = (res: Response, message: string) => {
+  expect(res.status).toBe(429);
+  expect(res.body).toEqual({ statusCode: 429, message, error: 'Too Many Requests' });
+  expect(headerNames(res).filter((name) => name.startsWith('retry-after'))).toEqual(['retry-after']);
+  expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
+};
 
 describe('rate limits (Redis-backed @nestjs/throttler storage)', () => {
   const apps: RunningApp[] = [];
@@ -47,6 +63,25 @@ describe('rate limits (Redis-backed @nestjs/throttler storage)', () => {
     for (let i = 0; i < 3; i++) await http.get('/ping').expect(200);
     const res = await http.get('/ping').expect(429);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('every 429 (login limit, password check limit, route limit) has the error shape and one Retry-After header', async () => {
+    const { http } = await start({ THROTTLE_LOGIN_LIMIT: '2', THROTTLE_LOGIN_TTL: '60', THROTTLE_LIMIT: '2', THROTTLE_TTL: '60' });
+    const user = await registerAndLogin(http); // the first password check of this address
+    const change = () =>
+      http
+        .post('/auth/password')
+        .auth(user.accessToken, { type: 'bearer' })
+        .send({ currentPassword: 'not the password', newPassword: 'a new password' });
+    await change().expect(401); // the second
+    expectContract429(await change(), 'Too many requests, try again later');
+    expectContract429(
+      await http.post('/auth/login').send({ email: user.email, password: user.password }),
+      'Too many requests, try again later',
+    );
+    await http.get('/ping').expect(200);
+    await http.get('/ping').expect(200);
+    expectContract429(await http.get('/ping'), 'Too many requests, try again later');
   });
 
   it('X-Forwarded-For changes nothing unless TRUST_PROXY is set', async () => {

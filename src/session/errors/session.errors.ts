@@ -51,6 +51,16 @@ export class LoginThrottledError extends SessionError {
   }
 }
 
+/**
+ * Too many requests from this client on a rate-limited route (`@nestjs/throttler`'s limits:
+ * `rateLimit`, `loginRateLimit`): wait `retryAfter` seconds.
+ */
+export class RateLimitedError extends SessionError {
+  constructor(readonly retryAfter: number) {
+    super('Too many requests, try again later');
+  }
+}
+
 /** No live session with that id (of that user). */
 export class SessionNotFoundError extends SessionError {
   constructor() {

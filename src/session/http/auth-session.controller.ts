@@ -37,7 +37,8 @@ import {
   ApiParam,
   ApiTags,
 } from './openapi/swagger.js';
-import { ApiError, ApiValidationError, RETRY_AFTER_HEADER } from './openapi/api-error.decorator.js';
+import { ApiError, ApiValidationError } from './openapi/api-error.decorator.js';
+import { ApiPasswordCheckLimits, ApiRateLimited } from './openapi/api-rate-limits.decorator.js';
 import { ApiSessionAuth } from './openapi/session-security.js';
 import { IssuedSessionResponse } from './responses/issued-session.response.js';
 import { MeResponse } from './responses/me.response.js';
@@ -72,14 +73,7 @@ export class AuthSessionController {
   @ApiOkResponse({ type: IssuedSessionResponse, description: 'Logged in. `Cache-Control: no-store`.' })
   @ApiValidationError(['email must be an email address'])
   @ApiError(401, 'Invalid credentials', { description: 'Unknown email or wrong password (the same answer for both).' })
-  @ApiError(429, 'ThrottlerException: Too Many Requests', {
-    description: 'Too many password checks (logins and other routes that check a password) from this client IP.',
-    headers: RETRY_AFTER_HEADER,
-  })
-  @ApiError(429, 'Too many failed login attempts, try again later', {
-    description: 'Too many failed logins for this account from this network.',
-    headers: RETRY_AFTER_HEADER,
-  })
+  @ApiPasswordCheckLimits()
   @Public()
   @ChecksPassword()
   @HttpCode(200)
@@ -106,10 +100,7 @@ export class AuthSessionController {
   @ApiError(403, 'Missing or invalid CSRF token', {
     description: 'The refresh cookie was used without a matching `X-CSRF-Token` header.',
   })
-  @ApiError(429, 'ThrottlerException: Too Many Requests', {
-    description: 'Too many refresh attempts from this client.',
-    headers: RETRY_AFTER_HEADER,
-  })
+  @ApiRateLimited('Too many refresh attempts from this client IP (the login limit).')
   @Public()
   @LoginThrottle()
   @HttpCode(200)

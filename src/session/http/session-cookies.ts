@@ -1,5 +1,4 @@
 import { parse } from 'cookie';
-import { randomBytes } from 'node:crypto';
 
 /** Names and attributes of the cookie transport (see the contract's "Cookies and CSRF"). */
 export const ACCESS_COOKIE = '__Host-access';
@@ -19,45 +18,51 @@ export interface CookieSpec {
   };
 }
 
+/** What the cookies of one login or refresh carry. */
+export interface SessionCookieValues {
+  accessToken: string;
+  refreshToken: string;
+  /** The signed double-submit value (`csrfTokenFor`). */
+  csrfToken: string;
+  /** Seconds the access cookie lives. */
+  accessMaxAge: number;
+  /** Seconds the refresh and CSRF cookies live. */
+  refreshMaxAge: number;
+}
+
 /**
  * The three cookies a login or refresh sets; `maxAge` in milliseconds.
  * @param refreshPath where the refresh cookie is sent: the path of the refresh route's controller
  */
-export function sessionCookies(
-  accessToken: string,
-  refreshToken: string,
-  accessMaxAgeSeconds: number,
-  refreshMaxAgeSeconds: number,
-  refreshPath: string,
-): CookieSpec[] {
+export function sessionCookies(values: SessionCookieValues, refreshPath: string): CookieSpec[] {
   return [
     {
       name: ACCESS_COOKIE,
-      value: accessToken,
-      options: { httpOnly: true, secure: true, sameSite: 'lax', path: '/', maxAge: accessMaxAgeSeconds * 1000 },
+      value: values.accessToken,
+      options: { httpOnly: true, secure: true, sameSite: 'lax', path: '/', maxAge: values.accessMaxAge * 1000 },
     },
     {
       name: REFRESH_COOKIE,
-      value: refreshToken,
+      value: values.refreshToken,
       options: {
         httpOnly: true,
         secure: true,
         sameSite: 'strict',
         path: refreshPath,
-        maxAge: refreshMaxAgeSeconds * 1000,
+        maxAge: values.refreshMaxAge * 1000,
       },
     },
     {
       name: CSRF_COOKIE,
-      value: randomBytes(24).toString('base64url'),
-      options: { httpOnly: false, secure: true, sameSite: 'strict', path: '/', maxAge: refreshMaxAgeSeconds * 1000 },
+      value: values.csrfToken,
+      options: { httpOnly: false, secure: true, sameSite: 'strict', path: '/', maxAge: values.refreshMaxAge * 1000 },
     },
   ];
 }
 
 /** The same cookies, expired: what logout sends. */
 export function clearedSessionCookies(refreshPath: string): CookieSpec[] {
-  return sessionCookies('', '', 0, 0, refreshPath).map((c) => ({ ...c, value: '', options: { ...c.options, maxAge: 0 } }));
+  return sessionCookies({ accessToken: '', refreshToken: '', csrfToken: '', accessMaxAge: 0, refreshMaxAge: 0 }, refreshPath);
 }
 
 /** Cookies of a request, whether or not the app installed cookie-parser. */

@@ -18,6 +18,7 @@ import {
   InvalidNotBeforeError,
   InvalidTokenError,
   LoginThrottledError,
+  RateLimitedError,
   StaleSessionError,
   SessionError,
   SessionNotFoundError,
@@ -47,10 +48,11 @@ export function mapSessionError(error: SessionError): MappedSessionError {
       headers: { 'WWW-Authenticate': 'Bearer error="insufficient_user_authentication"' },
     };
   }
-  if (error instanceof LoginThrottledError) {
+  if (error instanceof LoginThrottledError || error instanceof RateLimitedError) {
+    // Every 429 alike: the contract's error shape and one `Retry-After`, in whole seconds.
     return {
       exception: new HttpException(
-        { statusCode: 429, message: 'Too many failed login attempts, try again later', error: 'Too Many Requests' },
+        { statusCode: 429, message: error.message, error: 'Too Many Requests' },
         HttpStatus.TOO_MANY_REQUESTS,
       ),
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfter))) },

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InvalidTokenError } from '../errors/session.errors.js';
+import { CsrfTokenError, InvalidTokenError } from '../errors/session.errors.js';
 import { LoginService } from '../login.service.js';
 import type { SessionUser } from '../ports/credentials-verifier.js';
 import type { SessionMetadata } from '../ports/session-record.js';
@@ -17,8 +17,9 @@ import {
   writeCookies,
   type CookieResponse,
 } from './session-cookies.js';
+import { csrfTokenFor, csrfTokenOfRefreshToken } from './csrf-token.js';
 import { SessionPaths } from './session-paths.js';
-import { assertCsrf, type TokenRequest } from './session-token.extractor.js';
+import { doubleSubmittedCsrf, type TokenRequest } from './session-token.extractor.js';
 import { presentIssued, type IssuedSessionBody } from './session.presenter.js';
 
 /** A request as the issuer reads it: headers, client IP, method, cookies (Express or Fastify). */
@@ -35,7 +36,7 @@ export interface IssueOptions {
 /**
  * Opens, rotates and ends sessions over HTTP, answering exactly as the module's routes do: the
  * session cookies (with cookies on) and the login body `{accessToken, refreshToken, tokenType,
- * expiresIn, refreshExpiresIn, sessionId, user}`. The `/auth` routes are written with it; an app's
+ * expiresIn, refreshExpiresIn, sessionId, user}` (without the tokens with `cookies: 'only'`). The `/auth` routes are written with it; an app's
  * own login flow without a password (OAuth, SSO, a magic link) calls `issue` once it knows the user:
  *
  * ```ts
@@ -77,18 +78,13 @@ export class SessionIssuer {
   }
 
   /**
-   * `POST /auth/refresh`: rotates the session of `refreshToken`, or of the refresh cookie (which
-   * needs the CSRF header) when none is given. The user must still exist.
+   * `POST /auth/refresh`: rotates the session of `refreshToken`, or of the refresh cookie when none
+   * is given, which needs the CSRF header: equal to the CSRF cookie and issued with that refresh
+   * token, checked before anything rotates. The user must still exist.
    * @throws InvalidTokenError (also on reuse, which revokes the session), CsrfTokenError
    */
   async refresh(req: IssuerRequest, res: CookieResponse, refreshToken?: string): Promise<IssuedSessionBody> {
-    let token = refreshToken;
-    if (token === undefined && this.options.cookies) {
-      const cookies = requestCookies(req);
-      const cookie: unknown = cookies[REFRESH_COOKIE];
-      token = typeof cookie === 'string' && cookie ? cookie : undefined;
-      if (token !== undefined) assertCsrf(req, cookies[CSRF_COOKIE]);
-    }
+    const token = refreshToken ?? this.refreshCookieOf(req);
     if (token === undefined) throw new InvalidTokenError('missing');
     const issued = await this.sessions.refresh(token, requestMetadata(req));
     const user = await this.options.credentials.findById(issued.session.userId);
@@ -102,14 +98,30 @@ export class SessionIssuer {
   /** `POST /auth/logout`: ends the session and clears the cookies. */
   async logout(res: CookieResponse, session: AuthenticatedSession): Promise<void> {
     await this.sessions.revoke(session.sessionId, 'logout', session.userId);
-    if (this.options.cookies) writeCookies(res, clearedSessionCookies(this.paths.auth));
+    if (this.options.cookies !== false) writeCookies(res, clearedSessionCookies(this.paths.auth));
+  }
+
+  /**
+   * The refresh cookie's token, once the request proved it may use it (cookies on); undefined
+   * when there is none.
+   * @throws CsrfTokenError
+   */
+  private refreshCookieOf(req: IssuerRequest): string | undefined {
+    if (this.options.cookies === false) return undefined;
+    const cookies = requestCookies(req);
+    const cookie: unknown = cookies[REFRESH_COOKIE];
+    if (typeof cookie !== 'string' || !cookie) return undefined;
+    const csrf = doubleSubmittedCsrf(req, cookies[CSRF_COOKIE]);
+    if (!csrfTokenOfRefreshToken(csrf, cookie, this.options.secrets)) throw new CsrfTokenError();
+    return cookie;
   }
 
   private answer(issued: IssuedSession, user: SessionUser, res: CookieResponse): IssuedSessionBody {
-    if (this.options.cookies) {
+    if (this.options.cookies !== false) {
       const { accessToken, refreshToken, expiresIn, refreshExpiresIn } = issued.tokens;
-      writeCookies(res, sessionCookies(accessToken, refreshToken, expiresIn, refreshExpiresIn, this.paths.auth));
+      const csrfToken = csrfTokenFor(this.options.secrets, issued.session.id, refreshToken);
+      writeCookies(res, sessionCookies({ accessToken, refreshToken, csrfToken, accessMaxAge: expiresIn, refreshMaxAge: refreshExpiresIn }, this.paths.auth));
     }
-    return presentIssued(issued, user);
+    return presentIssued(issued, user, this.options.cookies !== 'only');
   }
 }

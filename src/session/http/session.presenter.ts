@@ -24,11 +24,17 @@ export function presentAdminSession(s: SessionInfo, idleTtl: number) {
   return { ...fields, userId: s.userId };
 }
 
-/** The body of a login or refresh answer (and of `SessionIssuer.issue`). */
+/**
+ * The body of a login or refresh answer (and of `SessionIssuer.issue`). With `cookies: 'only'` it
+ * has no `accessToken`, `refreshToken` or `tokenType`: the tokens are in the HttpOnly cookies alone.
+ */
 export interface IssuedSessionBody {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
+  /** Absent with `cookies: 'only'`. */
+  accessToken?: string;
+  /** Absent with `cookies: 'only'`. */
+  refreshToken?: string;
+  /** Absent with `cookies: 'only'`. */
+  tokenType?: 'Bearer';
   /** Seconds until the access token expires. */
   expiresIn: number;
   /** Seconds until the refresh token expires. */
@@ -37,17 +43,19 @@ export interface IssuedSessionBody {
   user: SessionUser;
 }
 
-/** The login / refresh answer. */
-export function presentIssued(issued: IssuedSession, user: SessionUser): IssuedSessionBody {
-  return {
-    accessToken: issued.tokens.accessToken,
-    refreshToken: issued.tokens.refreshToken,
-    tokenType: 'Bearer',
+/**
+ * The login / refresh answer.
+ * @param withTokens whether the body carries the tokens (not with `cookies: 'only'`)
+ */
+export function presentIssued(issued: IssuedSession, user: SessionUser, withTokens = true): IssuedSessionBody {
+  const session = {
     expiresIn: issued.tokens.expiresIn,
     refreshExpiresIn: issued.tokens.refreshExpiresIn,
     sessionId: issued.session.id,
     user: { id: user.id, email: user.email, roles: user.roles },
   };
+  if (!withTokens) return session;
+  return { accessToken: issued.tokens.accessToken, refreshToken: issued.tokens.refreshToken, tokenType: 'Bearer', ...session };
 }
 
 /** An audit entry as `GET /admin/audit` lists it. */

@@ -6,11 +6,15 @@ import { SESSION_THROTTLER_OPTIONS, SESSION_THROTTLER_STORAGE } from '../../sess
 import { PASSWORD_CHECK_KEY } from '../decorators/login-throttle.decorator.js';
 import { SessionEventPublisher } from '../../session-event.publisher.js';
 import { SessionEvent } from '../../session.events.js';
+import { RateLimitedError } from '../../errors/session.errors.js';
+import { asHttpException } from '../session-exception.filter.js';
 
 /**
- * `@nestjs/throttler`'s guard with the contract's `Retry-After` header on every 429 (the stock
- * guard suffixes it with the throttler's name for named throttlers such as `login`), and a
- * `throttled` event for the audit trail.
+ * `@nestjs/throttler`'s guard whose 429 is the contract's: `{statusCode, message, error}` (the
+ * stock `ThrottlerException` has no `error`) and one `Retry-After` header (the stock guard names
+ * it `Retry-After-<throttler>` for a named throttler such as `login`; that throttler has
+ * `setHeaders: false`, see `session.providers.ts`, and the header is set here, through the
+ * module's one error mapping), and a `throttled` event for the audit trail.
  * The tracker is the client IP, which honours `X-Forwarded-For` only when the app trusts a proxy.
  *
  * Its options and storage are the module's own (`rateLimit`, `loginRateLimit`,
@@ -55,7 +59,6 @@ export class SessionThrottlerGuard extends ThrottlerGuard {
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
     const { req, res } = this.getRequestResponse(context);
-    this.setResponseHeader(res, 'Retry-After', Math.max(1, detail.timeToBlockExpire));
     const userAgent = (req as { headers?: Record<string, unknown> }).headers?.['user-agent'];
     this.events?.publish(
       new SessionEvent(
@@ -68,6 +71,6 @@ export class SessionThrottlerGuard extends ThrottlerGuard {
         `rate limit: ${detail.limit} per ${Math.round(detail.ttl / 1000)} s`,
       ),
     );
-    return super.throwThrottlingException(context, detail);
+    throw asHttpException(new RateLimitedError(detail.timeToBlockExpire), res as never);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
-import { InvalidTokenError, SessionError } from '../../errors/session.errors.js';
+import { CsrfTokenError, InvalidTokenError, SessionError } from '../../errors/session.errors.js';
 import { mapSessionError } from '../session-exception.filter.js';
 import { RESOLVED_SESSION_OPTIONS } from '../../session.constants.js';
 import { attachRequestSession } from '../request-session.js';
@@ -9,6 +9,7 @@ import type { ResolvedSessionOptions } from '../../session.options.js';
 import { SessionService } from '../../session.service.js';
 import type { AuthenticatedSession } from '../../session.types.js';
 import { ACCESS_COOKIE } from '../session-cookies.js';
+import { csrfTokenOfSession } from '../csrf-token.js';
 import { extractAccessToken, TokenRequest } from '../session-token.extractor.js';
 
 /**
@@ -49,24 +50,31 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
   presentsToken(req: TokenRequest): boolean {
     if (typeof req.headers.authorization === 'string') return true;
     const cookie = req.headers.cookie;
-    return this.options.cookies && typeof cookie === 'string' && cookie.includes(ACCESS_COOKIE);
+    return this.options.cookies !== false && typeof cookie === 'string' && cookie.includes(ACCESS_COOKIE);
   }
 
   /**
    * `validate`, answered at once (no promise) when the session is in this process's cache:
-   * what `SessionAuthGuard` calls on every request.
+   * what `SessionAuthGuard` calls on every request. The access cookie on an unsafe method needs
+   * the double-submitted CSRF value, signed for the session that cookie authenticates.
    */
   authenticateRequest(req: TokenRequest & Record<string, unknown>): SessionUserRef | Promise<SessionUserRef> {
-    const token = extractAccessToken(req, this.options.cookies);
-    if (!token) throw new InvalidTokenError('missing');
+    const presented = extractAccessToken(req, this.options.cookies !== false);
+    if (!presented) throw new InvalidTokenError('missing');
     const userAgent = req.headers['user-agent'];
     const client = {
       // Reading req.ip is not free on Express: only `ip` binding needs it.
       ipAddress: this.options.binding === 'ip' ? (req as { ip?: string }).ip : undefined,
       userAgent: typeof userAgent === 'string' ? userAgent : undefined,
     };
-    const session = this.sessions.validateNow(token, client);
-    return session instanceof Promise ? session.then((validated) => attach(req, validated)) : attach(req, session);
+    const accept = (session: AuthenticatedSession): SessionUserRef => {
+      if (presented.csrf !== undefined && !csrfTokenOfSession(presented.csrf, session.sessionId, this.options.secrets)) {
+        throw new CsrfTokenError();
+      }
+      return attach(req, session);
+    };
+    const session = this.sessions.validateNow(presented.token, client);
+    return session instanceof Promise ? session.then(accept) : accept(session);
   }
 }
 
