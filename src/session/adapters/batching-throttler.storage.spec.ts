@@ -20,22 +20,37 @@ function setup(options: { exact?: string[] } = {}) {
  */
 class DistantStorage extends MemoryThrottlerStorage {
   private readonly inFlight: Array<() => void> = [];
+  private readonly failures: Array<() => void> = [];
   calls = 0;
 
   override async incrementBy(...args: Parameters<MemoryThrottlerStorage['incrementBy']>): Promise<ThrottlerStorageRecord> {
     this.calls += 1;
     const record = await super.incrementBy(...args);
-    return new Promise((resolve) => this.inFlight.push(() => resolve(record)));
+    return new Promise((resolve, reject) => {
+      this.inFlight.push(() => resolve(record));
+      this.failures.push(() => reject(new Error('Command timed out')));
+    });
+  }
+
+  /** Every call in flight fails (a command timeout: counted there, but no answer), in order. */
+  async failAll(): Promise<void> {
+    for (const fail of this.failures.splice(0)) {
+      this.inFlight.shift();
+      fail();
+      await flush();
+    }
   }
 
   /** Delivers the oldest answer in flight, if any. */
   deliverOne(): void {
+    this.failures.shift();
     this.inFlight.shift()?.();
   }
 
   /** Delivers the answers in flight, and those of the calls they lead to, until none is left. */
   async deliverAll(): Promise<void> {
     while (this.inFlight.length > 0) {
+      this.failures.splice(0);
       for (const answer of this.inFlight.splice(0)) answer();
       await flush();
     }
@@ -199,6 +214,15 @@ describe('BatchingThrottlerStorage', () => {
     for (let i = 0; i < 50; i++) records.push(await storage.increment('ip', MINUTE, 100, MINUTE, 'default'));
     expect(records.filter((r) => !r.isBlocked)).toHaveLength(40);
     expect(records[40]).toMatchObject({ totalHits: 101, isBlocked: true });
+  });
+
+  it('a burst whose calls all time out still lets through at most the limit, and no fewer', async () => {
+    const distant = new DistantStorage();
+    const storage = new BatchingThrottlerStorage(distant, { syncMs: 100 });
+    const records = Array.from({ length: 300 }, () => storage.increment('ip', MINUTE, 100, MINUTE, 'default'));
+    await flush();
+    await distant.failAll();
+    expect((await Promise.all(records)).filter((r) => !r.isBlocked)).toHaveLength(100);
   });
 
   it('starts a new window after the last one ends', async () => {

@@ -142,19 +142,25 @@ export class BatchingThrottlerStorage extends BatchThrottlerStorage implements A
       tally.sending -= unsent;
       tally.asking -= hits;
       this.warning.warn(`Rate-limit counts in Redis unavailable, counting in process: ${(error as Error).message}`);
-      return this.countHere(tally, unsent + hits);
+      return this.countHere(tally, unsent, hits);
     }
   }
 
-  /** The shared storage is away: `hits` (the asked one last) are counted here, to be sent later. */
-  private countHere(tally: Tally, hits: number): ThrottlerStorageRecord {
+  /**
+   * The shared storage did not answer: the `unsent` hits (admitted already) stay counted here, to
+   * be sent later, and `hits` pass if everything this instance has seen of the key still leaves
+   * room for them. Hits still waiting for an answer count as if they will pass; a refused hit is
+   * not counted and blocks nothing, so the next one is decided afresh as those answers come in.
+   */
+  private countHere(tally: Tally, unsent: number, hits: number): ThrottlerStorageRecord {
     const now = this.now();
-    tally.pending += hits;
+    tally.pending += unsent;
     this.scheduleSync();
-    const totalHits = tally.known + tally.pending + tally.sending + tally.asking;
-    if (totalHits <= tally.limit) return { totalHits, timeToExpire: seconds(tally.windowEndsAt - now), isBlocked: false, timeToBlockExpire: 0 };
-    this.block(tally, now, tally.blockDuration);
-    return { totalHits, timeToExpire: seconds(tally.windowEndsAt - now), isBlocked: true, timeToBlockExpire: seconds(tally.blockedUntil - now) };
+    const seen = tally.known + tally.pending + tally.sending + tally.asking + hits;
+    const timeToExpire = seconds(tally.windowEndsAt - now);
+    if (seen > tally.limit) return { totalHits: seen, timeToExpire, isBlocked: true, timeToBlockExpire: Math.max(1, timeToExpire) };
+    tally.pending += hits;
+    return { totalHits: seen, timeToExpire, isBlocked: false, timeToBlockExpire: 0 };
   }
 
   private async send(tally: Tally): Promise<void> {
@@ -178,12 +184,9 @@ export class BatchingThrottlerStorage extends BatchThrottlerStorage implements A
     // Answers may come back out of order; the shared count of a window only grows.
     tally.known = Math.max(tally.known, record.totalHits);
     if (record.timeToExpire > 0) tally.windowEndsAt = Math.min(tally.windowEndsAt, now + record.timeToExpire * 1000);
+    if (!record.isBlocked) return;
     // The record counts whole seconds, rounded up: never hold a block longer than it can last.
-    if (record.isBlocked) this.block(tally, now, Math.min(record.timeToBlockExpire * 1000, tally.blockDuration));
-  }
-
-  private block(tally: Tally, now: number, forMs: number): void {
-    tally.blockedUntil = Math.max(tally.blockedUntil, now + forMs);
+    tally.blockedUntil = Math.max(tally.blockedUntil, now + Math.min(record.timeToBlockExpire * 1000, tally.blockDuration));
     // Remember the block for as long as it lasts, even past the window (unless a newer window took its place).
     if (this.tallies.peek(tally.id) === tally) {
       this.tallies.set(tally.id, tally, { ttl: Math.max(1, Math.max(tally.windowEndsAt, tally.blockedUntil) - now) });
