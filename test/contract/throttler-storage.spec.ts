@@ -23,3 +23,18 @@ throttlerStorageContract('Redis', () => {
     },
   };
 });
+
+throttlerStorageContract('batching in front of Redis', () => {
+  const redis = new Redis(TEST_REDIS_URL);
+  const storage = new BatchingThrottlerStorage(
+    new RedisThrottlerStorage(new SessionRedisConnection(redis), `tc${randomBytes(3).toString('hex')}:`),
+    { syncMs: 10 },
+  );
+  return {
+    storage,
+    close: async () => {
+      await storage.sync();
+      await redis.quit();
+    },
+  };
+});

@@ -58,6 +58,20 @@ describe('TcpProxy (test support)', () => {
     client.socket.destroy();
   });
 
+  it('with a latency, forwards each chunk that much later each way, in order', async () => {
+    proxy.latency(100);
+    const client = await Client.connect(proxy.port);
+    const sent = Date.now();
+    client.socket.write('a');
+    await sleep(10);
+    client.socket.write('b');
+    await sleep(120);
+    expect(client.received).toBe('');
+    expect(await eventually(() => client.received === 'ab')).toBe(true);
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(200);
+    client.socket.destroy();
+  });
+
   it('hold: nothing goes through either way, sockets stay open; release delivers what was sent meanwhile', async () => {
     const client = await Client.connect(proxy.port);
     client.socket.write('a');

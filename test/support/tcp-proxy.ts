@@ -21,10 +21,12 @@ interface Link {
  *   `release()` — unless that side closed or failed during the hold (a sender that died stops
  *   retransmitting: its data never arrives), in which case `release()` resets the link instead.
  * - `reset()` destroys every connection with a RST (both sides see ECONNRESET).
+ * - `latency(ms)` delays every chunk by `ms` in each direction, in order: a target further away.
  */
 export class TcpProxy {
   private readonly links = new Set<Link>();
   private held = false;
+  private delayMs = 0;
 
   private constructor(
     private readonly server: Server,
@@ -80,6 +82,11 @@ export class TcpProxy {
     for (const link of this.links) this.resetLink(link);
   }
 
+  /** From now on every chunk goes through `ms` later, each way (0: at once). Set it while the link is quiet. */
+  latency(ms: number): void {
+    this.delayMs = ms;
+  }
+
   /** Resets every connection and stops listening. */
   async close(): Promise<void> {
     this.reset();
@@ -89,10 +96,12 @@ export class TcpProxy {
   private accept(client: Socket): void {
     const link: Link = { client, toUpstream: [], toClient: [], broken: false };
     this.links.add(link);
-    client.on('data', (chunk: Buffer) => {
-      if (this.held || !link.upstream) link.toUpstream.push(chunk);
-      else link.upstream.write(chunk);
-    });
+    client.on('data', (chunk: Buffer) =>
+      this.later(() => {
+        if (this.held || !link.upstream) link.toUpstream.push(chunk);
+        else if (link.upstream.writable) link.upstream.write(chunk);
+      }),
+    );
     this.onEnd(link, client);
     // During a split the connection is not passed on: a SYN that does not arrive.
     if (!this.held) this.connectUpstream(link);
@@ -102,10 +111,12 @@ export class TcpProxy {
     const upstream = new Socket();
     upstream.setNoDelay(true);
     link.upstream = upstream;
-    upstream.on('data', (chunk: Buffer) => {
-      if (this.held) link.toClient.push(chunk);
-      else link.client.write(chunk);
-    });
+    upstream.on('data', (chunk: Buffer) =>
+      this.later(() => {
+        if (this.held) link.toClient.push(chunk);
+        else if (link.client.writable) link.client.write(chunk);
+      }),
+    );
     this.onEnd(link, upstream);
     upstream.connect(this.targetPort, this.targetHost, () => {
       if (!this.held) for (const chunk of link.toUpstream.splice(0)) upstream.write(chunk);
@@ -131,6 +142,12 @@ export class TcpProxy {
     socket.on('end', () => gone(false));
     socket.on('close', (hadError) => gone(hadError));
     socket.on('error', () => gone(true));
+  }
+
+  /** Runs `forward` after the latency (timers of one delay run in the order they were set). */
+  private later(forward: () => void): void {
+    if (this.delayMs === 0) forward();
+    else setTimeout(forward, this.delayMs);
   }
 
   private resetLink(link: Link): void {

@@ -1,3 +1,5 @@
+import { Logger } from '@nestjs/common';
+import type { ThrottlerStorageRecord } from '../ports/batch-throttler-storage.js';
 import { BatchingThrottlerStorage } from './batching-throttler.storage.js';
 import { MemoryThrottlerStorage } from './memory/memory-throttler.storage.js';
 
@@ -12,6 +14,62 @@ function setup(options: { exact?: string[] } = {}) {
   return { shared, sharedCalls, make, advance: (ms: number) => (now += ms) };
 }
 
+/**
+ * A shared storage far away: it counts each call when called (as Redis does on arrival) but its
+ * answer stays in flight until `deliver()`, in order — a batch or an exact call outstanding.
+ */
+class DistantStorage extends MemoryThrottlerStorage {
+  private readonly inFlight: Array<() => void> = [];
+  private readonly failures: Array<() => void> = [];
+  calls = 0;
+
+  override async incrementBy(...args: Parameters<MemoryThrottlerStorage['incrementBy']>): Promise<ThrottlerStorageRecord> {
+    this.calls += 1;
+    const record = await super.incrementBy(...args);
+    return new Promise((resolve, reject) => {
+      this.inFlight.push(() => resolve(record));
+      this.failures.push(() => reject(new Error('Command timed out')));
+    });
+  }
+
+  /** Every call in flight fails (a command timeout: counted there, but no answer), in order. */
+  async failAll(): Promise<void> {
+    for (const fail of this.failures.splice(0)) {
+      this.inFlight.shift();
+      fail();
+      await flush();
+    }
+  }
+
+  /** Delivers the oldest answer in flight, if any. */
+  deliverOne(): void {
+    this.failures.shift();
+    this.inFlight.shift()?.();
+  }
+
+  /** Delivers the answers in flight, and those of the calls they lead to, until none is left. */
+  async deliverAll(): Promise<void> {
+    while (this.inFlight.length > 0) {
+      this.failures.splice(0);
+      for (const answer of this.inFlight.splice(0)) answer();
+      await flush();
+    }
+  }
+}
+
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** `count` hits of one key at once on `storage`, while `distant` holds every answer until all are in. */
+async function burst(storage: BatchingThrottlerStorage, distant: DistantStorage, count: number, limit = 100) {
+  const records = Array.from({ length: count }, () => storage.increment('ip', MINUTE, limit, MINUTE, 'default'));
+  await flush();
+  await distant.deliverAll();
+  return (await Promise.all(records)).filter((r) => !r.isBlocked).length;
+}
+
+beforeEach(() => {
+  vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+});
 afterEach(() => vi.restoreAllMocks());
 
 describe('BatchingThrottlerStorage', () => {
@@ -65,6 +123,108 @@ describe('BatchingThrottlerStorage', () => {
     expect(admitted).toBeLessThanOrEqual(200 + 2 * (200 / 20));
   });
 
+  it.each([150, 300, 600])('one instance admits exactly the limit of a burst of %i while its calls are in flight', async (count) => {
+    const distant = new DistantStorage();
+    const storage = new BatchingThrottlerStorage(distant, { syncMs: 100 });
+    expect(await burst(storage, distant, count)).toBe(100);
+    // Most of the burst was decided by the shared storage, but a key far from its limit still is not.
+    expect(distant.calls).toBeLessThanOrEqual(count);
+  });
+
+  it('one instance admits at most the limit of hits that arrive while a batch is in flight', async () => {
+    const distant = new DistantStorage();
+    const storage = new BatchingThrottlerStorage(distant, { syncMs: 100 });
+    let admitted = 0;
+    const records: Promise<ThrottlerStorageRecord>[] = [];
+    for (let round = 0; round < 60; round++) {
+      for (let i = 0; i < 5; i++) records.push(storage.increment('ip', MINUTE, 100, MINUTE, 'default'));
+      await flush();
+      // A batch goes out and stays in flight while the next hits come in.
+      void storage.sync();
+      await flush();
+    }
+    await distant.deliverAll();
+    for (const record of await Promise.all(records)) if (!record.isBlocked) admitted += 1;
+    expect(admitted).toBe(100);
+  });
+
+  it('one instance admits at most the limit when answers come back a few at a time during the burst', async () => {
+    const distant = new DistantStorage();
+    const storage = new BatchingThrottlerStorage(distant, { syncMs: 100 });
+    const records: Promise<ThrottlerStorageRecord>[] = [];
+    for (let round = 0; round < 100; round++) {
+      for (let i = 0; i < 4; i++) records.push(storage.increment('ip', MINUTE, 100, MINUTE, 'default'));
+      if (round % 7 === 0) void storage.sync();
+      await flush();
+      // Deliver only the oldest answer in flight now and then: some hits are answered, others still out.
+      if (round % 4 === 0) await deliverOldest(distant);
+    }
+    await distant.deliverAll();
+    expect((await Promise.all(records)).filter((r) => !r.isBlocked)).toHaveLength(100);
+  });
+
+  it('far from the limit, a hit costs no call to the shared storage: one batch carries them', async () => {
+    const distant = new DistantStorage();
+    const storage = new BatchingThrottlerStorage(distant, { syncMs: 100 });
+    for (let i = 0; i < 50; i++) await storage.increment(`ip-${i}`, MINUTE, 100, MINUTE, 'default');
+    expect(distant.calls).toBe(0);
+    void storage.sync();
+    await flush();
+    expect(distant.calls).toBe(50);
+    await distant.deliverAll();
+  });
+
+  it('an instance that has not heard of the others admits at most a twentieth of the limit beyond it', async () => {
+    const distant = new DistantStorage();
+    const a = new BatchingThrottlerStorage(distant, { syncMs: 100 });
+    const b = new BatchingThrottlerStorage(distant, { syncMs: 100 });
+    // b has counted a few hits and heard the count, then a takes the rest of the window.
+    expect(await burst(b, distant, 3)).toBe(3);
+    void b.sync();
+    await flush();
+    await distant.deliverAll();
+    expect(await burst(a, distant, 300)).toBe(97);
+    // A burst on b, whose last answer said 3.
+    expect(await burst(b, distant, 300)).toBeLessThanOrEqual(100 / 20);
+  });
+
+  it('bursts on two instances at once admit at most the limit and a twentieth of it per instance', async () => {
+    const distant = new DistantStorage();
+    const a = new BatchingThrottlerStorage(distant, { syncMs: 100 });
+    const b = new BatchingThrottlerStorage(distant, { syncMs: 100 });
+    const records: Promise<ThrottlerStorageRecord>[] = [];
+    for (let round = 0; round < 100; round++) {
+      for (const instance of [a, b]) for (let i = 0; i < 4; i++) records.push(instance.increment('ip', MINUTE, 100, MINUTE, 'default'));
+      if (round % 5 === 0) void Promise.all([a.sync(), b.sync()]);
+      await flush();
+      if (round % 4 === 0) await deliverOldest(distant);
+    }
+    await distant.deliverAll();
+    const admitted = (await Promise.all(records)).filter((r) => !r.isBlocked).length;
+    expect(admitted).toBeGreaterThanOrEqual(100);
+    expect(admitted).toBeLessThanOrEqual(100 + 2 * (100 / 20));
+  });
+
+  it('while the shared storage fails, a key near its limit is counted here against the whole limit', async () => {
+    const { shared, make } = setup();
+    const storage = make();
+    for (let i = 0; i < 60; i++) await storage.increment('ip', MINUTE, 100, MINUTE, 'default');
+    vi.spyOn(shared, 'incrementBy').mockRejectedValue(new Error('Redis down'));
+    const records = [];
+    for (let i = 0; i < 50; i++) records.push(await storage.increment('ip', MINUTE, 100, MINUTE, 'default'));
+    expect(records.filter((r) => !r.isBlocked)).toHaveLength(40);
+    expect(records[40]).toMatchObject({ totalHits: 101, isBlocked: true });
+  });
+
+  it('a burst whose calls all time out still lets through at most the limit, and no fewer', async () => {
+    const distant = new DistantStorage();
+    const storage = new BatchingThrottlerStorage(distant, { syncMs: 100 });
+    const records = Array.from({ length: 300 }, () => storage.increment('ip', MINUTE, 100, MINUTE, 'default'));
+    await flush();
+    await distant.failAll();
+    expect((await Promise.all(records)).filter((r) => !r.isBlocked)).toHaveLength(100);
+  });
+
   it('starts a new window after the last one ends', async () => {
     const { make, advance } = setup();
     const storage = make();
@@ -75,7 +235,7 @@ describe('BatchingThrottlerStorage', () => {
   });
 
   it('keeps counting in process while the shared storage fails; an exact hit rejects (for the fallback)', async () => {
-    const { shared, make } = setup();
+    const { shared, make } = setup({ exact: ['login'] });
     vi.spyOn(shared, 'incrementBy').mockRejectedValue(new Error('Redis down'));
     const storage = make();
     expect(await storage.increment('ip', MINUTE, 100, MINUTE, 'default')).toMatchObject({ totalHits: 1 });
@@ -84,3 +244,9 @@ describe('BatchingThrottlerStorage', () => {
     await expect(storage.increment('ip', MINUTE, 5, MINUTE, 'login')).rejects.toThrow('Redis down');
   });
 });
+
+/** Delivers the oldest answer in flight, if any. */
+async function deliverOldest(distant: DistantStorage): Promise<void> {
+  distant.deliverOne();
+  await flush();
+}

@@ -76,5 +76,11 @@ export function throttlerStorageContract(name: string, make: () => { storage: Th
       const records = await Promise.all(Array.from({ length: 20 }, () => storage.increment(k, 60_000, 5, 60_000, 'login')));
       expect(records.filter((r) => !r.isBlocked)).toHaveLength(5);
     });
+
+    it('lets exactly `limit` of a burst through at a limit high enough to be counted in batches', async () => {
+      const k = key();
+      const records = await Promise.all(Array.from({ length: 300 }, () => storage.increment(k, 60_000, 100, 60_000, 'default')));
+      expect(records.filter((r) => !r.isBlocked)).toHaveLength(100);
+    });
   });
 }

@@ -38,4 +38,17 @@ describe('FallbackThrottlerStorage', () => {
     failing = true;
     expect(await storage.increment('k', 60_000, 5, 60_000, 'login')).toMatchObject({ isBlocked: true });
   });
+
+  it('keeps only the answers of the throttlers it is told can fall back', async () => {
+    const fallback = new MemoryThrottlerStorage();
+    const observe = vi.spyOn(fallback, 'observe');
+    const primary: ThrottlerStorage = {
+      increment: () => Promise.resolve({ totalHits: 1, timeToExpire: 60, isBlocked: false, timeToBlockExpire: 0 }),
+    };
+    const storage = new FallbackThrottlerStorage(primary, fallback, ['login']);
+    await storage.increment('k', 60_000, 100, 60_000, 'default');
+    expect(observe).not.toHaveBeenCalled();
+    await storage.increment('k', 60_000, 5, 60_000, 'login');
+    expect(observe).toHaveBeenCalledTimes(1);
+  });
 });

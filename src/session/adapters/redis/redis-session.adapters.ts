@@ -102,9 +102,11 @@ export function redisSessionAdapters(redis: RedisConnectionConfig, options: Redi
       reconcileIntervalMs: reconcileInterval * 1000,
     }),
     rateLimitStorage: new FallbackThrottlerStorage(
-      // Login stays exact and atomic across instances; other routes batch their counts.
+      // Login stays exact and atomic across instances; other routes batch their counts, and count
+      // in process by themselves while Redis fails: only login ever falls back.
       new BatchingThrottlerStorage(new RedisThrottlerStorage(connection, prefix), { exact: [LOGIN_THROTTLER] }),
       new MemoryThrottlerStorage(),
+      [LOGIN_THROTTLER],
     ),
     loginFailures: new FallbackLoginFailureCounter(new RedisLoginFailureCounter(connection, prefix), new MemoryLoginFailureCounter()),
   };
