@@ -180,16 +180,3 @@ export function unmarkedDeadline(spans: readonly FaultSpan[], at: number, interv
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(3)}s`;
-
-/** `SharedSessionCache`'s watch: the watermark is read every second. */
-const WATCH_MS = 1000;
-
-/**
- * Finding 6 (see README): FLUSHALL removed the end's mark, and a fill that read the store before
- * the end landed after it, in the epoch the instances still trust — until the watch notices the
- * lost watermark (within a second, and a round trip).
- */
-export function flushedMark(cluster: Cluster, end: AckedEnd, began: number): string | undefined {
-  const flush = cluster.spans.find((span) => span.kind === 'flush' && span.from >= end.began && began >= span.from && began <= span.from + WATCH_MS + 200);
-  return flush && `finding 6: FLUSHALL at ${seconds(flush.from)} removed the mark; a fill from before the end landed after it`;
-}

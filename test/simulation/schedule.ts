@@ -88,8 +88,6 @@ export const CONCURRENT_END = 'finding 1: acknowledged while a concurrent call t
 export const OWN_HOP = 'finding 4: the revoking instance serves a copy put back over its mark, until its own invalidation comes back';
 /** Finding 5 (phase 2): a validation that began after the end shares a store read made before it. */
 export const SHARED_READ = 'finding 5: a validation begun after the end shares a store read made before it';
-/** Finding 6 (phase 2): after FLUSHALL removed the end's mark, a fill from before the end is served until the watch notices. */
-export const FLUSHED_MARK = 'finding 6: a fill from before the end lands after FLUSHALL removed its mark, served until the watch notices';
 
 /**
  * Which known bugs these violations of a run (by default its settled ones) can be put down to;
@@ -99,7 +97,7 @@ export function diagnose(report: Report, violations = report.violations.filter((
   const found = new Set<string>();
   for (const violation of violations) {
     if (violation.finding) {
-      const findings: Record<string, string> = { '1': CONCURRENT_END, '4': OWN_HOP, '5': SHARED_READ, '6': FLUSHED_MARK };
+      const findings: Record<string, string> = { '1': CONCURRENT_END, '4': OWN_HOP, '5': SHARED_READ };
       found.add(findings[violation.finding.charAt('finding '.length)]);
       continue;
     }

@@ -5,7 +5,7 @@ import { CachedSession, CacheLookup, REVOKED, SessionCache, UNAVAILABLE } from '
 import { accessHashesByUser } from '../ports/session-record.js';
 import { RepeatingJob } from '../repeating-job.js';
 import { ThrottledWarning } from '../runtime/throttled-warning.js';
-import { CacheReconciler } from './cache-reconciler.js';
+import { CacheReconciler, RECONCILE_MARGIN_MS } from './cache-reconciler.js';
 import type { Invalidation, InvalidationChannel, SharedSessionTier, Watermark } from './shared-session-tier.js';
 
 type Entry = CachedSession | typeof REVOKED;
@@ -46,6 +46,13 @@ const START_WAIT_MS = 3000;
  * mark had expired. (A query's own time is bounded by its 5 s statement timeout.)
  */
 const FILL_WINDOW_MS = 10_000;
+/**
+ * And a fill reaching the shared tier more than this after its read, by the tier's own clock, is
+ * refused there: one held in the network (TCP retransmitting through a partition) could
+ * otherwise land once the mark it raced had expired. The fill window, and the margin the
+ * watermark keeps for clocks apart: well within a mark's lifetime (300 s).
+ */
+const FILL_DEADLINE_MS = FILL_WINDOW_MS + RECONCILE_MARGIN_MS;
 /** Revocation marks waiting for delivery at most; past this the oldest are dropped (and logged). */
 const MAX_PENDING = 100_000;
 
@@ -215,7 +222,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     if (readAt !== undefined && (readAt <= this.lastFaultAt || this.now() - readAt > FILL_WINDOW_MS)) return;
     this.local?.delete(accessHash);
     try {
-      await this.shared.set(accessHash, session, ttlSeconds, this.synced!.epoch);
+      await this.shared.set(accessHash, session, ttlSeconds, this.synced!.epoch, (readAt ?? this.now()) + FILL_DEADLINE_MS);
     } catch (error) {
       this.warn('write', error);
     }
