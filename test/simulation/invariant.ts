@@ -145,17 +145,6 @@ export function concurrentEnd(
 }
 
 /**
- * Finding 4 (see README): the revoking instance itself accepts the token after it answered,
- * within one pub/sub hop, when subscribers may read a message after the publisher has its
- * answer: a read that straddled the revocation put the session back in its in-process tier over
- * the revocation's mark, and its own invalidation, which drops it, had not come back yet.
- */
-export function ownHop(cluster: Cluster, end: AckedEnd, instance: string, began: number): string | undefined {
-  const { latency } = cluster;
-  return latency.late && instance === end.by && began <= end.at + latency.messageMs ? 'finding 4: its own invalidation still on its way' : undefined;
-}
-
-/**
  * The latest moment an end acknowledged at `at` near a fault may still be accepted: one
  * interval and a round after it, pushed back by each fault that may cost a round (one more
  * interval from its start) or stop every round (one more interval from its end; faults still

@@ -2,7 +2,7 @@ import { isLive, liveWindow } from '../../src/session/ports/session-record.js';
 import { RefreshTokenReuseError, SessionNotFoundError } from '../../src/session/errors/session.errors.js';
 import { hashToken } from '../../src/session/tokens.js';
 import { Cluster, Instance, OPTIONS, SETTLE_MS } from './cluster.js';
-import { bound, concurrentEnd, EndingCall, ownHop, ROUND_MS } from './invariant.js';
+import { bound, concurrentEnd, EndingCall, ROUND_MS } from './invariant.js';
 
 /**
  * The clients and the invariant. Clients log in, validate, log out, revoke (as the owner or an
@@ -34,7 +34,7 @@ export interface Violation {
   kind: 'settled' | 'transient';
   /** The documented bound that allows it (README, "When things fail"); unset: none does. */
   bound?: string;
-  /** Outside the bounds, the known finding it shows, if any (`concurrentEnd`, `ownHop`, `sharedRead`). */
+  /** Outside the bounds, the known finding it shows, if any (`concurrentEnd`, `sharedRead`). */
   finding?: string;
   /** The token, as the trace names it: `A<session>.<pair>`. */
   token: string;
@@ -337,9 +337,9 @@ export class Oracle {
 
   /**
    * Once the run is over: which acceptances outside the bounds show a known finding — 1: the
-   * store says which call wrote the end (`concurrentEnd`); 4: the revoker's own hop (`ownHop`);
-   * 5: a store read shared with a validation from before the end (`sharedRead`). (Finding 6
-   * is fixed: nothing excuses it any more.)
+   * store says which call wrote the end (`concurrentEnd`); 5: a store read shared with a
+   * validation from before the end (`sharedRead`). (Findings 4 and 6 are fixed: nothing
+   * excuses them any more.)
    */
   async diagnose(): Promise<void> {
     const calls = this.endingCalls();
@@ -354,7 +354,6 @@ export class Oracle {
           { userId: token.session.userId, session: token.session.label, rotatedAway: current === null && session !== null, endedAs: session?.revokedReason ?? null },
           began,
         ) ??
-        ownHop(this.cluster, end, violation.instance, began) ??
         this.sharedRead(violation, end);
     }
   }

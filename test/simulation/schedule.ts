@@ -84,8 +84,6 @@ export const BUG_2 = 'bug 2: a process started after the revoker died with its m
 export const BUG_3 = 'bug 3: a process alive when the revoker died with its mark undelivered';
 /** Finding 1 (phase 2): an end acknowledged by a call that did not write it, while the call that did had not marked it yet. */
 export const CONCURRENT_END = 'finding 1: acknowledged while a concurrent call that ended the token had not marked it';
-/** Finding 4 (phase 2): the revoking instance itself, within the hop, serves a copy a straddling read put back over its mark. */
-export const OWN_HOP = 'finding 4: the revoking instance serves a copy put back over its mark, until its own invalidation comes back';
 /** Finding 5 (phase 2): a validation that began after the end shares a store read made before it. */
 export const SHARED_READ = 'finding 5: a validation begun after the end shares a store read made before it';
 
@@ -97,7 +95,7 @@ export function diagnose(report: Report, violations = report.violations.filter((
   const found = new Set<string>();
   for (const violation of violations) {
     if (violation.finding) {
-      const findings: Record<string, string> = { '1': CONCURRENT_END, '4': OWN_HOP, '5': SHARED_READ };
+      const findings: Record<string, string> = { '1': CONCURRENT_END, '5': SHARED_READ };
       found.add(findings[violation.finding.charAt('finding '.length)]);
       continue;
     }

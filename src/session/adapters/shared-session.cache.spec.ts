@@ -89,10 +89,16 @@ class FakeTier implements SharedSessionTier {
   async ping() { return !this.failing; }
 }
 
-/** A channel whose health the test sets; what is published reaches every listener (this instance included). */
+/**
+ * A channel whose health the test sets; what is published reaches every listener (this instance
+ * included) — at once, or, while `late`, when the test calls `deliver` (one pub/sub hop: the
+ * publisher has its answer first).
+ */
 class FakeChannel implements InvalidationChannel {
   private isHealthy = true;
-  readonly published: Array<{ hashes?: string[]; userId?: string }> = [];
+  late = false;
+  private readonly held: Array<() => void> = [];
+  readonly published: Array<{ hashes?: string[]; userId?: string; unmarked?: boolean }> = [];
   private readonly listeners: Array<(i: { hashes?: string[]; userId?: string }) => void> = [];
   private readonly healthListeners: Array<(healthy: boolean) => void> = [];
   get healthy() { return this.isHealthy; }
@@ -100,9 +106,14 @@ class FakeChannel implements InvalidationChannel {
     if (value !== this.isHealthy) for (const listener of this.healthListeners) listener(value);
     this.isHealthy = value;
   }
-  async publish(invalidation: { hashes?: string[]; userId?: string }) {
+  async publish(invalidation: { hashes?: string[]; userId?: string; unmarked?: boolean }) {
     this.published.push(invalidation);
-    for (const listener of this.listeners) listener(invalidation);
+    const hear = () => this.listeners.forEach((listener) => listener(invalidation));
+    if (this.late) this.held.push(hear);
+    else hear();
+  }
+  deliver() {
+    for (const hear of this.held.splice(0)) hear();
   }
   onInvalidation(handler: (i: { hashes?: string[]; userId?: string }) => void) { this.listeners.push(handler); }
   onHealthChange(handler: (healthy: boolean) => void) { this.healthListeners.push(handler); }
@@ -273,6 +284,23 @@ describe('SharedSessionCache', () => {
     await t.channel.publish({ hashes: [s.accessHash] }); // heard while the read was in flight
     await reading;
     expect(t.cache.peek(s.accessHash)).toBeUndefined();
+  });
+
+  it('never keeps a read in flight over its own revocation, before its own invalidation comes back', async () => {
+    const t = await setup();
+    const s = await t.open();
+    t.tier.put(s.accessHash, t.cached(s));
+    t.channel.late = true; // its own invalidation comes back one hop after the revocation returns
+    const reading = t.cache.get(s.accessHash); // reads the tier before the mark lands there
+    const revoking = t.cache.markRevoked(s.userId, [s.accessHash]);
+    expect(await reading).toMatchObject({ id: s.id }); // it began before the revocation
+    await revoking;
+    expect(t.tier.peekEntry(s.accessHash)).toBe(REVOKED);
+    // Answered: refused here at once, not only once the invalidation is back.
+    expect(t.cache.peek(s.accessHash)).toBe(REVOKED);
+    expect(await t.cache.get(s.accessHash)).toBe(REVOKED);
+    t.channel.deliver();
+    expect(await t.cache.get(s.accessHash)).toBe(REVOKED);
   });
 
   it('drops every copy it holds when the channel stops being heard, and reads nothing until it is heard again and reconciled', async () => {

@@ -235,6 +235,9 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
    */
   async markRevoked(userId: string, accessHashes: readonly string[]): Promise<void> {
     if (accessHashes.length === 0) return;
+    // Counts as an invalidation heard, at once: a read in flight here (it may have left before
+    // the mark reached the tier) must not keep what it read over this mark.
+    this.invalidations += 1;
     for (const hash of accessHashes) this.local?.set(hash, REVOKED);
     try {
       await this.shared.markRevoked(userId, accessHashes);
@@ -249,6 +252,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
 
   async forget(userId: string, accessHashes: readonly string[]): Promise<void> {
     if (accessHashes.length === 0) return;
+    this.invalidations += 1; // as in `markRevoked`
     for (const hash of accessHashes) this.local?.delete(hash);
     try {
       await this.shared.forget(userId, accessHashes);
@@ -259,6 +263,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   }
 
   async deleteUser(userId: string): Promise<void> {
+    this.invalidations += 1; // as in `markRevoked`
     this.local?.clear();
     try {
       await this.shared.deleteUser(userId);
@@ -364,6 +369,8 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   }
 
   private keep(accessHash: string, entry: Entry, ttlMs: number): void {
+    // A mark held here is never replaced by a session (a read that straddled it).
+    if (entry !== REVOKED && this.local?.peek(accessHash) === REVOKED) return;
     // Never longer than the shared tier keeps it.
     if (ttlMs > 0) this.local?.set(accessHash, entry, { ttl: Math.min(this.localTtlMs, ttlMs) });
   }
