@@ -7,8 +7,10 @@ import type { SharedSessionCache } from '../../src/session/adapters/shared-sessi
 import { hashToken, mintToken } from '../../src/session/tokens';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { cachedSession, freshUserId, tokenHash } from '../../src/session/contracts/session-cache.contract';
+import type { CachedSession } from '../../src/session/ports/session-cache';
 import { sessionCacheContract } from '../../src/session/testing';
 import { SessionRedisConnection } from '../../src/session/adapters/redis/redis-connection';
+import { PrivateRedis } from '../support/private-redis';
 import { sleep } from '../support/timing';
 
 
@@ -73,20 +75,33 @@ sessionCacheContract('Redis (SharedSessionCache: in-process tier, pub/sub, Redis
   };
 });
 
+/** Redis's own clock (`TIME`), in epoch milliseconds. */
+async function redisNow(client: Redis): Promise<number> {
+  const [seconds, micros] = await client.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/** A fill in `epoch`, sent at once after its read (`SharedSessionCache` gives it 20 s to reach Redis). */
+const fill = (tier: RedisCacheTier, hash: string, session: CachedSession, ttlSeconds: number, epoch = 'e1') =>
+  tier.set(hash, session, ttlSeconds, epoch, Date.now() + 20_000);
+
 describe('RedisCacheTier storage', () => {
-  const cache = new RedisCacheTier(new SessionRedisConnection(redis), prefix);
+  // Its own keys, with a watermark of epoch `e1`: a fill is written only in the watermark's epoch.
+  const tierPrefix = `${prefix}t:`;
+  const cache = new RedisCacheTier(new SessionRedisConnection(redis), tierPrefix);
+  beforeAll(() => cache.createWatermark({ epoch: 'e1', mark: 0 }, 0));
 
   it('keeps no raw token: keys and values hold the hash only', async () => {
     const rawToken = mintToken('access', ['contract-test-secret-0123456789abcdef']);
     const hash = hashToken(rawToken);
     const session = cachedSession();
-    await cache.set(hash, session, 60, 'e1');
+    await fill(cache, hash, session, 60);
 
     const keys = (await keysUnder(redis, prefix)).filter(
-      (key) => key === sessionCacheKey(prefix, hash) || key.includes(session.userId),
+      (key) => key === sessionCacheKey(tierPrefix, hash) || key.includes(session.userId),
     );
     expect(keys.length).toBeGreaterThan(0);
-    expect(keys).toContain(sessionCacheKey(prefix, hash));
+    expect(keys).toContain(sessionCacheKey(tierPrefix, hash));
     const rawBody = rawToken.slice(3);
     for (const key of keys) {
       expect(key).not.toContain(rawBody);
@@ -102,28 +117,29 @@ describe('RedisCacheTier storage', () => {
     const compact = new RedisCacheTier(new SessionRedisConnection(redis), shortPrefix);
     const hash = tokenHash();
     const userId = randomUUID();
-    await compact.set(hash, cachedSession({ roles: ['user'], userId, uaFingerprint: 'AbCd-_12' }), 60, 'e1');
     const sessionKey = sessionCacheKey(shortPrefix, hash);
     try {
+      await compact.createWatermark({ epoch: 'e1', mark: 0 }, 0);
+      await fill(compact, hash, cachedSession({ roles: ['user'], userId, uaFingerprint: 'AbCd-_12' }), 60);
       expect(await redis.type(sessionKey)).toBe('string');
       const bytes = Number(await redis.call('MEMORY', 'USAGE', sessionKey));
       expect(bytes).toBeGreaterThan(0);
       expect(bytes).toBeLessThanOrEqual(200);
     } finally {
-      await redis.del(sessionKey, `${shortPrefix}u:${userId}`);
+      await redis.del(sessionKey, `${shortPrefix}u:${userId}`, `${shortPrefix}w`);
     }
   });
 
   it('gives every key it writes a TTL, and the user index ends with the user’s last entry', async () => {
     const userId = freshUserId();
-    await cache.set(tokenHash(), cachedSession({ userId }), 1, 'e1');
-    await cache.set(tokenHash(), cachedSession({ userId }), 30, 'e1');
+    await fill(cache, tokenHash(), cachedSession({ userId }), 1);
+    await fill(cache, tokenHash(), cachedSession({ userId }), 30);
     const longUser = freshUserId();
-    await cache.set(tokenHash(), cachedSession({ userId: longUser }), 30, 'e1');
-    await cache.set(tokenHash(), cachedSession({ userId: longUser }), 1, 'e1');
+    await fill(cache, tokenHash(), cachedSession({ userId: longUser }), 30);
+    await fill(cache, tokenHash(), cachedSession({ userId: longUser }), 1);
     // No key without an expiry (-1), and none longer than the longest TTL any case sets (60 s);
     // the watermark alone never expires (a tier that lost it starts a new epoch).
-    for (const key of (await keysUnder(redis, prefix)).filter((k) => k !== `${prefix}w`)) {
+    for (const key of (await keysUnder(redis, prefix)).filter((k) => k !== `${tierPrefix}w`)) {
       const ttl = await redis.pttl(key);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(60_000);
@@ -135,7 +151,7 @@ describe('RedisCacheTier storage', () => {
 
     // ...and a user whose only entry expired leaves nothing behind.
     const shortUser = freshUserId();
-    await cache.set(tokenHash(), cachedSession({ userId: shortUser }), 1, 'e1');
+    await fill(cache, tokenHash(), cachedSession({ userId: shortUser }), 1);
     await sleep(1200);
     expect((await keysUnder(redis, prefix)).filter((key) => key.includes(shortUser))).toEqual([]);
   });
@@ -176,10 +192,51 @@ describe('RedisCacheTier storage', () => {
 
   it('reads an entry with the epoch it was filled in, and a revocation mark without one', async () => {
     const hash = tokenHash();
-    await cache.set(hash, cachedSession(), 60, 'k7');
-    expect(await cache.get(hash)).toMatchObject({ epoch: 'k7' });
+    await fill(cache, hash, cachedSession(), 60);
+    expect(await cache.get(hash)).toMatchObject({ epoch: 'e1' });
     await cache.markRevoked('someone', [hash]);
     expect(await cache.get(hash)).toEqual({ entry: 'revoked', ttlMs: expect.any(Number) });
+  });
+
+  it('refuses a fill that reaches Redis after its deadline: one held in the network past the mark’s lifetime does not bring the session back', async () => {
+    const brief = new RedisCacheTier(new SessionRedisConnection(redis), `${prefix}late:`, 1); // marks last 1 s
+    await brief.createWatermark({ epoch: 'e1', mark: 0 }, 0);
+    const hash = tokenHash();
+    const session = cachedSession();
+    const deadline = (await redisNow(redis)) + 500; // the fill's read, live, and its deadline
+    await brief.markRevoked(session.userId, [hash]); // the logout, marked
+    await sleep(1200); // the fill waits in the network; the mark expires
+    expect(await brief.get(hash)).toBeNull();
+    await brief.set(hash, session, 60, 'e1', deadline); // and lands
+    expect(await brief.get(hash)).toBeNull();
+    // Before its deadline (by Redis's clock) a fill is written.
+    await brief.set(hash, session, 60, 'e1', (await redisNow(redis)) + 5000);
+    expect(await brief.get(hash)).toMatchObject({ epoch: 'e1' });
+  });
+
+  it('writes a fill only in the watermark’s epoch: after FLUSHALL, a fill read before a logout does not bring the session back (private Redis)', async () => {
+    const server = await PrivateRedis.create();
+    const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    try {
+      const tier = new RedisCacheTier(new SessionRedisConnection(client), 'nsm:');
+      await tier.createWatermark({ epoch: 'e1', mark: 0 }, 0);
+      const hash = tokenHash();
+      const session = cachedSession();
+      await tier.markRevoked(session.userId, [hash]); // the logout; a fill that read it live is on its way
+      await client.flushall(); // the mark and the watermark gone
+      await fill(tier, hash, session, 60); // the fill lands
+      expect(await tier.get(hash)).toBeNull();
+      expect(await client.exists(sessionCacheKey('nsm:', hash))).toBe(0);
+      // The instances catch up with a new epoch: a fill of the old one is still refused, of the new one written.
+      await tier.createWatermark({ epoch: 'e2', mark: 0 }, 0);
+      await fill(tier, hash, session, 60, 'e1');
+      expect(await tier.get(hash)).toBeNull();
+      await fill(tier, hash, session, 60, 'e2');
+      expect(await tier.get(hash)).toMatchObject({ epoch: 'e2' });
+    } finally {
+      client.disconnect();
+      await server.destroy();
+    }
   });
 
   it('ping answers false when Redis cannot be reached', async () => {

@@ -1,5 +1,8 @@
 import { Cluster } from 'ioredis';
 import { SharedSessionCache } from '../../src/session/adapters/shared-session.cache';
+import { RedisCacheTier } from '../../src/session/adapters/redis/redis-cache.tier';
+import { SessionRedisConnection } from '../../src/session/adapters/redis/redis-connection';
+import { cachedSession, tokenHash } from '../../src/session/contracts/session-cache.contract';
 import { SessionCache } from '../../src/session';
 import { login, registerAndLogin, resetDatabase, RunningApp, startApp, uniqueEmail } from '../support/app-harness';
 import { PrivateRedisCluster } from '../support/private-redis-cluster';
@@ -54,6 +57,23 @@ describe('Redis Cluster', () => {
       let keys = 0;
       for (const node of client.nodes('master')) keys += (await node.keys('cl:*')).length;
       expect(keys).toBeGreaterThan(0);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('writes cache fills over every slot (the fill script takes the session key alone there), and refuses one past its deadline', async () => {
+    const client = new Cluster(cluster.nodes.split(',').map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })));
+    await new Promise((resolve) => client.once('ready', resolve));
+    try {
+      const tier = new RedisCacheTier(new SessionRedisConnection(client), 'fill:');
+      await tier.createWatermark({ epoch: 'e1', mark: 0 }, 0);
+      const hashes = Array.from({ length: 20 }, () => tokenHash());
+      for (const hash of hashes) await tier.set(hash, cachedSession(), 60, 'e1', Date.now() + 20_000);
+      for (const hash of hashes) expect(await tier.get(hash)).toMatchObject({ epoch: 'e1' });
+      const late = tokenHash();
+      await tier.set(late, cachedSession(), 60, 'e1', Date.now() - 1000); // held in the network past its deadline
+      expect(await tier.get(late)).toBeNull();
     } finally {
       client.disconnect();
     }

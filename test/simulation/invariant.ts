@@ -110,17 +110,6 @@ export function hazards(spans: readonly FaultSpan[], calls: readonly EndingCall[
 }
 
 /**
- * Finding 4 (see README): the revoking instance itself accepts the token after it answered,
- * within one pub/sub hop, when subscribers may read a message after the publisher has its
- * answer: a read that straddled the revocation put the session back in its in-process tier over
- * the revocation's mark, and its own invalidation, which drops it, had not come back yet.
- */
-export function ownHop(cluster: Cluster, end: AckedEnd, instance: string, began: number): string | undefined {
-  const { latency } = cluster;
-  return latency.late && instance === end.by && began <= end.at + latency.messageMs ? 'finding 4: its own invalidation still on its way' : undefined;
-}
-
-/**
  * The latest moment an end acknowledged at `at` near a fault may still be accepted: one
  * interval and a round after it, pushed back by each fault that may cost a round (one more
  * interval from its start) or stop every round (one more interval from its end; faults still
@@ -145,16 +134,3 @@ export function unmarkedDeadline(spans: readonly FaultSpan[], at: number, interv
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(3)}s`;
-
-/** `SharedSessionCache`'s watch: the watermark is read every second. */
-const WATCH_MS = 1000;
-
-/**
- * Finding 6 (see README): FLUSHALL removed the end's mark, and a fill that read the store before
- * the end landed after it, in the epoch the instances still trust — until the watch notices the
- * lost watermark (within a second, and a round trip).
- */
-export function flushedMark(cluster: Cluster, end: AckedEnd, began: number): string | undefined {
-  const flush = cluster.spans.find((span) => span.kind === 'flush' && span.from >= end.began && began >= span.from && began <= span.from + WATCH_MS + 200);
-  return flush && `finding 6: FLUSHALL at ${seconds(flush.from)} removed the mark; a fill from before the end landed after it`;
-}

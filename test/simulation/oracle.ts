@@ -2,7 +2,7 @@ import { isLive, liveWindow } from '../../src/session/ports/session-record.js';
 import { RefreshTokenReuseError, SessionNotFoundError } from '../../src/session/errors/session.errors.js';
 import { hashToken } from '../../src/session/tokens.js';
 import { Cluster, Instance, OPTIONS, SETTLE_MS } from './cluster.js';
-import { bound, EndingCall, flushedMark, ownHop, ROUND_MS } from './invariant.js';
+import { bound, EndingCall, ROUND_MS } from './invariant.js';
 
 /**
  * The clients and the invariant. Clients log in, validate, log out, revoke (as the owner or an
@@ -34,8 +34,6 @@ export interface Violation {
   kind: 'settled' | 'transient';
   /** The documented bound that allows it (README, "When things fail"); unset: none does. */
   bound?: string;
-  /** Outside the bounds, the known finding it shows, if any (`ownHop`, `flushedMark`). */
-  finding?: string;
   /** The token, as the trace names it: `A<session>.<pair>`. */
   token: string;
   instance: string;
@@ -89,10 +87,8 @@ export class Oracle {
   readonly errors: string[] = [];
   /** Validations answered (accepted or refused), to see that a schedule exercises something. */
   validations = 0;
-  /** Validations answered: where, of what, when they began and answered, whether they accepted (for finding 5). */
+  /** Validations answered: where, of what, when they began and answered, whether they accepted. */
   private readonly answered: Array<{ instance: string; token: string; began: number; beganSeq: number; at: number; accepted: boolean }> = [];
-  /** Acceptances outside the bounds, for `diagnose` (once the run is over). */
-  private readonly unbounded: Array<{ violation: Violation; token: AccessToken; end: End; began: number }> = [];
   /** Every call that may end sessions, for the invariant's bounds. */
   readonly calls: Array<EndingCall & { instance: Instance }> = [];
   private readonly byToken = new Map<string, AccessToken>();
@@ -324,7 +320,6 @@ export class Oracle {
             endBegan: end.began,
           };
           this.violations.push(violation);
-          if (!allowed) this.unbounded.push({ violation, token, end, began });
           const verdict = violation.bound ? `within a documented bound: ${violation.bound}` : 'VIOLATION';
           return `ACCEPTED — ${verdict} (${violation.kind}; ended by ${violation.ended})`;
         }
@@ -333,17 +328,6 @@ export class Oracle {
       },
     );
     return checking.finally(() => (this.validations += 1));
-  }
-
-  /**
-   * Once the run is over: which acceptances outside the bounds show a known finding — 4: the
-   * revoker's own hop (`ownHop`); 6: a fill that landed after FLUSHALL removed the mark
-   * (`flushedMark`). (Findings 1 and 5 are fixed: any such acceptance is unexplained.)
-   */
-  async diagnose(): Promise<void> {
-    for (const { violation, end, began } of this.unbounded) {
-      violation.finding = ownHop(this.cluster, end, violation.instance, began) ?? flushedMark(this.cluster, end, began);
-    }
   }
 
   private issue(session: Session, access: string, refresh: string): AccessToken {

@@ -33,6 +33,9 @@ function world() {
   return { redis, host, link, subscriber, breaker, tier: new ModelTier(link, breaker) };
 }
 
+/** A fill in epoch `e1`, sent just after its read (`SharedSessionCache` gives it 20 s to reach Redis). */
+const fill = (tier: ModelTier, hash: string, ttlSeconds = 60, epoch = 'e1') => tier.set(hash, session(), ttlSeconds, epoch, Date.now() + 20_000);
+
 const settle = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: Error) => error.message);
 
 describe('Redis model', () => {
@@ -92,15 +95,32 @@ describe('Redis model', () => {
 
   it('a tombstone wins over a later fill, as SET_UNLESS_REVOKED does', async () => {
     const { tier } = world();
+    await tier.createWatermark({ epoch: 'e1', mark: Date.now() - 10_000 }, 10_000);
     await tier.markRevoked('u1', ['hash']);
-    await tier.set('hash', session(), 60, 'e1');
+    await fill(tier, 'hash');
     expect((await tier.get('hash'))?.entry).toBe('revoked');
+  });
+
+  it('a fill that reaches Redis past its deadline, or whose epoch the watermark does not hold (FLUSHALL), is not written, as SET_UNLESS_REVOKED does', async () => {
+    const { redis, tier } = world();
+    await tier.createWatermark({ epoch: 'e1', mark: Date.now() - 10_000 }, 10_000);
+    await tier.set('late', session(), 60, 'e1', Date.now() - 1); // by Redis's clock
+    expect(await tier.get('late')).toBeNull();
+    redis.clockOffsetMs = -5000; // Redis's clock behind: the same deadline is still ahead of it
+    await tier.set('late', session(), 60, 'e1', Date.now() - 1);
+    expect(await tier.get('late')).toMatchObject({ epoch: 'e1' });
+    await fill(tier, 'other', 60, 'e2'); // another epoch
+    expect(await tier.get('other')).toBeNull();
+    redis.flushall(); // the watermark gone with the marks
+    await fill(tier, 'flushed');
+    expect(await tier.get('flushed')).toBeNull();
   });
 
   it('a restore from a snapshot brings back what it held, with its absolute expiries', async () => {
     const { redis, tier } = world();
-    await tier.set('short', session(), 5, 'e1');
-    await tier.set('long', session(), 60, 'e1');
+    await tier.createWatermark({ epoch: 'e1', mark: Date.now() - 10_000 }, 10_000);
+    await fill(tier, 'short', 5);
+    await fill(tier, 'long');
     redis.snapshot();
     await tier.markRevoked('u1', ['long']);
     await vi.advanceTimersByTimeAsync(10_000);
@@ -156,8 +176,8 @@ describe('Redis model', () => {
 
   it('out of memory (noeviction): SET and SADD refused, in scripts too, and the lease even when taken; reads, DEL, SREM, PUBLISH served', async () => {
     const { redis, link, tier } = world();
-    await tier.set('hash', session(), 60, 'e1');
     await tier.createWatermark({ epoch: 'e1', mark: Date.now() - 10_000 }, 10_000);
+    await fill(tier, 'hash');
     expect(await tier.lease('wl', 1000)).toBe(true);
     redis.oom = true;
     const refused = async (write: Promise<unknown>) => {
@@ -166,7 +186,7 @@ describe('Redis model', () => {
       return outcome;
     };
     expect(await refused(tier.markRevoked('u1', ['hash']))).toBe(OOM_ERROR);
-    expect(await refused(tier.set('other', session(), 60, 'e1'))).toBe(OOM_ERROR);
+    expect(await refused(fill(tier, 'other'))).toBe(OOM_ERROR);
     expect(await refused(tier.createWatermark({ epoch: 'e2', mark: Date.now() }, 10_000))).toBe(OOM_ERROR);
     expect(await refused(tier.lease('wl', 1000))).toBe(OOM_ERROR);
     expect(await refused(tier.advanceWatermark('e1', Date.now(), 10_000))).toBe('resolved'); // not forward: no SET reached

@@ -2,6 +2,7 @@ import { decodeCachedSession, encodeCachedSession } from '../../src/session/adap
 import { CircuitBreaker } from '../../src/session/adapters/redis/circuit-breaker.js';
 import { sessionCacheKey } from '../../src/session/adapters/redis/redis-cache.tier.js';
 import { REQUEST_PATH_REDIS_OPTIONS } from '../../src/session/adapters/redis/redis-connection.js';
+import { ThrottledWarning } from '../../src/session/runtime/throttled-warning.js';
 import type { Invalidation, InvalidationChannel, SharedSessionTier, TierLookup, Watermark } from '../../src/session/adapters/shared-session-tier.js';
 import { CachedSession, REVOKED } from '../../src/session/ports/session-cache.js';
 import { never, Scheduler } from './scheduler.js';
@@ -25,6 +26,8 @@ const RECONNECT_MAX_MS = 2000;
 const SUBSCRIBE_WAIT_MS = 3000;
 /** `RedisCacheTier`'s revocation mark. */
 const TOMBSTONE = '!';
+/** What `SET_UNLESS_REVOKED` answers when the fill reached Redis after its deadline. */
+const TOO_LATE = -1;
 
 type Value = string | Set<string>;
 interface Stored {
@@ -478,6 +481,7 @@ const formatMark = (mark: number) => mark.toFixed(0);
  */
 export class ModelTier implements SharedSessionTier {
   readonly backend = 'redis';
+  private readonly lateFill = new ThrottledWarning('SessionCache');
 
   constructor(
     private readonly link: RedisLink,
@@ -516,18 +520,26 @@ export class ModelTier implements SharedSessionTier {
     return decoded === null ? null : { entry: decoded.session, epoch: decoded.epoch, ttlMs };
   }
 
-  async set(accessHash: string, session: CachedSession, ttlSeconds: number, epoch: string): Promise<void> {
+  async set(accessHash: string, session: CachedSession, ttlSeconds: number, epoch: string, notAfter: number): Promise<void> {
     const ttl = Math.max(1, Math.ceil(ttlSeconds));
-    const key = this.sessionKey(accessHash);
     const userKey = this.userKey(session.userId);
-    const text = encodeCachedSession(session, epoch);
+    const value = encodeCachedSession(session, epoch);
+    const deadline = Math.floor(notAfter);
+    const key = this.sessionKey(accessHash);
+    const watermarkKey = this.watermarkKey;
     await this.breaker.run(async () => {
-      // SET_UNLESS_REVOKED
+      // SET_UNLESS_REVOKED over the session key and the watermark (the model is a single Redis, not a Cluster)
       const stored = await this.link.command((db) => {
         if (db.get(key) === TOMBSTONE) return 0;
-        db.set(key, text, { ex: ttl });
+        if (db.time() > deadline) return -1;
+        const watermark = db.get(watermarkKey);
+        if (!watermark || !watermark.startsWith(`${epoch}:`)) return -2;
+        db.set(key, value, { ex: ttl });
         return 1;
       });
+      if (stored === TOO_LATE) {
+        this.lateFill.warn('A session cache fill reached Redis after its deadline and was not written (held in the network, or this instance’s clock runs behind Redis’s)');
+      }
       if (stored !== 1) return;
       await this.link.command((db) => db.sadd(userKey, shortHash(accessHash)));
       await this.link.command((db) => db.expire(userKey, ttl, 'GT'));

@@ -14,9 +14,8 @@ export function breaches(report: Report, invariant: Invariant): Report['violatio
   return report.violations.filter((v) => invariant === 'strict' || (invariant === 'bounded' ? v.bound === undefined : v.kind === 'settled'));
 }
 
-/** With `known`, a breach that shows the known finding (`Violation.finding`) does not count. */
-export function holds(report: Report, invariant: Invariant, known = false): boolean {
-  return report.errors.length === 0 && breaches(report, invariant).every((v) => known && v.finding !== undefined);
+export function holds(report: Report, invariant: Invariant): boolean {
+  return report.errors.length === 0 && breaches(report, invariant).length === 0;
 }
 
 export interface Outcome {
@@ -29,9 +28,6 @@ export interface Outcome {
   counterexample?: Schedule;
   report?: Report;
   diagnosis: string[];
-  /** With `known`: schedules whose only breaches show the known finding, and the first of them. */
-  known: number;
-  firstKnown?: Schedule;
 }
 
 /**
@@ -51,49 +47,41 @@ export async function search(
   invariant: Invariant,
   seed: number,
   numRuns: number,
-  options: { known?: boolean } = {},
 ): Promise<Outcome> {
   const settings = runSettings(seed, numRuns);
   const started = process.hrtime.bigint();
   let tried = 0;
   let failedAt: number | undefined;
-  let known = 0;
-  let firstKnown: Schedule | undefined;
   const result = await fc.check(
     fc.asyncProperty(schedules(shape), async (schedule) => {
       tried += 1;
       if (failedAt !== undefined && tried - failedAt > SHRINK_BUDGET) return true;
       const report = await simulate(schedule);
-      const ok = holds(report, invariant, options.known);
+      const ok = holds(report, invariant);
       if (!ok) failedAt ??= tried;
-      else if (failedAt === undefined && breaches(report, invariant).length > 0) {
-        known += 1;
-        firstKnown ??= schedule;
-      }
       return ok;
     }),
     settings,
   );
   const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
-  const knownNote = options.known ? `; ${known} showed only known findings (4, 6)${firstKnown ? ` (the first: SIM_SCHEDULE='${JSON.stringify(firstKnown)}')` : ''}` : '';
   if (!result.failed || !result.counterexample) {
-    console.log(`[simulation] ${name}: ${result.numRuns} schedules, no counterexample (${invariant} invariant${knownNote}), ${ms} ms, seed ${settings.seed}`);
-    return { failed: false, runs: result.numRuns, ms, seed: settings.seed, diagnosis: [], known, firstKnown };
+    console.log(`[simulation] ${name}: ${result.numRuns} schedules, no counterexample (${invariant} invariant), ${ms} ms, seed ${settings.seed}`);
+    return { failed: false, runs: result.numRuns, ms, seed: settings.seed, diagnosis: [] };
   }
   const [counterexample] = result.counterexample;
   const report = await simulate(counterexample);
   const diagnosis = [...diagnose(report, breaches(report, invariant))];
   console.log(
     [
-      `[simulation] ${name}: counterexample after ${result.numRuns} schedules (${invariant} invariant${knownNote}; ${result.numShrinks} shrinks), ${ms} ms`,
+      `[simulation] ${name}: counterexample after ${result.numRuns} schedules (${invariant} invariant; ${result.numShrinks} shrinks), ${ms} ms`,
       `  replay: SIM_SEED=${result.seed} SIM_PATH=${result.counterexamplePath} (with -t to pick this test), or SIM_SCHEDULE='${JSON.stringify(counterexample)}'`,
       `  diagnosis: ${diagnosis.join('; ') || '(none)'}`,
       ...breaches(report, invariant).map(
-        (v) => `  breach: ${v.instance} accepted ${v.token} at ${(v.began / 1000).toFixed(3)}s (${v.kind}), ended by ${v.ended}${v.finding ? ` — known finding: ${v.finding}` : ''}`,
+        (v) => `  breach: ${v.instance} accepted ${v.token} at ${(v.began / 1000).toFixed(3)}s (${v.kind}), ended by ${v.ended}`,
       ),
       ...report.errors.map((error) => `  error: ${error}`),
       ...report.trace.map((line) => `  ${line}`),
     ].join('\n'),
   );
-  return { failed: true, runs: result.numRuns, ms, seed: settings.seed, counterexample, report, diagnosis, known, firstKnown };
+  return { failed: true, runs: result.numRuns, ms, seed: settings.seed, counterexample, report, diagnosis };
 }

@@ -29,8 +29,14 @@ export interface SharedSessionTier {
   /** False while calls are known to fail (the circuit is open): the cache does not try. */
   readonly available: boolean;
   get(accessHash: string): Promise<TierLookup>;
-  /** Stores the session, tagged with `epoch`, unless its hash is marked revoked (a late fill cannot undo a revocation). */
-  set(accessHash: string, session: CachedSession, ttlSeconds: number, epoch: string): Promise<void>;
+  /**
+   * Stores the session, tagged with `epoch`, unless — checked where it is written, atomically —
+   * its hash is marked revoked (a late fill cannot undo a revocation), the tier's own clock is
+   * past `notAfter` (epoch ms: a fill held in the network longer than a mark lives cannot undo
+   * one either), or the tier's watermark is not of `epoch` (a fill that lands after the tier lost
+   * its marks, a FLUSHALL, cannot bring back what they marked). Answers nothing either way.
+   */
+  set(accessHash: string, session: CachedSession, ttlSeconds: number, epoch: string, notAfter: number): Promise<void>;
   markRevoked(userId: string, accessHashes: readonly string[]): Promise<void>;
   forget(userId: string, accessHashes: readonly string[]): Promise<void>;
   deleteUser(userId: string): Promise<void>;

@@ -89,10 +89,16 @@ class FakeTier implements SharedSessionTier {
   async ping() { return !this.failing; }
 }
 
-/** A channel whose health the test sets; what is published reaches every listener (this instance included). */
+/**
+ * A channel whose health the test sets; what is published reaches every listener (this instance
+ * included) — at once, or, while `late`, when the test calls `deliver` (one pub/sub hop: the
+ * publisher has its answer first).
+ */
 class FakeChannel implements InvalidationChannel {
   private isHealthy = true;
-  readonly published: Array<{ hashes?: string[]; userId?: string }> = [];
+  late = false;
+  private readonly held: Array<() => void> = [];
+  readonly published: Array<{ hashes?: string[]; userId?: string; unmarked?: boolean }> = [];
   private readonly listeners: Array<(i: { hashes?: string[]; userId?: string }) => void> = [];
   private readonly healthListeners: Array<(healthy: boolean) => void> = [];
   get healthy() { return this.isHealthy; }
@@ -100,9 +106,14 @@ class FakeChannel implements InvalidationChannel {
     if (value !== this.isHealthy) for (const listener of this.healthListeners) listener(value);
     this.isHealthy = value;
   }
-  async publish(invalidation: { hashes?: string[]; userId?: string }) {
+  async publish(invalidation: { hashes?: string[]; userId?: string; unmarked?: boolean }) {
     this.published.push(invalidation);
-    for (const listener of this.listeners) listener(invalidation);
+    const hear = () => this.listeners.forEach((listener) => listener(invalidation));
+    if (this.late) this.held.push(hear);
+    else hear();
+  }
+  deliver() {
+    for (const hear of this.held.splice(0)) hear();
   }
   onInvalidation(handler: (i: { hashes?: string[]; userId?: string }) => void) { this.listeners.push(handler); }
   onHealthChange(handler: (healthy: boolean) => void) { this.healthListeners.push(handler); }
@@ -273,6 +284,66 @@ describe('SharedSessionCache', () => {
     await t.channel.publish({ hashes: [s.accessHash] }); // heard while the read was in flight
     await reading;
     expect(t.cache.peek(s.accessHash)).toBeUndefined();
+  });
+
+  it('never keeps a read in flight over its own revocation, before its own invalidation comes back', async () => {
+    const t = await setup();
+    const s = await t.open();
+    t.tier.put(s.accessHash, t.cached(s));
+    t.channel.late = true; // its own invalidation comes back one hop after the revocation returns
+    const reading = t.cache.get(s.accessHash); // reads the tier before the mark lands there
+    const revoking = t.cache.markRevoked(s.userId, [s.accessHash]);
+    expect(await reading).toMatchObject({ id: s.id }); // it began before the revocation
+    await revoking;
+    expect(t.tier.peekEntry(s.accessHash)).toBe(REVOKED);
+    // Answered: refused here at once, not only once the invalidation is back.
+    expect(t.cache.peek(s.accessHash)).toBe(REVOKED);
+    expect(await t.cache.get(s.accessHash)).toBe(REVOKED);
+    t.channel.deliver();
+    expect(await t.cache.get(s.accessHash)).toBe(REVOKED);
+  });
+
+  it('falls out of sync the moment its channel stops being heard, even when it is heard again before anything asks', async () => {
+    const t = await setup();
+    const s = await t.open();
+    t.tier.put(s.accessHash, t.cached(s));
+    expect(await t.cache.get(s.accessHash)).toMatchObject({ id: s.id });
+    const markRevoked = vi.spyOn(t.tier, 'markRevoked').mockRejectedValue(new Error('OOM command not allowed when used memory > maxmemory'));
+    t.channel.healthy = false; // its subscription dropped...
+    await t.revoke(s.id); // ...while another instance ended the session and said its mark did not land (lost to this one)
+    t.channel.healthy = true; // back a few hundred ms later; no request, no round meanwhile
+    // Redis still holds the live entry: the store answers until a catch-up has marked every end.
+    expect(await t.cache.get(s.accessHash)).toBeNull();
+    await t.cache.settle(); // the catch-up's mark is refused too: still out of sync
+    expect(await t.cache.get(s.accessHash)).toBeNull();
+    markRevoked.mockRestore(); // memory freed
+    t.advance(1_000);
+    await t.cache.settle();
+    expect(await t.cache.get(s.accessHash)).toBe(REVOKED);
+  });
+
+  it('while the tier refuses a mark, says so again at each retry until its word has reached the channel', async () => {
+    const t = await setup();
+    const other = t.instance();
+    await other.start({ store: t.store });
+    const s = await t.open();
+    t.tier.put(s.accessHash, t.cached(s));
+    expect(await other.get(s.accessHash)).toMatchObject({ id: s.id });
+    const markRevoked = vi.spyOn(t.tier, 'markRevoked').mockRejectedValue(new Error('OOM command not allowed when used memory > maxmemory'));
+    vi.spyOn(t.channel, 'publish').mockRejectedValueOnce(new Error('Connection is closed.'));
+    await t.cache.markRevoked(s.userId, [s.accessHash]); // the mark refused, and the word saying so lost
+    expect(t.channel.published).toEqual([]);
+    expect(other.peek(s.accessHash)).toMatchObject({ id: s.id }); // the other heard nothing
+    await t.cache.settle(); // refused again: this time the word goes out, and the other adopts the mark
+    expect(t.channel.published).toEqual([{ hashes: [s.accessHash], userId: s.userId, unmarked: true }]);
+    expect(other.peek(s.accessHash)).toBe(REVOKED);
+    expect(await other.get(s.accessHash)).toBe(REVOKED);
+    await t.cache.settle(); // refused again, but every instance heard it (or lost its subscription): not repeated
+    expect(t.channel.published).toHaveLength(1);
+    markRevoked.mockRestore();
+    await t.cache.settle();
+    expect(t.tier.peekEntry(s.accessHash)).toBe(REVOKED);
+    expect(t.channel.published.at(-1)).toEqual({ hashes: [s.accessHash] });
   });
 
   it('drops every copy it holds when the channel stops being heard, and reads nothing until it is heard again and reconciled', async () => {

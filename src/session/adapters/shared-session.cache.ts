@@ -5,7 +5,7 @@ import { CachedSession, CacheLookup, REVOKED, SessionCache, UNAVAILABLE } from '
 import { accessHashesByUser } from '../ports/session-record.js';
 import { RepeatingJob } from '../repeating-job.js';
 import { ThrottledWarning } from '../runtime/throttled-warning.js';
-import { CacheReconciler } from './cache-reconciler.js';
+import { CacheReconciler, RECONCILE_MARGIN_MS } from './cache-reconciler.js';
 import type { Invalidation, InvalidationChannel, SharedSessionTier, Watermark } from './shared-session-tier.js';
 
 type Entry = CachedSession | typeof REVOKED;
@@ -46,6 +46,13 @@ const START_WAIT_MS = 3000;
  * mark had expired. (A query's own time is bounded by its 5 s statement timeout.)
  */
 const FILL_WINDOW_MS = 10_000;
+/**
+ * And a fill reaching the shared tier more than this after its read, by the tier's own clock, is
+ * refused there: one held in the network (TCP retransmitting through a partition) could
+ * otherwise land once the mark it raced had expired. The fill window, and the margin the
+ * watermark keeps for clocks apart: well within a mark's lifetime (300 s).
+ */
+const FILL_DEADLINE_MS = FILL_WINDOW_MS + RECONCILE_MARGIN_MS;
 /** Revocation marks waiting for delivery at most; past this the oldest are dropped (and logged). */
 const MAX_PENDING = 100_000;
 
@@ -58,8 +65,9 @@ const MAX_PENDING = 100_000;
  * - **In sync.** The shared tier is read only while this instance is in sync with it: the tier
  *   answers (its circuit is closed), this instance hears its own heartbeat on the invalidation
  *   channel (so it hears every other instance's invalidations), and since the last fault —
- *   start, a reconnect, an outage, a channel gone quiet, a watermark lost or gone back — it has
- *   caught up: marked in the tier every end since the tier's watermark (`CacheReconciler`).
+ *   start, a reconnect, an outage, a channel gone quiet (even for a moment), a watermark lost or
+ *   gone back — it has caught up: marked in the tier every end since the tier's watermark
+ *   (`CacheReconciler`).
  *   The in-process tier is read only while in sync, for at most `localTtlMs`.
  * - **Epochs.** Every entry carries the epoch of the watermark it was filled under; a tier that
  *   lost its watermark gets a new epoch, so what it still holds reads as misses.
@@ -67,13 +75,15 @@ const MAX_PENDING = 100_000;
  *   late fill cannot overwrite it), and an invalidation to every instance. A mark the shared tier
  *   refused is kept here, answered as revoked, and delivered every `retryMs` until it lands; the
  *   invalidation then says so, and every instance that hears it does the same (the tier may
- *   refuse writes yet serve reads: out of memory).
+ *   refuse writes yet serve reads: out of memory). A word that did not reach the channel is said
+ *   again at each retry.
  * - **Reconciliation rounds.** Every `reconcileIntervalMs` one instance marks every end since
  *   the watermark and moves it forward, so an end whose instance could not mark it (and died)
  *   is marked within one interval, and the watermark bounds what a catch-up reads.
  * - **Fills** come from the store only, through `set`; an entry is never rewritten from what the
  *   cache itself held, and a fill of what the store said before this instance's last fault, or
- *   more than 10 s ago, is skipped.
+ *   more than 10 s ago, is skipped; the shared tier refuses one that reaches it more than 20 s
+ *   after the read (by its own clock), or outside the watermark's epoch.
  */
 export class SharedSessionCache extends SessionCache implements AdapterLifecycle {
   private readonly logger = new Logger('SessionCache');
@@ -91,6 +101,8 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   private catchUpAfter = 0;
   /** access hash → user id, for revocation marks not yet delivered to the shared tier. */
   private readonly pending = new Map<string, string>();
+  /** Pending marks made here whose `unmarked` invalidation did not reach the channel: told again at each retry until it does. */
+  private readonly untold = new Set<string>();
   private retryTimer?: NodeJS.Timeout;
   private reconciler?: CacheReconciler;
   private readonly watching: RepeatingJob<void>;
@@ -123,10 +135,15 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
       else if (hashes) for (const hash of hashes) this.local?.delete(hash);
       else if (userId !== undefined) this.local?.clear();
     });
-    // Invalidations may have been missed while the channel was unhealthy: drop every local copy.
-    channel.onHealthChange(() => {
+    // Invalidations may have been missed while the channel was unhealthy: drop every local copy,
+    // and fall out of sync at once — one of them may have said a mark did not land (Redis out of
+    // memory: it still serves the live entry), so the tier is not read again before a catch-up
+    // has marked every end since the watermark (refused too, out of memory: the store answers).
+    // Waiting for the next `trusted()` would miss a subscription back within a few hundred ms.
+    channel.onHealthChange((healthy) => {
       this.invalidations += 1;
       this.local?.clear();
+      if (!healthy) this.desync('its invalidation channel went quiet');
     });
     // The server may have restarted or been restored from a snapshot, or be another one.
     shared.onReconnect(() => this.desync('reconnected to it'));
@@ -215,7 +232,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     if (readAt !== undefined && (readAt <= this.lastFaultAt || this.now() - readAt > FILL_WINDOW_MS)) return;
     this.local?.delete(accessHash);
     try {
-      await this.shared.set(accessHash, session, ttlSeconds, this.synced!.epoch);
+      await this.shared.set(accessHash, session, ttlSeconds, this.synced!.epoch, (readAt ?? this.now()) + FILL_DEADLINE_MS);
     } catch (error) {
       this.warn('write', error);
     }
@@ -228,13 +245,16 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
    */
   async markRevoked(userId: string, accessHashes: readonly string[]): Promise<void> {
     if (accessHashes.length === 0) return;
+    // Counts as an invalidation heard, at once: a read in flight here (it may have left before
+    // the mark reached the tier) must not keep what it read over this mark.
+    this.invalidations += 1;
     for (const hash of accessHashes) this.local?.set(hash, REVOKED);
     try {
       await this.shared.markRevoked(userId, accessHashes);
     } catch (error) {
       this.warn('revocation', error);
       this.keepPending(userId, accessHashes);
-      await this.tellOthers({ hashes: [...accessHashes], userId, unmarked: true });
+      if (!(await this.tellOthers({ hashes: [...accessHashes], userId, unmarked: true }))) for (const hash of accessHashes) this.untold.add(hash);
       return;
     }
     await this.tellOthers({ hashes: [...accessHashes] });
@@ -242,6 +262,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
 
   async forget(userId: string, accessHashes: readonly string[]): Promise<void> {
     if (accessHashes.length === 0) return;
+    this.invalidations += 1; // as in `markRevoked`
     for (const hash of accessHashes) this.local?.delete(hash);
     try {
       await this.shared.forget(userId, accessHashes);
@@ -252,6 +273,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   }
 
   async deleteUser(userId: string): Promise<void> {
+    this.invalidations += 1; // as in `markRevoked`
     this.local?.clear();
     try {
       await this.shared.deleteUser(userId);
@@ -357,6 +379,8 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   }
 
   private keep(accessHash: string, entry: Entry, ttlMs: number): void {
+    // A mark held here is never replaced by a session (a read that straddled it).
+    if (entry !== REVOKED && this.local?.peek(accessHash) === REVOKED) return;
     // Never longer than the shared tier keeps it.
     if (ttlMs > 0) this.local?.set(accessHash, entry, { ttl: Math.min(this.localTtlMs, ttlMs) });
   }
@@ -389,8 +413,12 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     for (const [userId, hashes] of accessHashesByUser(marks)) {
       try {
         await this.shared.markRevoked(userId, hashes);
-        for (const hash of hashes) this.pending.delete(hash);
+        for (const hash of hashes) {
+          this.pending.delete(hash);
+          this.untold.delete(hash);
+        }
       } catch {
+        await this.tellUntold();
         return;
       }
       // Instances that kept a copy while this one could not reach the tier drop it now.
@@ -399,13 +427,34 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     this.logger.log('Delivered every pending cache revocation');
   }
 
-  private async tellOthers(invalidation: Invalidation): Promise<void> {
+  /**
+   * Tells every instance again of the marks made here that the tier refused and whose first word
+   * (`unmarked`) did not reach the channel: while the tier refuses writes but serves reads (out
+   * of memory), an instance that heard neither would serve the live entry. Once one word has
+   * reached the channel, every instance heard it or lost its subscription, and so fell out of
+   * sync (it catches up before reading the tier again): no need to repeat it.
+   */
+  private async tellUntold(): Promise<void> {
+    const marks = [...this.untold].flatMap((accessHash) => {
+      const userId = this.pending.get(accessHash);
+      return userId === undefined ? [] : [{ accessHash, userId }];
+    });
+    this.untold.clear();
+    for (const [userId, hashes] of accessHashesByUser(marks)) {
+      if (!(await this.tellOthers({ hashes, userId, unmarked: true }))) for (const hash of hashes) this.untold.add(hash);
+    }
+  }
+
+  /** Publishes an invalidation; false when the channel did not take it. */
+  private async tellOthers(invalidation: Invalidation): Promise<boolean> {
     try {
       await this.channel.publish(invalidation);
+      return true;
     } catch (error) {
       // The others stop trusting their copies when they stop hearing their heartbeat; if they
       // still hear it, the next reconciliation round tells them again.
       this.warn('invalidation', error);
+      return false;
     }
   }
 

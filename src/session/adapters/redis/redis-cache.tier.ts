@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { CachedSession, REVOKED } from '../../ports/session-cache.js';
 import type { SharedSessionTier, TierLookup, Watermark } from '../shared-session-tier.js';
 import { decodeCachedSession, encodeCachedSession } from './cached-session.codec.js';
+import { ThrottledWarning } from '../../runtime/throttled-warning.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { ConnectionUse, isCluster, type SessionRedisConnection } from './redis-connection.js';
 
@@ -18,9 +19,23 @@ export function sessionCacheKey(prefix: string, accessHash: string): string {
 /** What the key and the user's index carry of an access hash. */
 const shortHash = (accessHash: string) => accessHash.slice(0, 22);
 
-/** Sets a session unless its key holds a revocation mark: a late fill cannot undo a revocation. */
+/**
+ * Sets a session (ARGV[1], for ARGV[2] seconds) unless its key holds a revocation mark, so a late
+ * fill cannot undo a revocation — nor one that reaches Redis after ARGV[3] (epoch ms, by Redis's
+ * own clock: a fill held in the network, TCP retransmitting through a partition, longer than a
+ * mark lives), nor one whose epoch (ARGV[4]) the watermark (KEYS[2]) does not hold (a fill that
+ * read the store before an end and lands after a FLUSHALL took its mark and the watermark).
+ * KEYS[2] is left out on Redis Cluster, where the watermark lives in another slot.
+ * Answers 1 when set; 0 marked revoked, -1 too late, -2 not the watermark's epoch.
+ */
 const SET_UNLESS_REVOKED = `
 if redis.call('GET', KEYS[1]) == '${TOMBSTONE}' then return 0 end
+local time = redis.call('TIME')
+if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[3]) then return -1 end
+if KEYS[2] then
+  local watermark = redis.call('GET', KEYS[2])
+  if not watermark or string.sub(watermark, 1, string.len(ARGV[4]) + 1) ~= ARGV[4] .. ':' then return -2 end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1
 `;
@@ -55,13 +70,19 @@ redis.call('SET', KEYS[1], ARGV[1] .. ':' .. string.format('%.0f', mark))
 return 1
 `;
 
+/** Each script and how many keys it takes. */
 const SCRIPTS = {
-  setUnlessRevoked: SET_UNLESS_REVOKED,
-  getWithTtl: GET_WITH_TTL,
-  createWatermark: CREATE_WATERMARK,
-  advanceWatermark: ADVANCE_WATERMARK,
+  setUnlessRevoked: { lua: SET_UNLESS_REVOKED, keys: 2 },
+  // The same script over the session key alone: Redis Cluster (see `set`).
+  setUnlessRevokedInSlot: { lua: SET_UNLESS_REVOKED, keys: 1 },
+  getWithTtl: { lua: GET_WITH_TTL, keys: 1 },
+  createWatermark: { lua: CREATE_WATERMARK, keys: 1 },
+  advanceWatermark: { lua: ADVANCE_WATERMARK, keys: 1 },
 };
 type Scripts = { [name in keyof typeof SCRIPTS]: (...args: unknown[]) => Promise<unknown> };
+
+/** What `SET_UNLESS_REVOKED` answers when the fill reached Redis after its deadline. */
+const TOO_LATE = -1;
 
 /** `epoch:mark`, or null for anything else. */
 function parseWatermark(text: string | null): Watermark | null {
@@ -73,13 +94,17 @@ function parseWatermark(text: string | null): Watermark | null {
  * The Redis tier of `SharedSessionCache`: one string key per access hash with a TTL (or a
  * revocation mark), and one set per user indexing that user's keys (its TTL follows the longest
  * entry, so it cannot outgrow them), a watermark (`<prefix>w`: `epoch:mark`) and the reconciliation
- * lease (`<prefix>wl`). Each command touches one key, so it runs unchanged on Redis Cluster. Every call goes through the connection's circuit breaker, so a dead or frozen Redis
- * fails fast; failures reject (the cache above decides what they mean).
+ * lease (`<prefix>wl`). Each command touches one key, so it runs unchanged on Redis Cluster — but
+ * for a fill on a single Redis (or Sentinel), which also reads the watermark, in the same script.
+ * Every call goes through the connection's circuit breaker, so a dead or frozen Redis fails fast;
+ * failures reject (the cache above decides what they mean).
  */
 export class RedisCacheTier implements SharedSessionTier {
   private readonly redis: Redis | Cluster;
   private readonly breaker: CircuitBreaker;
   private readonly use: ConnectionUse;
+  private readonly cluster: boolean;
+  private readonly lateFill = new ThrottledWarning('SessionCache');
 
   constructor(
     connection: SessionRedisConnection,
@@ -90,8 +115,9 @@ export class RedisCacheTier implements SharedSessionTier {
     this.use = new ConnectionUse(connection);
     this.redis = connection.client;
     this.breaker = connection.breaker;
-    for (const [name, lua] of Object.entries(SCRIPTS)) {
-      if (!(name in this.redis)) this.redis.defineCommand(name, { numberOfKeys: 1, lua });
+    this.cluster = isCluster(this.redis);
+    for (const [name, { lua, keys }] of Object.entries(SCRIPTS)) {
+      if (!(name in this.redis)) this.redis.defineCommand(name, { numberOfKeys: keys, lua });
     }
   }
 
@@ -133,11 +159,20 @@ export class RedisCacheTier implements SharedSessionTier {
     return decoded === null ? null : { entry: decoded.session, epoch: decoded.epoch, ttlMs };
   }
 
-  async set(accessHash: string, session: CachedSession, ttlSeconds: number, epoch: string): Promise<void> {
+  async set(accessHash: string, session: CachedSession, ttlSeconds: number, epoch: string, notAfter: number): Promise<void> {
     const ttl = Math.max(1, Math.ceil(ttlSeconds));
     const userKey = this.userKey(session.userId);
+    const value = encodeCachedSession(session, epoch);
+    const deadline = Math.floor(notAfter);
     await this.breaker.run(async () => {
-      const stored = await this.scripts.setUnlessRevoked(this.sessionKey(accessHash), encodeCachedSession(session, epoch), ttl);
+      // On a Cluster the watermark lives in another slot, and one hash tag for both would put
+      // every session on one master: the fill there checks the mark and the deadline only.
+      const stored = this.cluster
+        ? await this.scripts.setUnlessRevokedInSlot(this.sessionKey(accessHash), value, ttl, deadline, epoch)
+        : await this.scripts.setUnlessRevoked(this.sessionKey(accessHash), this.watermarkKey, value, ttl, deadline, epoch);
+      if (stored === TOO_LATE) {
+        this.lateFill.warn('A session cache fill reached Redis after its deadline and was not written (held in the network, or this instance’s clock runs behind Redis’s)');
+      }
       if (stored !== 1) return;
       await this.redis.sadd(userKey, shortHash(accessHash));
       // Only ever lengthen the index's TTL, so it outlives every entry it lists.
