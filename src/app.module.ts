@@ -14,7 +14,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PingController } from './ping/ping.controller';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
+import { ExpressSessionLegacySource, redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
 import { UsersModule } from './users/users.module';
 import { UsersService } from './users/users.service';
 
@@ -61,6 +61,7 @@ export class AppModule {
             rateLimit: { limit: config.THROTTLE_LIMIT, ttl: config.THROTTLE_TTL },
             sweepInterval: config.SESSION_SWEEP_INTERVAL,
             metrics,
+            legacySessions: legacySessions(config),
           }),
         }),
         SessionAdminModule.forRoot(),
@@ -71,6 +72,20 @@ export class AppModule {
       providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }, HttpDrainOnShutdown],
     };
   }
+}
+
+/** The express-session + connect-redis sessions to upgrade, when LEGACY_SESSION_SECRET is set. */
+function legacySessions(config: AppEnv): ExpressSessionLegacySource | null {
+  if (!config.LEGACY_SESSION_SECRET) return null;
+  const redis = config.LEGACY_SESSION_REDIS_URL ?? config.REDIS_URL;
+  if (!redis) throw new Error('LEGACY_SESSION_SECRET is set, but no Redis holds the legacy sessions: set LEGACY_SESSION_REDIS_URL or REDIS_URL');
+  return new ExpressSessionLegacySource({
+    secret: config.LEGACY_SESSION_SECRET.split(',').map((s) => s.trim()).filter(Boolean),
+    redis,
+    prefix: config.LEGACY_SESSION_PREFIX,
+    cookieName: config.LEGACY_SESSION_COOKIE,
+    userField: config.LEGACY_SESSION_USER_FIELD,
+  });
 }
 
 /** The Redis adapters when the environment names a Redis (or a cluster); none otherwise. */

@@ -93,6 +93,17 @@ export class AppEnv {
   /** Key prefix of everything the app writes to Redis (not connect-redis's `sess:`). @default 'nsm:' */
   @IsString() REDIS_KEY_PREFIX: string = 'nsm:';
   /** Lowest level logged: fatal | error | warn | info | debug | trace | silent. @default 'info' */
+  /** express-session secret(s), comma-separated: turns on the upgrade of live express-session + connect-redis sessions. */
+  @IsOptional() @IsString() LEGACY_SESSION_SECRET?: string;
+  /** The legacy sessions' Redis (default REDIS_URL). */
+  @IsOptional() @IsString() LEGACY_SESSION_REDIS_URL?: string;
+  /** connect-redis's key prefix. */
+  @IsString() LEGACY_SESSION_PREFIX: string = 'sess:';
+  /** express-session's cookie name. */
+  @IsString() LEGACY_SESSION_COOKIE: string = 'connect.sid';
+  /** Dotted path of the user id in the stored session (default `userId`, then `passport.user`). */
+  @IsOptional() @IsString() LEGACY_SESSION_USER_FIELD?: string;
+
   @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
   /** Format of the log lines; JSON (one object per line) is the only one. @default 'json' */
   @IsIn(['json']) LOG_FORMAT = 'json' as const;

@@ -80,6 +80,8 @@ export type { CredentialsVerifier, SessionUser } from './ports/credentials-verif
 export type { AdapterContext, AdapterLifecycle } from './ports/adapter-lifecycle.js';
 export { isLive, liveWindow, toSessionInfo } from './ports/session-record.js';
 export type {
+  EndedCursor,
+  EndedFilter,
   IssuedBeforeBatch,
   IssuedCursor,
   LiveWindow,
@@ -113,6 +115,15 @@ export { SESSION_MIGRATIONS } from './adapters/typeorm/migrations/index.js';
 export { redisSessionAdapters } from './adapters/redis/redis-session.adapters.js';
 export type { RedisSessionAdapters, RedisSessionAdaptersOptions } from './adapters/redis/redis-session.adapters.js';
 export type { RedisConnectionConfig } from './adapters/redis/redis-connection.js';
+
+// Moving from another session system without logging anyone out
+export { LegacySessionSource } from './ports/legacy-session-source.js';
+export type { LegacyCredential, LegacyRequest } from './ports/legacy-session-source.js';
+export { ExpressSessionLegacySource } from './legacy/express-session.legacy-source.js';
+export type { ExpressSessionLegacyOptions } from './legacy/express-session.legacy-source.js';
+export { SqlTableLegacySource } from './legacy/sql-table.legacy-source.js';
+export type { SqlTableLegacyOptions } from './legacy/sql-table.legacy-source.js';
+export { LegacySessionUpgrader, UPGRADE_HEADERS } from './legacy/legacy-session.upgrader.js';
 
 // Errors
 export * from './errors/session.errors.js';

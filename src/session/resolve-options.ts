@@ -92,6 +92,8 @@ export function resolveSessionOptions(
     ),
     metrics: options.metrics === false ? null : (options.metrics ?? optionalPeer<typeof PromClient>('prom-client')?.register ?? null),
     authPath: routesPath(extras.routes),
+    legacySessions: options.legacySessions ?? null,
+    legacySessionGrace: positiveInteger('legacySessionGrace', options.legacySessionGrace ?? SESSION_DEFAULTS.legacySessionGrace),
     loginRateLimit: options.loginRateLimit ?? { ...SESSION_DEFAULTS.loginRateLimit },
     rateLimit: options.rateLimit ?? { ...SESSION_DEFAULTS.rateLimit },
     loginFailurePolicy: options.loginFailurePolicy ?? { ...SESSION_DEFAULTS.loginFailurePolicy },

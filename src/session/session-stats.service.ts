@@ -11,6 +11,8 @@ import { SessionService } from './session.service.js';
 import { SessionSweepService } from './session-sweep.service.js';
 
 const DAY_MS = 86_400_000;
+/** How a `login` entry of an upgraded legacy session begins (`LegacySessionUpgrader`). */
+const MIGRATED_DETAIL = 'migrated from ';
 /** Accounts listed in `loginFailuresByAccountLast24h`. */
 const TOP_ACCOUNTS = 10;
 /** `sessions_active` is counted in the store at most this often, however often it is scraped. */
@@ -36,6 +38,8 @@ export interface SessionStats {
    */
   loginFailuresByAccountLast24h: AccountFailures[];
   reuseDetectedLast24h: number;
+  /** Sessions opened by upgrading a legacy session (`legacySessions`) in the last 24 h. */
+  migratedLast24h: number;
 }
 
 /** Wrong passwords given for one account. */
@@ -73,11 +77,12 @@ export class SessionStatsService {
     await this.events.flush();
     const now = new Date(this.clock.now());
     const since = new Date(now.getTime() - DAY_MS);
-    const [summary, counts, peak, byAccount] = await Promise.all([
+    const [summary, counts, peak, byAccount, migrated] = await Promise.all([
       this.store.summarize(this.window(now), since),
       this.audit.countSince(['login_failed', 'reuse_detected'], since),
       this.store.peakConcurrency(since),
       this.audit.countByUserSince('login_failed', since, TOP_ACCOUNTS),
+      this.audit.countWithDetailSince('login', MIGRATED_DETAIL, since),
     ]);
     return {
       active: summary.active,
@@ -89,6 +94,7 @@ export class SessionStatsService {
       loginFailuresLast24h: counts.login_failed,
       loginFailuresByAccountLast24h: byAccount.map(({ userId, count }) => ({ userId, failures: count })),
       reuseDetectedLast24h: counts.reuse_detected,
+      migratedLast24h: migrated,
     };
   }
 

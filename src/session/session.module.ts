@@ -11,6 +11,7 @@ import { mountController } from './http/mount-controller.js';
 import { SessionExceptionFilter } from './http/session-exception.filter.js';
 import { SessionIssuer } from './http/session-issuer.js';
 import { SessionPaths } from './http/session-paths.js';
+import { LegacySessionUpgrader } from './legacy/legacy-session.upgrader.js';
 import { LoginService } from './login.service.js';
 import { PasswordAttempts } from './password-attempts.js';
 import { SessionMetrics } from './metrics/session-metrics.js';
@@ -80,6 +81,7 @@ import { SessionService } from './session.service.js';
     SessionStatsService,
     SessionHealth,
     SessionStrategy,
+    LegacySessionUpgrader,
     SessionAuthGuard,
     RolesGuard,
     FreshSessionGuard,
@@ -87,6 +89,7 @@ import { SessionService } from './session.service.js';
     SessionExceptionFilter,
   ],
   exports: [
+    LegacySessionUpgrader,
     SessionService,
     PasswordAttempts,
     LoginService,

@@ -5,6 +5,7 @@ import type { CredentialsVerifier } from './ports/credentials-verifier.js';
 import type { HousekeepingLock } from './ports/housekeeping-lock.js';
 import type { LoginFailureCounter, LoginFailurePolicy } from './ports/login-failure-counter.js';
 import type { SessionCache } from './ports/session-cache.js';
+import type { LegacySessionSource } from './ports/legacy-session-source.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { SessionBinding } from './session-binding.js';
 
@@ -188,6 +189,22 @@ export interface SessionModuleOptions {
    * @default prom-client's global registry when the app has `prom-client` installed, else none
    */
   metrics?: Registry | false;
+
+  /**
+   * The sessions of the system this app moves away from, upgraded to sessions of this module on
+   * their first use so nobody is logged out by the switch: `new ExpressSessionLegacySource({…})`
+   * (express-session + connect-redis) or `new SqlTableLegacySource({…})` (a table with raw
+   * tokens). Only requests without a token of this module are looked at.
+   * @default null (off: legacy credentials mean nothing)
+   */
+  legacySessions?: LegacySessionSource | null;
+
+  /**
+   * Seconds a legacy credential keeps working after its upgrade, so parallel requests that carry
+   * it all land in the one new session.
+   * @default 10
+   */
+  legacySessionGrace?: number;
 }
 
 /** The ports an app may plug, each an adapter value (see `SessionModuleOptions`). */
@@ -198,7 +215,8 @@ export type SessionAdapterOptions = Pick<
 
 /** Options with every default filled in: the settings the module's parts read (adapters apart). */
 export interface ResolvedSessionOptions
-  extends Required<Omit<SessionModuleOptions, 'secret' | 'credentials' | 'metrics' | keyof SessionAdapterOptions>> {
+  extends Required<Omit<SessionModuleOptions, 'secret' | 'credentials' | 'metrics' | 'legacySessions' | keyof SessionAdapterOptions>> {
+  legacySessions: LegacySessionSource | null;
   secrets: string[];
   /** The registry, or null when metrics are off. */
   metrics: Registry | null;
@@ -220,6 +238,7 @@ export const SESSION_DEFAULTS = {
   cleanupInterval: 300,
   retention: 2_592_000,
   sweepInterval: 60,
+  legacySessionGrace: 10,
   loginRateLimit: { limit: 5, ttl: 60 },
   rateLimit: { limit: 100, ttl: 60 },
   loginFailurePolicy: { freeAttempts: 5, windowSeconds: 900, maxBlockSeconds: 900 },

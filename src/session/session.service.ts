@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import {
   InvalidNotBeforeError,
   InvalidTokenError,
@@ -21,6 +21,7 @@ import {
   IssuedCursor,
   LiveWindow,
   liveWindow,
+  NewSessionRecord,
   RevocationReason,
   SessionInfo,
   SessionRecord,
@@ -90,16 +91,46 @@ export class SessionService implements OnApplicationShutdown {
   /** Opens a session for a user who just proved who they are, evicting the least recently used beyond the limit. */
   async create(input: CreateSessionInput): Promise<IssuedSession> {
     const now = new Date(this.clock.now());
-    const { accessToken, refreshToken, accessExpiresAt, refreshExpiresAt } = this.mintPair(now);
+    const pair = this.mintPair(now);
+    const session = await this.store.insert(this.newRecord(input, randomUUID(), pair, now));
+    return this.opened(session, pair, now);
+  }
+
+  /**
+   * Opens a session for a user proven by a credential from elsewhere (a legacy session being
+   * upgraded), at most one per `origin` however many calls race, on any instance: the session's
+   * id and tokens are derived from `origin` under the signing key, so every racing call answers
+   * the same pair. A later call answers that pair again while the session still holds it.
+   * @param origin identifies the credential; as secret as the credential (never logged, never stored)
+   * @param detail the `login` event's detail (e.g. `migrated from express-session`)
+   * @returns null when the session of this origin exists but these tokens no longer open it (it ended, or was refreshed)
+   */
+  async createOnce(input: CreateSessionInput, origin: string, detail: string): Promise<IssuedSession | null> {
+    const now = new Date(this.clock.now());
+    const pair = {
+      accessToken: deriveToken('access', this.options.secrets, `origin|${origin}`),
+      refreshToken: deriveToken('refresh', this.options.secrets, `origin|${origin}`),
+      accessExpiresAt: this.after(now, this.options.accessTtl),
+      refreshExpiresAt: this.after(now, this.options.refreshTtl),
+    };
+    const id = derivedUuid(this.options.secrets[0], origin);
+    const inserted = await this.store.insertIfAbsent(this.newRecord(input, id, pair, now));
+    if (inserted) return this.opened(inserted, pair, now, detail);
+    const existing = await this.store.findById(id);
+    if (!existing || !isLive(existing, this.window(now)) || !sameHash(existing.accessHash, hashToken(pair.accessToken))) return null;
+    return { session: toSessionInfo(existing), tokens: this.tokens(pair.accessToken, pair.refreshToken, existing, now) };
+  }
+
+  private newRecord(input: CreateSessionInput, id: string, pair: ReturnType<SessionService['mintPair']>, now: Date): NewSessionRecord {
     const absoluteExpiresAt = this.after(now, this.options.absoluteTtl);
-    const expiresAt = refreshExpiresAt < absoluteExpiresAt ? refreshExpiresAt : absoluteExpiresAt;
-    const session = await this.store.insert({
-      id: randomUUID(),
+    const expiresAt = pair.refreshExpiresAt < absoluteExpiresAt ? pair.refreshExpiresAt : absoluteExpiresAt;
+    return {
+      id,
       userId: input.userId,
       roles: [...input.roles],
-      accessHash: hashToken(accessToken),
-      refreshHash: hashToken(refreshToken),
-      accessExpiresAt: accessExpiresAt < expiresAt ? accessExpiresAt : expiresAt,
+      accessHash: hashToken(pair.accessToken),
+      refreshHash: hashToken(pair.refreshToken),
+      accessExpiresAt: pair.accessExpiresAt < expiresAt ? pair.accessExpiresAt : expiresAt,
       expiresAt,
       absoluteExpiresAt,
       createdAt: now,
@@ -111,18 +142,22 @@ export class SessionService implements OnApplicationShutdown {
       deviceType: input.deviceType ?? null,
       deviceId: input.deviceId ?? null,
       data: input.data ?? null,
-    });
+    };
+  }
+
+  /** A session just stored: evicts beyond the limit, tells subscribers, hands out its tokens. */
+  private async opened(session: SessionRecord, pair: { accessToken: string; refreshToken: string }, now: Date, detail: string | null = null): Promise<IssuedSession> {
     await this.activity.flush(); // evict by up-to-date last activity
     const evicted = await this.store.evictBeyond(
-      input.userId,
+      session.userId,
       this.options.maxSessionsPerUser,
       this.window(now),
       session.id,
     );
     await this.forget(evicted);
-    this.emit('login', session, now);
+    this.emit('login', session, now, detail);
     for (const ended of evicted) this.emit('evicted', ended, now);
-    return { session: toSessionInfo(session), tokens: this.tokens(accessToken, refreshToken, session, now) };
+    return { session: toSessionInfo(session), tokens: this.tokens(pair.accessToken, pair.refreshToken, session, now) };
   }
 
   /**
@@ -591,4 +626,13 @@ function toAuthenticated(s: CachedSession, idleTtl: number): AuthenticatedSessio
     accessExpiresAt: new Date(s.accessExpiresAt),
     expiresAt: new Date(Math.min(s.expiresAt, s.lastActivityAt + idleTtl * 1000)),
   };
+}
+
+/** A UUID (RFC 9562 version 8: custom) derived from `origin` under `key`: the same for the same origin. */
+function derivedUuid(key: string, origin: string): string {
+  const bytes = createHmac('sha256', key).update(`session-id|${origin}`).digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x80;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

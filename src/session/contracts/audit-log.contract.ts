@@ -119,6 +119,20 @@ export function auditLogContract(name: string, factory: () => Promise<AuditLogHa
       expect(await log.countByUserSince('reuse_detected', at(0), 10)).toEqual([]);
     });
 
+    it('counts the entries of a type since a moment whose detail starts with a prefix', async () => {
+      await log.append([
+        event('login', 1, { detail: 'migrated from express-session' }),
+        event('login', 10, { detail: 'migrated from sql-table' }),
+        event('login', 11, { detail: null }),
+        event('login', 12, { detail: 'not migrated from' }),
+        event('logout', 13, { detail: 'migrated from express-session' }),
+      ]);
+      expect(await log.countWithDetailSince('login', 'migrated from', at(5))).toBe(1);
+      expect(await log.countWithDetailSince('login', 'migrated from', at(0))).toBe(2);
+      expect(await log.countWithDetailSince('login', 'migrated from %', at(0))).toBe(0); // not a pattern
+      expect(await log.countWithDetailSince('refresh', 'migrated', at(0))).toBe(0);
+    });
+
     it('cuts text longer than its columns instead of refusing the batch, and drops NUL', async () => {
       const long = event('login', 1, { userAgent: 'A'.repeat(5000), detail: 'd'.repeat(1000), ipAddress: '1'.repeat(100) });
       await log.append([long, event('logout', 2, { detail: 'with\0nul' })]);

@@ -36,6 +36,7 @@ export class SessionMetrics {
   private readonly refreshes?: Counter<'result'>;
   private readonly revocations?: Counter<'reason'>;
   private readonly events?: Counter<'type'>;
+  private readonly legacyUpgrades?: Counter<'source'>;
   private readonly bound = new Map<Counter<string>, Map<string, Child>>();
   private activeSource?: () => Promise<number>;
 
@@ -54,6 +55,7 @@ export class SessionMetrics {
     this.refreshes = counter('session_refreshes_total', 'Refresh-token rotations, by result', 'result');
     this.revocations = counter('session_revocations_total', 'Sessions revoked, by reason', 'reason');
     this.events = counter('session_events_total', 'Session lifecycle events, by type', 'type');
+    this.legacyUpgrades = counter('session_legacy_upgrades_total', 'Legacy sessions upgraded to sessions of this module, by source', 'source');
     const activeSource = () => this.activeSource;
     if (!reuse(registry, 'sessions_active')) {
       new Gauge({
@@ -83,6 +85,11 @@ export class SessionMetrics {
 
   refresh(result: RefreshResult): void {
     this.child(this.refreshes, result).inc();
+  }
+
+  /** A legacy session (of `source`) became a session of this module. */
+  legacyUpgrade(source: string): void {
+    this.child(this.legacyUpgrades, source).inc();
   }
 
   /** Counts what a lifecycle event says about logins, refreshes and revocations. */

@@ -46,6 +46,12 @@ export abstract class AuditLog {
   abstract countByUserSince(type: SessionEventType, since: Date, limit: number): Promise<UserCount[]>;
 
   /**
+   * How many entries of `type` after `since` have a detail that starts with `detailPrefix`
+   * (sessions migrated from a legacy store: `login` entries whose detail is `migrated from …`).
+   */
+  abstract countWithDetailSince(type: SessionEventType, detailPrefix: string, since: Date): Promise<number>;
+
+  /**
    * Deletes up to `batchSize` entries older than `before`.
    * @returns how many; call again until it returns less than `batchSize`
    */

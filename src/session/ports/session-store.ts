@@ -27,6 +27,13 @@ export abstract class SessionStore {
   /** Stores a new session and returns it as stored. */
   abstract insert(session: NewSessionRecord): Promise<SessionRecord>;
 
+  /**
+   * `insert`, unless a session with this id exists (then nothing changes). Atomic: of concurrent
+   * calls with one id, exactly one stores it.
+   * @returns the session as stored, or null when the id was taken
+   */
+  abstract insertIfAbsent(session: NewSessionRecord): Promise<SessionRecord | null>;
+
   /** The session whose current access token has this hash, live or not. */
   abstract findByAccessHash(accessHash: string): Promise<SessionRecord | null>;
 

@@ -30,6 +30,10 @@ export class MemoryAuditLog extends AuditLog {
     return counts;
   }
 
+  async countWithDetailSince(type: SessionEventType, detailPrefix: string, since: Date): Promise<number> {
+    return this.entries.filter((e) => e.type === type && e.at > since && e.detail?.startsWith(detailPrefix)).length;
+  }
+
   async countByUserSince(type: SessionEventType, since: Date, limit: number): Promise<UserCount[]> {
     const counts = new Map<string, number>();
     for (const e of this.entries) {

@@ -60,6 +60,10 @@ export class MemorySessionStore extends SessionStore {
     return copy(record);
   }
 
+  async insertIfAbsent(session: NewSessionRecord): Promise<SessionRecord | null> {
+    return this.sessions.has(session.id) ? null : this.insert(session);
+  }
+
   async findByAccessHash(accessHash: string): Promise<SessionRecord | null> {
     return this.copy(this.find((s) => s.accessHash === accessHash));
   }

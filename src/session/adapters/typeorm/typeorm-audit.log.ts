@@ -94,6 +94,18 @@ export class TypeOrmAuditLog extends AuditLog {
     return counts;
   }
 
+  /** A range of the `(type, at)` index, the detail checked on the rows it holds. */
+  async countWithDetailSince(type: SessionEventType, detailPrefix: string, since: Date): Promise<number> {
+    const [row] = rowsOf<{ n: string }>(
+      await runStatement(
+        this.dataSource,
+        `SELECT count(*) AS n FROM session_audit WHERE type = $1 AND at > $2 AND starts_with(detail, $3)`,
+        [type, since, detailPrefix],
+      ),
+    );
+    return Number(row?.n ?? 0);
+  }
+
   /** A range of the `(type, at)` index, grouped by user. */
   async countByUserSince(type: SessionEventType, since: Date, limit: number): Promise<UserCount[]> {
     const rows = rowsOf<{ user_id: string; n: string }>(

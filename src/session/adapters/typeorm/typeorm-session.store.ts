@@ -35,11 +35,20 @@ export class TypeOrmSessionStore extends SessionStore {
   }
 
   async insert(s: NewSessionRecord): Promise<SessionRecord> {
+    return (await this.insertRow(s, ''))!;
+  }
+
+  async insertIfAbsent(s: NewSessionRecord): Promise<SessionRecord | null> {
+    return this.insertRow(s, 'ON CONFLICT (id) DO NOTHING');
+  }
+
+  private async insertRow(s: NewSessionRecord, onConflict: string): Promise<SessionRecord | null> {
     const rows = await this.query(
       `INSERT INTO sessions (id, user_id, roles, access_hash, refresh_hash, access_expires_at,
          expires_at, absolute_expires_at, created_at, authenticated_at, last_activity_at,
          ip_address, user_agent, device_name, device_type, device_id, data)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+       ${onConflict}
        RETURNING *`,
       [
         s.id,
@@ -61,7 +70,7 @@ export class TypeOrmSessionStore extends SessionStore {
         s.data === null ? null : JSON.stringify(s.data),
       ],
     );
-    return rows[0];
+    return rows[0] ?? null;
   }
 
   async findByAccessHash(accessHash: string): Promise<SessionRecord | null> {

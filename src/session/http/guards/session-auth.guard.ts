@@ -4,7 +4,8 @@ import { IS_PUBLIC_KEY } from '../decorators/public.decorator.js';
 import { requestSession } from '../request-session.js';
 import { asHttpException } from '../session-exception.filter.js';
 import { MemoizingReflector } from './memoizing-reflector.js';
-import { SESSION_STRATEGY, SessionStrategy } from './session.strategy.js';
+import { LegacySessionUpgrader } from '../../legacy/legacy-session.upgrader.js';
+import { attachSessionUser, SESSION_STRATEGY, SessionStrategy } from './session.strategy.js';
 
 /**
  * Requires a valid session (401 with `WWW-Authenticate: Bearer` otherwise) unless the route is
@@ -23,7 +24,10 @@ export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
   /** Read on every request: remembered per route. */
   private readonly reflector = new MemoizingReflector();
 
-  constructor(private readonly strategy: SessionStrategy) {
+  constructor(
+    private readonly strategy: SessionStrategy,
+    private readonly legacy: LegacySessionUpgrader,
+  ) {
     super();
   }
 
@@ -31,12 +35,30 @@ export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
     const http = context.switchToHttp();
     const req = http.getRequest();
     if (requestSession(req)) return true;
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true;
+    // Only a request without a token of this module may carry a legacy session to upgrade.
+    if (this.legacy.applies(req) && !this.strategy.presentsToken(req)) return this.upgrade(req, http.getResponse(), isPublic);
+    if (isPublic) {
       // A public route is never refused, but a valid session presented there is the request's
       // (`@CurrentUser()`, `requestSession`): public pages that know who is looking.
       return this.strategy.presentsToken(req) ? this.authenticate(req, null) : true;
     }
     return this.authenticate(req, http.getResponse());
+  }
+
+  /** The request's legacy session, upgraded to one of this module; without one, as a request without a token. */
+  private async upgrade(req: Record<string, unknown>, res: Parameters<typeof asHttpException>[1], isPublic: boolean): Promise<boolean> {
+    let session;
+    try {
+      session = await this.legacy.upgrade(req as never, res as never);
+    } catch (error) {
+      return this.refuse(error, isPublic ? null : res);
+    }
+    if (session) {
+      req.user = attachSessionUser(req, session);
+      return true;
+    }
+    return isPublic ? true : this.authenticate(req, res);
   }
 
   /**

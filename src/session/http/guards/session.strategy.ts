@@ -71,7 +71,7 @@ export class SessionStrategy extends PassportStrategy(Strategy, SESSION_STRATEGY
       if (presented.csrf !== undefined && !csrfTokenOfSession(presented.csrf, session.sessionId, this.options.secrets)) {
         throw new CsrfTokenError();
       }
-      return attach(req, session);
+      return attachSessionUser(req, session);
     };
     const session = this.sessions.validateNow(presented.token, client);
     return session instanceof Promise ? session.then(accept) : accept(session);
@@ -84,7 +84,8 @@ export interface SessionUserRef {
   roles: string[];
 }
 
-function attach(req: Record<string, unknown>, session: AuthenticatedSession): SessionUserRef {
+/** Makes `session` the request's: what `requestSession(req)` reads, and `req.user`'s value. */
+export function attachSessionUser(req: Record<string, unknown>, session: AuthenticatedSession): SessionUserRef {
   attachRequestSession(req, session);
   return { id: session.userId, roles: session.roles };
 }

@@ -43,4 +43,7 @@ export class SessionStatsResponse implements SessionStats {
 
   @ApiProperty({ description: 'Refresh-token reuse detected (and the session revoked) in the last 24 hours.', example: 0 })
   reuseDetectedLast24h!: number;
+
+  @ApiProperty({ description: 'Sessions opened by upgrading a legacy session (express-session, a legacy table) in the last 24 hours.', example: 0 })
+  migratedLast24h!: number;
 }

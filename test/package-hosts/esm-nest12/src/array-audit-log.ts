@@ -38,6 +38,10 @@ export class ArrayAuditLog extends AuditLog {
       .slice(0, limit);
   }
 
+  async countWithDetailSince(type: SessionEventType, detailPrefix: string, since: Date): Promise<number> {
+    return this.entries.filter((e) => e.type === type && e.at > since && e.detail?.startsWith(detailPrefix)).length;
+  }
+
   async deleteBefore(before: Date, batchSize: number): Promise<number> {
     const old = this.entries.filter((e) => e.at < before).slice(0, batchSize);
     const doomed = new Set(old);
