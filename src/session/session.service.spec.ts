@@ -640,6 +640,27 @@ describe('SessionService', () => {
         await expect(service.validate(third.tokens.accessToken)).resolves.toBeDefined();
       });
 
+      it('a grace retry from another network under ip binding is a hijack: no pair, the session is revoked', async () => {
+        const { service, login, store } = setup({ refreshGrace: 10, binding: 'ip' });
+        const victim = { ipAddress: '203.0.113.10', userAgent: 'Victim/1.0' };
+        const first = await login('user-1', victim);
+        const second = await service.refresh(first.tokens.refreshToken, victim);
+        const error = await expectInvalid(service.refresh(first.tokens.refreshToken, { ipAddress: '198.51.100.4', userAgent: 'Victim/1.0' }));
+        expect(error.detail).toBe('binding');
+        expect((await store.findById(first.session.id))!.revokedReason).toBe('hijack_suspected');
+        await expectInvalid(service.validate(second.tokens.accessToken, victim));
+        await expectInvalid(service.refresh(second.tokens.refreshToken, victim));
+      });
+
+      it('a grace retry from the same client still gets the same pair under binding', async () => {
+        const { service, login } = setup({ refreshGrace: 10, binding: 'ip' });
+        const victim = { ipAddress: '203.0.113.10', userAgent: 'Victim/1.0' };
+        const first = await login('user-1', victim);
+        const second = await service.refresh(first.tokens.refreshToken, victim);
+        const again = await service.refresh(first.tokens.refreshToken, { ipAddress: '203.0.113.99', userAgent: 'Victim/1.0' });
+        expect(again.tokens).toEqual(second.tokens);
+      });
+
       it('a token two rotations back is reuse even within the grace window', async () => {
         const { service, login, store } = setup({ refreshGrace: 10 });
         const first = await login();

@@ -251,6 +251,10 @@ export class SessionService implements OnApplicationShutdown {
       throw new InvalidTokenError('unknown');
     }
     if (this.isGraceRetry(session, refreshHash, nextRefresh, now)) {
+      // The retry hands out the live pair: it must pass what the rotation it repeats passed.
+      if (client && bindingBroken(this.options.binding, toCached(session), client)) {
+        await this.revokeHijacked(session.id, client);
+      }
       this.metrics.refresh('grace');
       return { session: toSessionInfo(session), tokens: this.tokens(accessToken, nextRefresh, session, now) };
     }
