@@ -16,7 +16,7 @@ import type { SessionEvent } from './session.events.js';
 import { SessionService } from './session.service.js';
 import type { SessionModuleOptions } from './session.options.js';
 import type { CreateSessionInput } from './session.types.js';
-import { hashToken, mintToken, verifyToken } from './tokens.js';
+import { deriveToken, hashToken, mintToken, verifyToken } from './tokens.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const SECRET = 'unit-test-secret-0123456789-abcdefghij';
@@ -533,6 +533,7 @@ describe('SessionService', () => {
       expect(second.session.authenticatedAt.getTime()).toBe(T0); // refresh is not a login
       expect((await store.findById(first.session.id))!.previousRefreshHash).toBe(hashToken(first.tokens.refreshToken));
       expect(second.session).not.toHaveProperty('previousRefreshHash');
+      expect(second.session).not.toHaveProperty('rotationSecret');
 
       await expectPlainInvalid(service.validate(first.tokens.accessToken));
       const auth = await service.validate(second.tokens.accessToken);
@@ -659,6 +660,49 @@ describe('SessionService', () => {
         const second = await service.refresh(first.tokens.refreshToken, victim);
         const again = await service.refresh(first.tokens.refreshToken, { ipAddress: '203.0.113.99', userAgent: 'Victim/1.0' });
         expect(again.tokens).toEqual(second.tokens);
+      });
+
+      // Issue 11, finding 7 / SECURITY.md §5.6: the key plus an old refresh token computed the current pair.
+      it('the key and the presented refresh token do not determine the new pair: each rotation draws its own secret', async () => {
+        const presented = mintToken('refresh', [SECRET]);
+        const pairs = [];
+        for (let i = 0; i < 2; i++) {
+          // Two deployments with the same key, each holding a session whose refresh token is `presented`.
+          const { service, store, clock } = setup({ refreshGrace: 10 });
+          const now = new Date(clock.now());
+          await store.insert({
+            id: crypto.randomUUID(), userId: 'user-1', roles: [], accessHash: hashToken(mintToken('access', [SECRET])),
+            refreshHash: hashToken(presented), accessExpiresAt: new Date(T0 + 900_000), expiresAt: new Date(T0 + 86_400_000),
+            absoluteExpiresAt: new Date(T0 + 86_400_000), createdAt: now, authenticatedAt: now, lastActivityAt: now,
+            ipAddress: null, userAgent: null, deviceName: null, deviceType: null, deviceId: null, data: null,
+          });
+          pairs.push((await service.refresh(presented)).tokens);
+        }
+        expect(pairs[1].refreshToken).not.toBe(pairs[0].refreshToken);
+        expect(pairs[1].accessToken).not.toBe(pairs[0].accessToken);
+      });
+
+      it('the new pair is derived from the presented token and the rotation secret kept with the session, and only that', async () => {
+        const { service, login, store } = setup({ refreshGrace: 10 });
+        const first = await login();
+        const second = await service.refresh(first.tokens.refreshToken);
+        const stored = (await store.findById(first.session.id))!;
+        expect(stored.rotationSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(deriveToken('refresh', [SECRET], first.tokens.refreshToken, stored.rotationSecret!)).toBe(second.tokens.refreshToken);
+        expect(deriveToken('access', [SECRET], first.tokens.refreshToken, stored.rotationSecret!)).toBe(second.tokens.accessToken);
+        // The next rotation replaces the secret: the earlier one derives nothing current.
+        const third = await service.refresh(second.tokens.refreshToken);
+        expect((await store.findById(first.session.id))!.rotationSecret).not.toBe(stored.rotationSecret);
+        expect(deriveToken('refresh', [SECRET], second.tokens.refreshToken, stored.rotationSecret!)).not.toBe(third.tokens.refreshToken);
+      });
+
+      it('a session rotated before rotation secrets existed (none kept) treats even a grace retry as reuse', async () => {
+        const { service, login, store } = setup({ refreshGrace: 10 });
+        const first = await login();
+        await service.refresh(first.tokens.refreshToken);
+        const stored = (await store.findById(first.session.id))!;
+        vi.spyOn(store, 'findByRotatedRefreshHash').mockResolvedValueOnce({ ...stored, rotationSecret: null });
+        await expect(service.refresh(first.tokens.refreshToken)).rejects.toBeInstanceOf(RefreshTokenReuseError);
       });
 
       it('a token two rotations back is reuse even within the grace window', async () => {

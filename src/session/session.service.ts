@@ -34,7 +34,7 @@ import type {
 } from './session.types.js';
 import { bindingBroken, ClientContext, networkOf, userAgentFingerprint } from './session-binding.js';
 import { SessionEvent, SessionEventType } from './session.events.js';
-import { deriveToken, hashToken, isWellFormed, mintToken, sameHash, verifyToken } from './tokens.js';
+import { deriveToken, hashToken, isWellFormed, mintRotationSecret, mintToken, sameHash, verifyToken } from './tokens.js';
 
 const CLEANUP_BATCH = 1000;
 /** Sessions ended per statement by `endSessionsIssuedBefore`. */
@@ -205,9 +205,11 @@ export class SessionService implements OnApplicationShutdown {
 
   /**
    * Rotates a session's tokens: the refresh token presented stops working and a new pair is
-   * issued. The new pair is derived from the presented token, so presenting the token just
-   * rotated away again within `refreshGrace` seconds (two tabs racing) returns the same pair
-   * and logs nobody out. Any other rotated-away token is reuse: the whole session is revoked.
+   * issued. The new pair is derived from the presented token and a random secret kept with the
+   * session for this rotation only, so presenting the token just rotated away again within
+   * `refreshGrace` seconds (two tabs racing), from the client the session is bound to, returns
+   * the same pair and logs nobody out. Any other rotated-away token is reuse: the whole session
+   * is revoked.
    * @throws InvalidTokenError, RefreshTokenReuseError
    */
   async refresh(refreshToken: unknown, client?: ClientContext): Promise<IssuedSession> {
@@ -226,8 +228,8 @@ export class SessionService implements OnApplicationShutdown {
     const presented = refreshToken as string;
     const refreshHash = hashToken(presented);
     const now = new Date(this.clock.now());
-    const accessToken = deriveToken('access', this.options.secrets, presented);
-    const nextRefresh = deriveToken('refresh', this.options.secrets, presented);
+    const rotationSecret = mintRotationSecret();
+    const { accessToken, refreshToken: nextRefresh } = this.successors(presented, rotationSecret);
     const rotation = await this.store.rotate(
       refreshHash,
       {
@@ -235,6 +237,7 @@ export class SessionService implements OnApplicationShutdown {
         refreshHash: hashToken(nextRefresh),
         accessExpiresAt: this.after(now, this.options.accessTtl),
         expiresAt: this.after(now, this.options.refreshTtl),
+        rotationSecret,
       },
       this.window(now),
     );
@@ -250,13 +253,15 @@ export class SessionService implements OnApplicationShutdown {
     if (!session || !isLive(session, this.window(now))) {
       throw new InvalidTokenError('unknown');
     }
-    if (this.isGraceRetry(session, refreshHash, nextRefresh, now)) {
+    // A retry gets the pair of the rotation it lost to: derived with that rotation's secret.
+    const retry = session.rotationSecret === null ? null : this.successors(presented, session.rotationSecret);
+    if (retry && this.isGraceRetry(session, refreshHash, retry.refreshToken, now)) {
       // The retry hands out the live pair: it must pass what the rotation it repeats passed.
       if (client && bindingBroken(this.options.binding, toCached(session), client)) {
         await this.revokeHijacked(session.id, client);
       }
       this.metrics.refresh('grace');
-      return { session: toSessionInfo(session), tokens: this.tokens(accessToken, nextRefresh, session, now) };
+      return { session: toSessionInfo(session), tokens: this.tokens(retry.accessToken, retry.refreshToken, session, now) };
     }
     await this.revoke(session.id, 'reuse_detected');
     this.logger.warn(`Refresh token reuse detected; session ${session.id} revoked`);
@@ -475,6 +480,14 @@ export class SessionService implements OnApplicationShutdown {
     const activeSince = nowMs - this.options.idleTtl * 1000;
     if (s.lastActivityAt > activeSince) return 'valid';
     return this.activity.lastRecorded(s.id) > activeSince ? 'valid' : 'idle';
+  }
+
+  /** The pair a rotation with `rotationSecret` issues for the presented refresh token. */
+  private successors(presented: string, rotationSecret: string): { accessToken: string; refreshToken: string } {
+    return {
+      accessToken: deriveToken('access', this.options.secrets, presented, rotationSecret),
+      refreshToken: deriveToken('refresh', this.options.secrets, presented, rotationSecret),
+    };
   }
 
   private mintPair(now: Date) {

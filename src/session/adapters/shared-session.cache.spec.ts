@@ -306,7 +306,7 @@ describe('SharedSessionCache', () => {
     t.advance(1_000);
     const rotated = await t.store.rotate(
       s.refreshHash,
-      { accessHash: randomUUID(), refreshHash: randomUUID(), accessExpiresAt: new Date(T0 + 3_600_000), expiresAt: new Date(T0 + 86_400_000) },
+      { accessHash: randomUUID(), refreshHash: randomUUID(), accessExpiresAt: new Date(T0 + 3_600_000), expiresAt: new Date(T0 + 86_400_000), rotationSecret: randomUUID() },
       { now: new Date(T0 + 1_000), activeSince: new Date(T0 - 86_400_000) },
     );
     expect(rotated?.replacedAccessHash).toBe(s.accessHash);

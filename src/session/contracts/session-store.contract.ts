@@ -63,6 +63,7 @@ function rotationTarget(seconds: number, overrides: Partial<RotationTarget> = {}
     refreshHash: tokenHash(),
     accessExpiresAt: at(seconds + 15 * MINUTE),
     expiresAt: at(seconds + 30 * DAY),
+    rotationSecret: randomBytes(32).toString('base64url'),
     ...overrides,
   };
 }
@@ -116,6 +117,7 @@ export function sessionStoreContract(
           ...input,
           previousRefreshHash: null,
           rotatedAt: null,
+          rotationSecret: null,
           revokedAt: null,
           revokedReason: null,
           endedAt: null,
@@ -217,6 +219,7 @@ export function sessionStoreContract(
           refreshHash: target.refreshHash,
           previousRefreshHash: before.refreshHash,
           rotatedAt: at(10 * MINUTE),
+          rotationSecret: target.rotationSecret,
           accessExpiresAt: target.accessExpiresAt,
           expiresAt: target.expiresAt,
           lastActivityAt: at(10 * MINUTE),
@@ -249,6 +252,8 @@ export function sessionStoreContract(
           refreshHash: second.refreshHash,
           previousRefreshHash: first.refreshHash,
           rotatedAt: at(180),
+          // Only the last rotation's secret is kept: the earlier ones are gone.
+          rotationSecret: second.rotationSecret,
         });
         expect(r2!.session.version).toBeGreaterThan(r1!.session.version);
         // Every rotated-away hash is remembered, not only the most recent.
@@ -312,8 +317,11 @@ export function sessionStoreContract(
           accessHash: target.accessHash,
           refreshHash: target.refreshHash,
           previousRefreshHash: before.refreshHash,
+          rotationSecret: target.rotationSecret,
           version: before.version + 1,
         });
+        // The losers' rotations are what a retry finds: the winner's secret.
+        expect(await store.findByRotatedRefreshHash(before.refreshHash)).toMatchObject({ rotationSecret: target.rotationSecret });
       });
     });
 

@@ -31,6 +31,12 @@ export interface SessionRecord extends Required<SessionMetadata> {
   refreshHash: string;
   previousRefreshHash: string | null;
   rotatedAt: Date | null;
+  /**
+   * The random secret of the last rotation, which the current pair was derived with
+   * (`deriveToken`): lets a retry of the token it rotated away get the same pair. Null before the
+   * first rotation. A secret, like the hashes: never handed to the app.
+   */
+  rotationSecret: string | null;
   accessExpiresAt: Date;
   /** When the refresh token ends, never after `absoluteExpiresAt`. */
   expiresAt: Date;
@@ -51,18 +57,18 @@ export interface SessionRecord extends Required<SessionMetadata> {
 }
 
 /** A session as `SessionService` hands it to the app: everything but its token hashes. */
-export type SessionInfo = Omit<SessionRecord, 'accessHash' | 'refreshHash' | 'previousRefreshHash'>;
+export type SessionInfo = Omit<SessionRecord, 'accessHash' | 'refreshHash' | 'previousRefreshHash' | 'rotationSecret'>;
 
 /** The session without its secrets. */
 export function toSessionInfo(record: SessionRecord): SessionInfo {
-  const { accessHash: _access, refreshHash: _refresh, previousRefreshHash: _previous, ...info } = record;
+  const { accessHash: _access, refreshHash: _refresh, previousRefreshHash: _previous, rotationSecret: _secret, ...info } = record;
   return info;
 }
 
 /** The fields a store needs to open a session. */
 export type NewSessionRecord = Omit<
   SessionRecord,
-  'previousRefreshHash' | 'rotatedAt' | 'revokedAt' | 'revokedReason' | 'endedAt' | 'version'
+  'previousRefreshHash' | 'rotatedAt' | 'rotationSecret' | 'revokedAt' | 'revokedReason' | 'endedAt' | 'version'
 >;
 
 /** The moment a query runs at and the oldest activity a live session may have. */
@@ -79,6 +85,8 @@ export interface RotationTarget {
   accessExpiresAt: Date;
   /** Wanted end of the new refresh token; the store caps it at the absolute expiry. */
   expiresAt: Date;
+  /** The secret the new pair was derived with (`mintRotationSecret`), kept as `rotationSecret`. */
+  rotationSecret: string;
 }
 
 /** The outcome of a rotation: the session after it, and the access hash it replaced. */

@@ -48,6 +48,7 @@ export class MemorySessionStore extends SessionStore {
       ...session,
       previousRefreshHash: null,
       rotatedAt: null,
+      rotationSecret: null,
       revokedAt: null,
       revokedReason: null,
       endedAt: null,
@@ -83,6 +84,7 @@ export class MemorySessionStore extends SessionStore {
     Object.assign(session, {
       previousRefreshHash: session.refreshHash,
       rotatedAt: window.now,
+      rotationSecret: target.rotationSecret,
       accessHash: target.accessHash,
       refreshHash: target.refreshHash,
       accessExpiresAt: minDate(target.accessExpiresAt, expiresAt),

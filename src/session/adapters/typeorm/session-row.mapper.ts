@@ -9,6 +9,7 @@ export interface SessionRow {
   refresh_hash: string;
   previous_refresh_hash: string | null;
   rotated_at: Date | string | null;
+  rotation_secret: string | null;
   access_expires_at: Date | string;
   expires_at: Date | string;
   absolute_expires_at: Date | string;
@@ -46,6 +47,7 @@ export function toSessionRecord(row: SessionRow): SessionRecord {
     refreshHash: row.refresh_hash,
     previousRefreshHash: row.previous_refresh_hash,
     rotatedAt: maybeDate(row.rotated_at),
+    rotationSecret: row.rotation_secret,
     accessExpiresAt: date(row.access_expires_at),
     expiresAt: date(row.expires_at),
     absoluteExpiresAt: date(row.absolute_expires_at),

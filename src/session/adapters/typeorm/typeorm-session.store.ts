@@ -95,6 +95,7 @@ export class TypeOrmSessionStore extends SessionStore {
          UPDATE sessions s SET
            previous_refresh_hash = s.refresh_hash,
            rotated_at = $6,
+           rotation_secret = $8,
            access_hash = $2,
            refresh_hash = $3,
            access_expires_at = LEAST($4::timestamptz, GREATEST(s.expires_at, $5::timestamptz), s.absolute_expires_at),
@@ -118,6 +119,7 @@ export class TypeOrmSessionStore extends SessionStore {
         target.expiresAt,
         window.now,
         window.activeSince,
+        target.rotationSecret,
       ],
     );
     const rows = rowsOf<SessionRow & { replaced_access_hash: string }>(result);

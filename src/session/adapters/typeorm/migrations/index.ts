@@ -2,6 +2,7 @@ import { CreateSessions1763800000000 } from './1763800000000-create-sessions.js'
 import { CreateRotatedRefreshTokens1763900000000 } from './1763900000000-create-rotated-refresh-tokens.js';
 import { CreateAuditAndStats1764000000000 } from './1764000000000-create-audit-and-stats.js';
 import { RememberRotatedAccessHashes1764100000000 } from './1764100000000-remember-rotated-access-hashes.js';
+import { KeepRotationSecrets1764300000000 } from './1764300000000-keep-rotation-secrets.js';
 
 /** The session module's migrations, oldest first: add them to your DataSource's `migrations`. */
 export const SESSION_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const SESSION_MIGRATIONS = [
   CreateRotatedRefreshTokens1763900000000,
   CreateAuditAndStats1764000000000,
   RememberRotatedAccessHashes1764100000000,
+  KeepRotationSecrets1764300000000,
 ];
