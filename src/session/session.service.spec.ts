@@ -146,6 +146,50 @@ afterEach(() => {
 
 describe('SessionService', () => {
   describe('create', () => {
+    describe('replaces the session the client already had (issue 11, SECURITY.md §5.2)', () => {
+      function watched() {
+        const seen: SessionEvent[] = [];
+        const events = new SessionEventPublisher();
+        events.emitTo({ emit: (_name: string, event: unknown) => seen.push(event as SessionEvent) });
+        const cache = new MemorySessionCache(1000);
+        return { seen, ...setup({}, cache, events) };
+      }
+
+      it.each(['accessToken', 'refreshToken'] as const)(
+        'ends the live session of the same user whose %s the login presents: refused at once, a `replaced` event',
+        async (kind) => {
+          const { service, login, store, seen } = watched();
+          const first = await login();
+          await service.validate(first.tokens.accessToken); // cached: the mark must reach the cache
+          const second = await login('user-1', { presented: { [kind]: first.tokens[kind] } });
+          expect((await store.findById(first.session.id))!.revokedReason).toBe('replaced');
+          await expectPlainInvalid(service.validate(first.tokens.accessToken));
+          await expect(service.validate(second.tokens.accessToken)).resolves.toMatchObject({ sessionId: second.session.id });
+          expect(seen.find((e) => e.type === 'replaced')).toMatchObject({ sessionId: first.session.id, detail: 'same client' });
+        },
+      );
+
+      it("leaves another user's session, forged and unknown tokens alone", async () => {
+        const { service, login, store } = watched();
+        const other = await login('user-2');
+        await login('user-1', { presented: { accessToken: other.tokens.accessToken, refreshToken: other.tokens.refreshToken } });
+        await login('user-1', { presented: { accessToken: mintToken('access', [SECRET]), refreshToken: 'garbage' } });
+        expect((await store.findById(other.session.id))!.revokedAt).toBeNull();
+        expect(await service.count('user-1')).toBe(2);
+      });
+
+      it("ends the user's earlier session on the same device id, with a `replaced` event", async () => {
+        const { service, login, store, seen } = watched();
+        const phone = await login('user-1', { deviceId: 'phone' });
+        const laptop = await login('user-1', { deviceId: 'laptop' });
+        const again = await login('user-1', { deviceId: 'phone' });
+        expect((await store.findById(phone.session.id))!.revokedReason).toBe('replaced');
+        await expectPlainInvalid(service.validate(phone.tokens.accessToken));
+        expect((await service.list('user-1')).map((s) => s.id).sort()).toEqual([laptop.session.id, again.session.id].sort());
+        expect(seen.find((e) => e.type === 'replaced')).toMatchObject({ sessionId: phone.session.id, detail: 'same device' });
+      });
+    });
+
     it('returns a token pair and the stored session, keeping only token hashes', async () => {
       const { service, store } = setup();
       const { tokens, session } = await service.create({

@@ -18,6 +18,7 @@ import {
   IssuedCursor,
   LiveWindow,
   liveWindow,
+  RevocationFilter,
   RevocationReason,
   SessionInfo,
   SessionRecord,
@@ -31,6 +32,7 @@ import type {
   CreateSessionInput,
   IssuedSession,
   IssuedTokens,
+  PresentedTokens,
 } from './session.types.js';
 import { bindingBroken, ClientContext, networkOf, userAgentFingerprint } from './session-binding.js';
 import { SessionEvent, SessionEventType } from './session.events.js';
@@ -73,13 +75,17 @@ export class SessionService implements OnApplicationShutdown {
     return this.activity.flush();
   }
 
-  /** Opens a session for a user who just proved who they are, evicting the least recently used beyond the limit. */
+  /**
+   * Opens a session for a user who just proved who they are. It replaces (ends, reason
+   * `replaced`) the user's session on the same device id and the one of the tokens the client
+   * presented, then evicts the least recently used beyond the limit.
+   */
   async create(input: CreateSessionInput): Promise<IssuedSession> {
     const now = new Date(this.clock.now());
     const { accessToken, refreshToken, accessExpiresAt, refreshExpiresAt } = this.mintPair(now);
     const absoluteExpiresAt = this.after(now, this.options.absoluteTtl);
     const expiresAt = refreshExpiresAt < absoluteExpiresAt ? refreshExpiresAt : absoluteExpiresAt;
-    const session = await this.store.insert({
+    const { session, replaced: sameDevice } = await this.store.insert({
       id: randomUUID(),
       userId: input.userId,
       roles: [...input.roles],
@@ -98,6 +104,7 @@ export class SessionService implements OnApplicationShutdown {
       deviceId: input.deviceId ?? null,
       data: input.data ?? null,
     });
+    const sameClient = await this.endPresented(input.userId, session.id, input.presented ?? {}, now);
     await this.activity.flush(); // evict by up-to-date last activity
     const evicted = await this.store.evictBeyond(
       input.userId,
@@ -105,10 +112,28 @@ export class SessionService implements OnApplicationShutdown {
       this.window(now),
       session.id,
     );
-    await this.forget(evicted);
+    await this.forget([...sameDevice, ...sameClient, ...evicted]);
     this.emit('login', session, now);
+    for (const ended of sameDevice) this.emit('replaced', ended, now, 'same device');
+    for (const ended of sameClient) this.emit('replaced', ended, now, 'same client');
     for (const ended of evicted) this.emit('evicted', ended, now);
     return { session: toSessionInfo(session), tokens: this.tokens(accessToken, refreshToken, session, now) };
+  }
+
+  /**
+   * Ends the live session of `userId` that the presented tokens are the current ones of (but not
+   * `newId`): what the client was signed in with before this login. Forged tokens cost no query.
+   */
+  private async endPresented(userId: string, newId: string, presented: PresentedTokens, now: Date): Promise<SessionRecord[]> {
+    const { accessToken, refreshToken } = presented;
+    const filters: RevocationFilter[] = [];
+    if (verifyToken(accessToken, 'access', this.options.secrets)) filters.push({ accessHash: hashToken(accessToken as string) });
+    if (verifyToken(refreshToken, 'refresh', this.options.secrets)) filters.push({ refreshHash: hashToken(refreshToken as string) });
+    const ended: SessionRecord[] = [];
+    for (const filter of filters) {
+      ended.push(...(await this.store.revoke({ ...filter, userId, exceptId: newId }, 'replaced', this.window(now))));
+    }
+    return ended;
   }
 
   /**

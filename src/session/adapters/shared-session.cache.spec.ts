@@ -144,7 +144,7 @@ async function setup(options: Partial<SharedSessionCacheOptions> = {}) {
       deviceType: null,
       deviceId: null,
       data: null,
-    });
+    }).then((inserted) => inserted.session);
   const cached = (s: { id: string; userId: string }): CachedSession => ({
     id: s.id, userId: s.userId, roles: [], accessExpiresAt: T0 + 3_600_000, expiresAt: T0 + 86_400_000,
     lastActivityAt: T0, authenticatedAt: T0, createdAt: T0, version: 1, uaFingerprint: '', network: '',

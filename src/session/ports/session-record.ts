@@ -8,6 +8,11 @@ export type RevocationReason =
   | 'reuse_detected'
   | 'hijack_suspected'
   | 'password_changed'
+  /**
+   * A new login of the same user replaced it: from the client that presented it, or on the same
+   * device id (a user has at most one live session per device id).
+   */
+  | 'replaced'
   /** Issued before a moment an operator chose (`endIssuedBefore`), e.g. after a database restore. */
   | 'not_before';
 
@@ -89,6 +94,13 @@ export interface RotationTarget {
   rotationSecret: string;
 }
 
+/** The outcome of an insert: the new session, and the sessions of its device id it ended. */
+export interface Insertion {
+  session: SessionRecord;
+  /** The user's sessions on the same device id that had not ended, as they were ended (`replaced`). */
+  replaced: SessionRecord[];
+}
+
 /** The outcome of a rotation: the session after it, and the access hash it replaced. */
 export interface Rotation {
   session: SessionRecord;
@@ -125,6 +137,10 @@ export interface RevocationFilter {
   userId?: string;
   /** Keep this session alive (revoke every other). */
   exceptId?: string;
+  /** Only the session whose current access token has this hash. */
+  accessHash?: string;
+  /** Only the session whose current refresh token has this hash. */
+  refreshHash?: string;
 }
 
 export interface SessionPageQuery {

@@ -1,4 +1,5 @@
 import type {
+  Insertion,
   IssuedBeforeBatch,
   IssuedCursor,
   LiveWindow,
@@ -22,8 +23,14 @@ import type {
  * Both pass `test/contract/session-store.contract.ts`.
  */
 export abstract class SessionStore {
-  /** Stores a new session and returns it as stored. */
-  abstract insert(session: NewSessionRecord): Promise<SessionRecord>;
+  /**
+   * Stores a new session and returns it as stored. When it has a device id, every session of the
+   * same user and device id that has not ended (revoked or recorded as ended; one whose time ran
+   * out but that the sweep has not recorded yet counts too) ends in the same atomic step, with
+   * reason `replaced`: a user never has two live sessions on one device id, even when two logins
+   * with it run at once (the later one wins).
+   */
+  abstract insert(session: NewSessionRecord): Promise<Insertion>;
 
   /** The session whose current access token has this hash, live or not. */
   abstract findByAccessHash(accessHash: string): Promise<SessionRecord | null>;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  Insertion,
   isLive,
   IssuedBeforeBatch,
   IssuedCursor,
@@ -43,7 +44,16 @@ export class MemorySessionStore extends SessionStore {
   /** Concurrency samples: epoch ms → live sessions. */
   private readonly samples = new Map<number, number>();
 
-  async insert(session: NewSessionRecord): Promise<SessionRecord> {
+  async insert(session: NewSessionRecord): Promise<Insertion> {
+    const replaced: SessionRecord[] = [];
+    if (session.deviceId !== null) {
+      for (const other of this.sessions.values()) {
+        if (other.userId !== session.userId || other.deviceId !== session.deviceId) continue;
+        if (other.revokedAt !== null || other.endedAt !== null) continue;
+        this.end(other, 'replaced', session.createdAt);
+        replaced.push(copy(other));
+      }
+    }
     const record: SessionRecord = copy({
       ...session,
       previousRefreshHash: null,
@@ -55,7 +65,7 @@ export class MemorySessionStore extends SessionStore {
       version: 1,
     });
     this.sessions.set(record.id, record);
-    return copy(record);
+    return { session: copy(record), replaced };
   }
 
   async findByAccessHash(accessHash: string): Promise<SessionRecord | null> {
@@ -125,6 +135,8 @@ export class MemorySessionStore extends SessionStore {
       if (filter.id !== undefined && session.id !== filter.id) continue;
       if (filter.userId !== undefined && session.userId !== filter.userId) continue;
       if (filter.exceptId !== undefined && session.id === filter.exceptId) continue;
+      if (filter.accessHash !== undefined && session.accessHash !== filter.accessHash) continue;
+      if (filter.refreshHash !== undefined && session.refreshHash !== filter.refreshHash) continue;
       this.end(session, reason, window.now);
       ended.push(copy(session));
     }

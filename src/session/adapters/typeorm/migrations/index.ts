@@ -3,6 +3,7 @@ import { CreateRotatedRefreshTokens1763900000000 } from './1763900000000-create-
 import { CreateAuditAndStats1764000000000 } from './1764000000000-create-audit-and-stats.js';
 import { RememberRotatedAccessHashes1764100000000 } from './1764100000000-remember-rotated-access-hashes.js';
 import { KeepRotationSecrets1764300000000 } from './1764300000000-keep-rotation-secrets.js';
+import { OneLiveSessionPerDevice1764310000000 } from './1764310000000-one-live-session-per-device.js';
 
 /** The session module's migrations, oldest first: add them to your DataSource's `migrations`. */
 export const SESSION_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const SESSION_MIGRATIONS = [
   CreateAuditAndStats1764000000000,
   RememberRotatedAccessHashes1764100000000,
   KeepRotationSecrets1764300000000,
+  OneLiveSessionPerDevice1764310000000,
 ];
