@@ -6,7 +6,7 @@ import { PasswordAttempts } from './password-attempts.js';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import type { ResolvedSessionOptions } from './session.options.js';
 import { SessionService } from './session.service.js';
-import type { IssuedSession } from './session.types.js';
+import type { IssuedSession, PresentedTokens } from './session.types.js';
 
 /**
  * Logging in: checks credentials through the app's `CredentialsVerifier` as a `PasswordAttempts`
@@ -22,10 +22,17 @@ export class LoginService {
   ) {}
 
   /**
+   * @param presented the tokens the client sent with the login: the session they belong to, if
+   *   it is a live one of this user, ends once the new one is open (`replaced`)
    * @throws LoginThrottledError while this account is blocked for this network
    * @throws InvalidCredentialsError
    */
-  async login(email: string, password: string, metadata: SessionMetadata): Promise<{ issued: IssuedSession; user: SessionUser }> {
+  async login(
+    email: string,
+    password: string,
+    metadata: SessionMetadata,
+    presented: PresentedTokens = {},
+  ): Promise<{ issued: IssuedSession; user: SessionUser }> {
     // The form the app is asked about, so every spelling of one account shares its failure count.
     const normalized = normalizeEmail(email);
     const user = await this.passwords.verify({
@@ -33,7 +40,7 @@ export class LoginService {
       metadata,
       check: () => this.options.credentials.verify(normalized, password),
     });
-    const issued = await this.sessions.create({ userId: user.id, roles: user.roles, ...metadata });
+    const issued = await this.sessions.create({ userId: user.id, roles: user.roles, ...metadata, presented });
     return { issued, user };
   }
 }

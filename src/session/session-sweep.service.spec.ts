@@ -57,7 +57,7 @@ function open(store: MemorySessionStore, t: { created: number; expires: number; 
     deviceType: null,
     deviceId: null,
     data: null,
-  });
+  }).then((inserted) => inserted.session);
 }
 
 describe('SessionSweepService', () => {

@@ -9,6 +9,7 @@ export const SESSION_EVENT_TYPES = [
   'refresh',
   'logout',
   'revoked',
+  'replaced',
   'evicted',
   'expired',
   'reuse_detected',

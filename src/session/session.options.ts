@@ -101,7 +101,9 @@ export interface SessionModuleOptions {
 
   /**
    * Seconds in which the refresh token rotated away just before may be presented again
-   * (two tabs refreshing at once) without counting as reuse. 0 turns it off.
+   * (two tabs refreshing at once) without counting as reuse: it gets the same pair, after the
+   * same checks as a refresh (from another client than `binding` allows, the session is revoked).
+   * 0 turns it off.
    * @default 10
    */
   refreshGrace?: number;

@@ -16,7 +16,7 @@ import type { SessionEvent } from './session.events.js';
 import { SessionService } from './session.service.js';
 import type { SessionModuleOptions } from './session.options.js';
 import type { CreateSessionInput } from './session.types.js';
-import { hashToken, mintToken, verifyToken } from './tokens.js';
+import { deriveToken, hashToken, mintToken, verifyToken } from './tokens.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const SECRET = 'unit-test-secret-0123456789-abcdefghij';
@@ -146,6 +146,50 @@ afterEach(() => {
 
 describe('SessionService', () => {
   describe('create', () => {
+    describe('replaces the session the client already had (issue 11, SECURITY.md §5.2)', () => {
+      function watched() {
+        const seen: SessionEvent[] = [];
+        const events = new SessionEventPublisher();
+        events.emitTo({ emit: (_name: string, event: unknown) => seen.push(event as SessionEvent) });
+        const cache = new MemorySessionCache(1000);
+        return { seen, ...setup({}, cache, events) };
+      }
+
+      it.each(['accessToken', 'refreshToken'] as const)(
+        'ends the live session of the same user whose %s the login presents: refused at once, a `replaced` event',
+        async (kind) => {
+          const { service, login, store, seen } = watched();
+          const first = await login();
+          await service.validate(first.tokens.accessToken); // cached: the mark must reach the cache
+          const second = await login('user-1', { presented: { [kind]: first.tokens[kind] } });
+          expect((await store.findById(first.session.id))!.revokedReason).toBe('replaced');
+          await expectPlainInvalid(service.validate(first.tokens.accessToken));
+          await expect(service.validate(second.tokens.accessToken)).resolves.toMatchObject({ sessionId: second.session.id });
+          expect(seen.find((e) => e.type === 'replaced')).toMatchObject({ sessionId: first.session.id, detail: 'same client' });
+        },
+      );
+
+      it("leaves another user's session, forged and unknown tokens alone", async () => {
+        const { service, login, store } = watched();
+        const other = await login('user-2');
+        await login('user-1', { presented: { accessToken: other.tokens.accessToken, refreshToken: other.tokens.refreshToken } });
+        await login('user-1', { presented: { accessToken: mintToken('access', [SECRET]), refreshToken: 'garbage' } });
+        expect((await store.findById(other.session.id))!.revokedAt).toBeNull();
+        expect(await service.count('user-1')).toBe(2);
+      });
+
+      it("ends the user's earlier session on the same device id, with a `replaced` event", async () => {
+        const { service, login, store, seen } = watched();
+        const phone = await login('user-1', { deviceId: 'phone' });
+        const laptop = await login('user-1', { deviceId: 'laptop' });
+        const again = await login('user-1', { deviceId: 'phone' });
+        expect((await store.findById(phone.session.id))!.revokedReason).toBe('replaced');
+        await expectPlainInvalid(service.validate(phone.tokens.accessToken));
+        expect((await service.list('user-1')).map((s) => s.id).sort()).toEqual([laptop.session.id, again.session.id].sort());
+        expect(seen.find((e) => e.type === 'replaced')).toMatchObject({ sessionId: phone.session.id, detail: 'same device' });
+      });
+    });
+
     it('returns a token pair and the stored session, keeping only token hashes', async () => {
       const { service, store } = setup();
       const { tokens, session } = await service.create({
@@ -533,6 +577,7 @@ describe('SessionService', () => {
       expect(second.session.authenticatedAt.getTime()).toBe(T0); // refresh is not a login
       expect((await store.findById(first.session.id))!.previousRefreshHash).toBe(hashToken(first.tokens.refreshToken));
       expect(second.session).not.toHaveProperty('previousRefreshHash');
+      expect(second.session).not.toHaveProperty('rotationSecret');
 
       await expectPlainInvalid(service.validate(first.tokens.accessToken));
       const auth = await service.validate(second.tokens.accessToken);
@@ -647,6 +692,70 @@ describe('SessionService', () => {
         const markRevoked = vi.spyOn(cache, 'markRevoked');
         await service.refresh(first.tokens.refreshToken);
         expect(markRevoked).toHaveBeenCalledWith(first.session.userId, [hashToken(first.tokens.accessToken)]);
+      });
+
+      it('a grace retry from another network under ip binding is a hijack: no pair, the session is revoked', async () => {
+        const { service, login, store } = setup({ refreshGrace: 10, binding: 'ip' });
+        const victim = { ipAddress: '203.0.113.10', userAgent: 'Victim/1.0' };
+        const first = await login('user-1', victim);
+        const second = await service.refresh(first.tokens.refreshToken, victim);
+        const error = await expectInvalid(service.refresh(first.tokens.refreshToken, { ipAddress: '198.51.100.4', userAgent: 'Victim/1.0' }));
+        expect(error.detail).toBe('binding');
+        expect((await store.findById(first.session.id))!.revokedReason).toBe('hijack_suspected');
+        await expectInvalid(service.validate(second.tokens.accessToken, victim));
+        await expectInvalid(service.refresh(second.tokens.refreshToken, victim));
+      });
+
+      it('a grace retry from the same client still gets the same pair under binding', async () => {
+        const { service, login } = setup({ refreshGrace: 10, binding: 'ip' });
+        const victim = { ipAddress: '203.0.113.10', userAgent: 'Victim/1.0' };
+        const first = await login('user-1', victim);
+        const second = await service.refresh(first.tokens.refreshToken, victim);
+        const again = await service.refresh(first.tokens.refreshToken, { ipAddress: '203.0.113.99', userAgent: 'Victim/1.0' });
+        expect(again.tokens).toEqual(second.tokens);
+      });
+
+      // Issue 11, finding 7 / SECURITY.md §5.6: the key plus an old refresh token computed the current pair.
+      it('the key and the presented refresh token do not determine the new pair: each rotation draws its own secret', async () => {
+        const presented = mintToken('refresh', [SECRET]);
+        const pairs = [];
+        for (let i = 0; i < 2; i++) {
+          // Two deployments with the same key, each holding a session whose refresh token is `presented`.
+          const { service, store, clock } = setup({ refreshGrace: 10 });
+          const now = new Date(clock.now());
+          await store.insert({
+            id: crypto.randomUUID(), userId: 'user-1', roles: [], accessHash: hashToken(mintToken('access', [SECRET])),
+            refreshHash: hashToken(presented), accessExpiresAt: new Date(T0 + 900_000), expiresAt: new Date(T0 + 86_400_000),
+            absoluteExpiresAt: new Date(T0 + 86_400_000), createdAt: now, authenticatedAt: now, lastActivityAt: now,
+            ipAddress: null, userAgent: null, deviceName: null, deviceType: null, deviceId: null, data: null,
+          });
+          pairs.push((await service.refresh(presented)).tokens);
+        }
+        expect(pairs[1].refreshToken).not.toBe(pairs[0].refreshToken);
+        expect(pairs[1].accessToken).not.toBe(pairs[0].accessToken);
+      });
+
+      it('the new pair is derived from the presented token and the rotation secret kept with the session, and only that', async () => {
+        const { service, login, store } = setup({ refreshGrace: 10 });
+        const first = await login();
+        const second = await service.refresh(first.tokens.refreshToken);
+        const stored = (await store.findById(first.session.id))!;
+        expect(stored.rotationSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(deriveToken('refresh', [SECRET], first.tokens.refreshToken, stored.rotationSecret!)).toBe(second.tokens.refreshToken);
+        expect(deriveToken('access', [SECRET], first.tokens.refreshToken, stored.rotationSecret!)).toBe(second.tokens.accessToken);
+        // The next rotation replaces the secret: the earlier one derives nothing current.
+        const third = await service.refresh(second.tokens.refreshToken);
+        expect((await store.findById(first.session.id))!.rotationSecret).not.toBe(stored.rotationSecret);
+        expect(deriveToken('refresh', [SECRET], second.tokens.refreshToken, stored.rotationSecret!)).not.toBe(third.tokens.refreshToken);
+      });
+
+      it('a session rotated before rotation secrets existed (none kept) treats even a grace retry as reuse', async () => {
+        const { service, login, store } = setup({ refreshGrace: 10 });
+        const first = await login();
+        await service.refresh(first.tokens.refreshToken);
+        const stored = (await store.findById(first.session.id))!;
+        vi.spyOn(store, 'findByRotatedRefreshHash').mockResolvedValueOnce({ ...stored, rotationSecret: null });
+        await expect(service.refresh(first.tokens.refreshToken)).rejects.toBeInstanceOf(RefreshTokenReuseError);
       });
 
       it('a token two rotations back is reuse even within the grace window', async () => {

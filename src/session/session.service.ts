@@ -22,6 +22,7 @@ import {
   LiveWindow,
   liveWindow,
   NewSessionRecord,
+  RevocationFilter,
   RevocationReason,
   SessionInfo,
   SessionRecord,
@@ -35,10 +36,11 @@ import type {
   CreateSessionInput,
   IssuedSession,
   IssuedTokens,
+  PresentedTokens,
 } from './session.types.js';
 import { bindingBroken, ClientContext, networkOf, userAgentFingerprint } from './session-binding.js';
 import { SessionEvent, SessionEventType } from './session.events.js';
-import { deriveToken, hashToken, isWellFormed, mintToken, sameHash, verifyToken } from './tokens.js';
+import { deriveToken, hashToken, isWellFormed, mintRotationSecret, mintToken, sameHash, verifyToken } from './tokens.js';
 
 const CLEANUP_BATCH = 1000;
 /** Sessions ended per statement by `endSessionsIssuedBefore`. */
@@ -88,19 +90,26 @@ export class SessionService implements OnApplicationShutdown {
     return this.activity.flush();
   }
 
-  /** Opens a session for a user who just proved who they are, evicting the least recently used beyond the limit. */
+  /**
+   * Opens a session for a user who just proved who they are. It replaces (ends, reason
+   * `replaced`) the user's session on the same device id and the one of the tokens the client
+   * presented, then evicts the least recently used beyond the limit.
+   */
   async create(input: CreateSessionInput): Promise<IssuedSession> {
     const now = new Date(this.clock.now());
     const pair = this.mintPair(now);
-    const session = await this.store.insert(this.newRecord(input, randomUUID(), pair, now));
-    return this.opened(session, pair, now);
+    const { session, replaced: sameDevice } = await this.store.insert(this.newRecord(input, randomUUID(), pair, now));
+    const sameClient = await this.endPresented(input.userId, session.id, input.presented ?? {}, now);
+    return this.opened(session, pair, now, { sameDevice, sameClient });
   }
 
   /**
    * Opens a session for a user proven by a credential from elsewhere (a legacy session being
    * upgraded), at most one per `origin` however many calls race, on any instance: the session's
    * id and tokens are derived from `origin` under the signing key, so every racing call answers
-   * the same pair. A later call answers that pair again while the session still holds it.
+   * the same pair. A later call answers that pair again while the session still holds it. The
+   * session has no device id (a racing call must not replace the winner's session as "the same
+   * device"), and replaces nothing.
    * @param origin identifies the credential; as secret as the credential (never logged, never stored)
    * @param detail the `login` event's detail (e.g. `migrated from express-session`)
    * @returns null when the session of this origin exists but these tokens no longer open it (it ended, or was refreshed)
@@ -108,14 +117,14 @@ export class SessionService implements OnApplicationShutdown {
   async createOnce(input: CreateSessionInput, origin: string, detail: string): Promise<IssuedSession | null> {
     const now = new Date(this.clock.now());
     const pair = {
-      accessToken: deriveToken('access', this.options.secrets, `origin|${origin}`),
-      refreshToken: deriveToken('refresh', this.options.secrets, `origin|${origin}`),
+      accessToken: deriveToken('access', this.options.secrets, `origin|${origin}`, ''),
+      refreshToken: deriveToken('refresh', this.options.secrets, `origin|${origin}`, ''),
       accessExpiresAt: this.after(now, this.options.accessTtl),
       refreshExpiresAt: this.after(now, this.options.refreshTtl),
     };
     const id = derivedUuid(this.options.secrets[0], origin);
-    const inserted = await this.store.insertIfAbsent(this.newRecord(input, id, pair, now));
-    if (inserted) return this.opened(inserted, pair, now, detail);
+    const inserted = await this.store.insertIfAbsent(this.newRecord({ ...input, deviceId: null }, id, pair, now));
+    if (inserted) return this.opened(inserted, pair, now, {}, detail);
     const existing = await this.store.findById(id);
     if (!existing || !isLive(existing, this.window(now)) || !sameHash(existing.accessHash, hashToken(pair.accessToken))) return null;
     return { session: toSessionInfo(existing), tokens: this.tokens(pair.accessToken, pair.refreshToken, existing, now) };
@@ -145,8 +154,19 @@ export class SessionService implements OnApplicationShutdown {
     };
   }
 
-  /** A session just stored: evicts beyond the limit, tells subscribers, hands out its tokens. */
-  private async opened(session: SessionRecord, pair: { accessToken: string; refreshToken: string }, now: Date, detail: string | null = null): Promise<IssuedSession> {
+  /**
+   * A session just stored: ends what it replaced (`sameDevice`, `sameClient`: reason `replaced`,
+   * already ended in the store) and what the per-user limit evicts, tells subscribers, hands out
+   * its tokens.
+   */
+  private async opened(
+    session: SessionRecord,
+    pair: { accessToken: string; refreshToken: string },
+    now: Date,
+    replaced: { sameDevice?: SessionRecord[]; sameClient?: SessionRecord[] } = {},
+    detail: string | null = null,
+  ): Promise<IssuedSession> {
+    const { sameDevice = [], sameClient = [] } = replaced;
     await this.activity.flush(); // evict by up-to-date last activity
     const evicted = await this.store.evictBeyond(
       session.userId,
@@ -154,10 +174,28 @@ export class SessionService implements OnApplicationShutdown {
       this.window(now),
       session.id,
     );
-    await this.forget(evicted);
+    await this.forget([...sameDevice, ...sameClient, ...evicted]);
     this.emit('login', session, now, detail);
+    for (const ended of sameDevice) this.emit('replaced', ended, now, 'same device');
+    for (const ended of sameClient) this.emit('replaced', ended, now, 'same client');
     for (const ended of evicted) this.emit('evicted', ended, now);
     return { session: toSessionInfo(session), tokens: this.tokens(pair.accessToken, pair.refreshToken, session, now) };
+  }
+
+  /**
+   * Ends the live session of `userId` that the presented tokens are the current ones of (but not
+   * `newId`): what the client was signed in with before this login. Forged tokens cost no query.
+   */
+  private async endPresented(userId: string, newId: string, presented: PresentedTokens, now: Date): Promise<SessionRecord[]> {
+    const { accessToken, refreshToken } = presented;
+    const filters: RevocationFilter[] = [];
+    if (verifyToken(accessToken, 'access', this.options.secrets)) filters.push({ accessHash: hashToken(accessToken as string) });
+    if (verifyToken(refreshToken, 'refresh', this.options.secrets)) filters.push({ refreshHash: hashToken(refreshToken as string) });
+    const ended: SessionRecord[] = [];
+    for (const filter of filters) {
+      ended.push(...(await this.store.revoke({ ...filter, userId, exceptId: newId }, 'replaced', this.window(now))));
+    }
+    return ended;
   }
 
   /**
@@ -254,9 +292,11 @@ export class SessionService implements OnApplicationShutdown {
 
   /**
    * Rotates a session's tokens: the refresh token presented stops working and a new pair is
-   * issued. The new pair is derived from the presented token, so presenting the token just
-   * rotated away again within `refreshGrace` seconds (two tabs racing) returns the same pair
-   * and logs nobody out. Any other rotated-away token is reuse: the whole session is revoked.
+   * issued. The new pair is derived from the presented token and a random secret kept with the
+   * session for this rotation only, so presenting the token just rotated away again within
+   * `refreshGrace` seconds (two tabs racing), from the client the session is bound to, returns
+   * the same pair and logs nobody out. Any other rotated-away token is reuse: the whole session
+   * is revoked.
    * @throws InvalidTokenError, RefreshTokenReuseError
    */
   async refresh(refreshToken: unknown, client?: ClientContext): Promise<IssuedSession> {
@@ -275,8 +315,8 @@ export class SessionService implements OnApplicationShutdown {
     const presented = refreshToken as string;
     const refreshHash = hashToken(presented);
     const now = new Date(this.clock.now());
-    const accessToken = deriveToken('access', this.options.secrets, presented);
-    const nextRefresh = deriveToken('refresh', this.options.secrets, presented);
+    const rotationSecret = mintRotationSecret();
+    const { accessToken, refreshToken: nextRefresh } = this.successors(presented, rotationSecret);
     const rotation = await this.store.rotate(
       refreshHash,
       {
@@ -284,6 +324,7 @@ export class SessionService implements OnApplicationShutdown {
         refreshHash: hashToken(nextRefresh),
         accessExpiresAt: this.after(now, this.options.accessTtl),
         expiresAt: this.after(now, this.options.refreshTtl),
+        rotationSecret,
       },
       this.window(now),
     );
@@ -299,12 +340,18 @@ export class SessionService implements OnApplicationShutdown {
     if (!session || !isLive(session, this.window(now))) {
       throw new InvalidTokenError('unknown');
     }
-    if (this.isGraceRetry(session, refreshHash, nextRefresh, now)) {
+    // A retry gets the pair of the rotation it lost to: derived with that rotation's secret.
+    const retry = session.rotationSecret === null ? null : this.successors(presented, session.rotationSecret);
+    if (retry && this.isGraceRetry(session, refreshHash, retry.refreshToken, now)) {
+      // The retry hands out the live pair: it must pass what the rotation it repeats passed.
+      if (client && bindingBroken(this.options.binding, toCached(session), client)) {
+        await this.revokeHijacked(session.id, client);
+      }
       // The rotation this retry repeats may not have marked the access token it replaced yet
       // (it marks after its commit, maybe on another instance): answer only once it is marked.
       if (session.previousAccessHash) await this.cache.markRevoked(session.userId, [session.previousAccessHash]);
       this.metrics.refresh('grace');
-      return { session: toSessionInfo(session), tokens: this.tokens(accessToken, nextRefresh, session, now) };
+      return { session: toSessionInfo(session), tokens: this.tokens(retry.accessToken, retry.refreshToken, session, now) };
     }
     await this.revoke(session.id, 'reuse_detected');
     this.logger.warn(`Refresh token reuse detected; session ${session.id} revoked`);
@@ -544,6 +591,14 @@ export class SessionService implements OnApplicationShutdown {
     const activeSince = nowMs - this.options.idleTtl * 1000;
     if (s.lastActivityAt > activeSince) return 'valid';
     return this.activity.lastRecorded(s.id) > activeSince ? 'valid' : 'idle';
+  }
+
+  /** The pair a rotation with `rotationSecret` issues for the presented refresh token. */
+  private successors(presented: string, rotationSecret: string): { accessToken: string; refreshToken: string } {
+    return {
+      accessToken: deriveToken('access', this.options.secrets, presented, rotationSecret),
+      refreshToken: deriveToken('refresh', this.options.secrets, presented, rotationSecret),
+    };
   }
 
   private mintPair(now: Date) {

@@ -30,7 +30,19 @@ export interface AuthenticatedSession {
   expiresAt: Date;
 }
 
+/** Tokens a client sent with its login (bearer header or cookies): what it was signed in with. */
+export interface PresentedTokens {
+  accessToken?: string;
+  refreshToken?: string;
+}
+
 export interface CreateSessionInput extends SessionMetadata {
   userId: string;
   roles: string[];
+  /**
+   * The tokens the client presented with this login: the live session of the same user they
+   * belong to ends (`replaced`), so a browser that logs in again keeps one session, not two.
+   * Tokens of another user, forged or unknown ones change nothing.
+   */
+  presented?: PresentedTokens;
 }

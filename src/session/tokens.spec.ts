@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { hashToken, mintToken, sameHash, TokenKind, verifyToken } from './tokens.js';
+import { deriveToken, hashToken, mintRotationSecret, mintToken, sameHash, TokenKind, verifyToken } from './tokens.js';
 
 const KEY = 'k'.repeat(40);
 const OTHER_KEY = 'o'.repeat(40);
@@ -19,6 +19,34 @@ function replaceAt(s: string, index: number, ch: string): string {
 }
 
 describe('tokens', () => {
+  describe('deriveToken', () => {
+    const from = mintToken('refresh', KEYS);
+
+    it.each(KINDS)('derives a %s token of the documented shape, tagged by the signing key', (kind) => {
+      const token = deriveToken(kind, KEYS, from, mintRotationSecret());
+      expect(token).toHaveLength(TOKEN_LENGTH);
+      expect(token.startsWith(PREFIXES[kind])).toBe(true);
+      expect(verifyToken(token, kind, KEYS)).toBe(true);
+    });
+
+    it('is the same for the same token and rotation secret (a retry gets the same pair)', () => {
+      const secret = mintRotationSecret();
+      expect(deriveToken('refresh', KEYS, from, secret)).toBe(deriveToken('refresh', KEYS, from, secret));
+    });
+
+    it('differs with the rotation secret: the key and the token alone do not give the successor', () => {
+      const successors = new Set(Array.from({ length: 50 }, () => deriveToken('refresh', KEYS, from, mintRotationSecret())));
+      expect(successors.size).toBe(50);
+      expect(deriveToken('access', KEYS, from, 'a')).not.toBe(deriveToken('access', KEYS, from, 'b'));
+    });
+
+    it('rotation secrets are 32 random bytes, base64url, distinct', () => {
+      const secrets = new Set(Array.from({ length: 1000 }, () => mintRotationSecret()));
+      expect(secrets.size).toBe(1000);
+      for (const secret of secrets) expect(Buffer.from(secret, 'base64url')).toHaveLength(32);
+    });
+  });
+
   describe('mintToken', () => {
     it.each(KINDS)('mints a %s token of the documented shape', (kind) => {
       const token = mintToken(kind, KEYS);

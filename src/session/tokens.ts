@@ -31,14 +31,26 @@ export function mintToken(kind: TokenKind, keys: readonly string[]): string {
   return `${PREFIX[kind]}_${body}`;
 }
 
+/** A fresh secret for one rotation: 32 random bytes, base64url (43 characters). */
+export function mintRotationSecret(): string {
+  return randomBytes(RANDOM_BYTES).toString('base64url');
+}
+
 /**
- * The successor of `from`: a token of `kind` whose random part is HMAC-SHA256 under the signing
- * key of `from`, tagged like any other. Unpredictable without the key, and the same every time
- * for the same `from` — so a refresh retried with the same token (two tabs racing) yields the
- * same new pair instead of a second, diverging one.
+ * The successor of `from` in the rotation that drew `rotationSecret`: a token of `kind` whose
+ * random part is HMAC-SHA256, under the signing key, of `from` and that secret, tagged like any
+ * other. The same every time for the same token and rotation — so a refresh retried with the same
+ * token (two tabs racing) yields the same new pair instead of a second, diverging one — and not
+ * computable from the key and `from` alone: the secret is random per rotation and kept only with
+ * the session (`SessionRecord.rotationSecret`), replaced by the next rotation.
  */
-export function deriveToken(kind: TokenKind, keys: readonly string[], from: string): string {
-  const random = createHmac('sha256', keys[0]).update(`derive|${PREFIX[kind]}|`).update(from).digest();
+export function deriveToken(kind: TokenKind, keys: readonly string[], from: string, rotationSecret: string): string {
+  const random = createHmac('sha256', keys[0])
+    .update(`derive|${PREFIX[kind]}|`)
+    .update(from)
+    .update('|')
+    .update(rotationSecret)
+    .digest();
   const body = Buffer.concat([random, tag(keys[0], kind, random)]).toString('base64url');
   return `${PREFIX[kind]}_${body}`;
 }

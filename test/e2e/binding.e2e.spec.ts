@@ -51,6 +51,45 @@ describe('session binding (SESSION_BINDING)', () => {
     expect(await reasonOf(login.body.sessionId)).toBe('hijack_suspected');
   });
 
+  // Issue 11, finding 4: the refresh grace path handed out the live pair without the binding check.
+  it('ip: the just-rotated refresh token presented from another /24 within the grace window gets no pair; the session is revoked', async () => {
+    running = await startApp({ SESSION_BINDING: 'ip', TRUST_PROXY: 'true' });
+    const { http } = running;
+    await http.post('/auth/register').send({ email: 'ip-grace@example.com', password: 'long enough' }).expect(201);
+    const login = await http
+      .post('/auth/login')
+      .set('X-Forwarded-For', '203.0.113.10')
+      .send({ email: 'ip-grace@example.com', password: 'long enough' })
+      .expect(200);
+    const rotated = await http
+      .post('/auth/refresh')
+      .set('X-Forwarded-For', '203.0.113.10')
+      .send({ refreshToken: login.body.refreshToken })
+      .expect(200);
+    const theft = await http
+      .post('/auth/refresh')
+      .set('X-Forwarded-For', '198.51.100.4')
+      .send({ refreshToken: login.body.refreshToken })
+      .expect(401);
+    expect(theft.body.accessToken).toBeUndefined();
+    expect(await reasonOf(login.body.sessionId)).toBe('hijack_suspected');
+    await http.get('/ping/secure').set('X-Forwarded-For', '203.0.113.10').auth(rotated.body.accessToken, { type: 'bearer' }).expect(401);
+    await http.post('/auth/refresh').set('X-Forwarded-For', '203.0.113.10').send({ refreshToken: rotated.body.refreshToken }).expect(401);
+  });
+
+  it('ua: the just-rotated refresh token presented from another browser within the grace window gets no pair; the same browser gets the same pair', async () => {
+    running = await startApp({ SESSION_BINDING: 'ua' });
+    const { http } = running;
+    const user = await registerAndLogin(http);
+    const rotated = await http.post('/auth/refresh').set('User-Agent', USER_AGENT_CHROME_MAC).send({ refreshToken: user.refreshToken }).expect(200);
+    const retry = await http.post('/auth/refresh').set('User-Agent', USER_AGENT_CHROME_MAC).send({ refreshToken: user.refreshToken }).expect(200);
+    expect(retry.body.refreshToken).toBe(rotated.body.refreshToken);
+    const theft = await http.post('/auth/refresh').set('User-Agent', FIREFOX_LINUX).send({ refreshToken: user.refreshToken }).expect(401);
+    expect(theft.body.refreshToken).toBeUndefined();
+    expect(await reasonOf(user.sessionId)).toBe('hijack_suspected');
+    await http.get('/ping/secure').set('User-Agent', USER_AGENT_CHROME_MAC).auth(rotated.body.accessToken, { type: 'bearer' }).expect(401);
+  });
+
   it('off: any client may use the session', async () => {
     running = await startApp({ SESSION_BINDING: 'off' });
     const user = await registerAndLogin(running.http);

@@ -57,7 +57,7 @@ describe('Redis faults and many instances', () => {
     expect(Math.max(...lags)).toBeLessThan(100);
   });
 
-  it('a warm session validates with no SQL; concurrent misses of one session cost one query', async () => {
+  it('a warm session validates with no SQL; concurrent misses of one session cost at most two queries', async () => {
     const user = await registerAndLogin(a.http);
     const store = a.app.get(SessionStore, { strict: false });
     const dataSource = a.app.get(DataSource, { strict: false });
@@ -66,7 +66,10 @@ describe('Redis faults and many instances', () => {
     try {
       const burst = await Promise.all(Array.from({ length: 20 }, () => status(a, user.accessToken)));
       expect(burst.every((s) => s === 200)).toBe(true);
-      expect(finds).toHaveBeenCalledTimes(1);
+      // One read under way, and one that every miss arriving meanwhile shares (a miss never shares a
+      // read that began before it: SharedReads).
+      expect(finds.mock.calls.length).toBeGreaterThanOrEqual(1);
+      expect(finds.mock.calls.length).toBeLessThanOrEqual(2);
       queries.mockClear();
       for (let i = 0; i < 50; i++) expect(await status(a, user.accessToken)).toBe(200);
       // The audit trail's batch writes of earlier events may land meanwhile; no other statement may.

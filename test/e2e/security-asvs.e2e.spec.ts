@@ -220,6 +220,20 @@ describe('OWASP ASVS 5.0 (V6 Authentication, V7 Session Management) at the HTTP 
       expect(again.refreshToken).not.toBe(res.body.refreshToken);
     });
 
+    it('V7.2.4 re-authentication terminates the session the client was using (the tokens it presents), and nobody else\'s', async () => {
+      const user = await registerAndLogin(http);
+      const other = await registerAndLogin(http);
+      const res = await http
+        .post('/auth/login')
+        .set('Cookie', `__Host-access=${other.accessToken}; __Secure-refresh=${user.refreshToken}`)
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+      await http.get('/ping/secure').auth(user.accessToken, BEARER).expect(401);
+      await http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401);
+      await http.get('/ping/secure').auth(other.accessToken, BEARER).expect(200);
+      await http.get('/ping/secure').auth(res.body.accessToken, BEARER).expect(200);
+    });
+
     it('V7.4.1 logout ends the session at once: its access token (even while cached in Redis) and its refresh token are refused from then on', async () => {
       const user = await registerAndLogin(http);
       await http.get('/ping/secure').auth(user.accessToken, BEARER).expect(200);

@@ -155,7 +155,7 @@ async function setup(options: Partial<SharedSessionCacheOptions> = {}) {
       deviceType: null,
       deviceId: null,
       data: null,
-    });
+    }).then((inserted) => inserted.session);
   const cached = (s: { id: string; userId: string }): CachedSession => ({
     id: s.id, userId: s.userId, roles: [], accessExpiresAt: T0 + 3_600_000, expiresAt: T0 + 86_400_000,
     lastActivityAt: T0, authenticatedAt: T0, createdAt: T0, version: 1, uaFingerprint: '', network: '',
@@ -377,7 +377,7 @@ describe('SharedSessionCache', () => {
     t.advance(1_000);
     const rotated = await t.store.rotate(
       s.refreshHash,
-      { accessHash: randomUUID(), refreshHash: randomUUID(), accessExpiresAt: new Date(T0 + 3_600_000), expiresAt: new Date(T0 + 86_400_000) },
+      { accessHash: randomUUID(), refreshHash: randomUUID(), accessExpiresAt: new Date(T0 + 3_600_000), expiresAt: new Date(T0 + 86_400_000), rotationSecret: randomUUID() },
       { now: new Date(T0 + 1_000), activeSince: new Date(T0 - 86_400_000) },
     );
     expect(rotated?.replacedAccessHash).toBe(s.accessHash);

@@ -50,7 +50,8 @@ function newSession(overrides: Partial<NewSessionRecord> = {}): NewSessionRecord
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Contract/1.0',
     deviceName: 'Firefox on Linux',
     deviceType: 'desktop',
-    deviceId: 'device-1',
+    // Its own device id: sessions on one device id replace each other (see 'one live session per device id').
+    deviceId: `device-${randomUUID()}`,
     data: { theme: 'dark', nested: { n: 1, list: [1, 'two', null] } },
     ...overrides,
   };
@@ -63,6 +64,7 @@ function rotationTarget(seconds: number, overrides: Partial<RotationTarget> = {}
     refreshHash: tokenHash(),
     accessExpiresAt: at(seconds + 15 * MINUTE),
     expiresAt: at(seconds + 30 * DAY),
+    rotationSecret: randomBytes(32).toString('base64url'),
     ...overrides,
   };
 }
@@ -98,7 +100,7 @@ export function sessionStoreContract(
 
     /** Inserts sessions and returns them as stored. */
     const insert = (...sessions: NewSessionRecord[]): Promise<SessionRecord[]> =>
-      Promise.all(sessions.map((s) => store.insert(s)));
+      Promise.all(sessions.map((s) => store.insert(s).then((inserted) => inserted.session)));
 
     /** Inserts one session and ends it by revocation at `at(seconds)`. */
     async function insertRevoked(seconds: number, overrides: Partial<NewSessionRecord> = {}) {
@@ -111,12 +113,13 @@ export function sessionStoreContract(
     describe('insert and find', () => {
       it('insert returns the session as stored: not rotated, not revoked, version 1', async () => {
         const input = newSession({ roles: ['user', 'admin'] });
-        const stored = await store.insert(input);
+        const stored = (await store.insert(input)).session;
         expect(stored).toEqual({
           ...input,
           previousRefreshHash: null,
           previousAccessHash: null,
           rotatedAt: null,
+          rotationSecret: null,
           revokedAt: null,
           revokedReason: null,
           endedAt: null,
@@ -145,7 +148,7 @@ export function sessionStoreContract(
           deviceId: null,
           data: null,
         });
-        const stored = await store.insert(input);
+        const stored = (await store.insert(input)).session;
         expect(stored.roles).toEqual([]);
         expect(await store.findById(input.id)).toMatchObject({
           roles: [],
@@ -192,7 +195,7 @@ export function sessionStoreContract(
 
       it('hands out copies: changing a returned record or the inserted input does not change the store', async () => {
         const input = newSession({ roles: ['user'], data: { plan: 'free' } });
-        const stored = await store.insert(input);
+        const stored = (await store.insert(input)).session;
         input.roles.push('admin-from-input');
         (input.data as Record<string, unknown>).plan = 'changed-input';
         stored.roles.push('admin-from-result');
@@ -204,6 +207,51 @@ export function sessionStoreContract(
           data: { plan: 'free' },
           expiresAt: at(30 * DAY),
         });
+      });
+    });
+
+    describe('one live session per device id', () => {
+      const open = (sessions: readonly SessionRecord[]) => sessions.filter((s) => s.revokedAt === null && s.endedAt === null);
+
+      it("insert ends the user's open sessions on the same device id (replaced, at the new session's creation) and returns them", async () => {
+        const [older] = await insert(newSession({ deviceId: 'phone' }));
+        const [otherDevice] = await insert(newSession({ deviceId: 'laptop' }));
+        const [otherUser] = await insert(newSession({ userId: 'user-2', deviceId: 'phone' }));
+        const [noDevice] = await insert(newSession({ deviceId: null }));
+        const newer = newSession({ deviceId: 'phone', createdAt: at(60), authenticatedAt: at(60), lastActivityAt: at(60) });
+        const insertion = await store.insert(newer);
+        expect(insertion.session).toMatchObject({ id: newer.id, deviceId: 'phone', revokedAt: null });
+        expect(insertion.replaced).toEqual([
+          { ...older, revokedAt: at(60), revokedReason: 'replaced', endedAt: at(60), version: insertion.replaced[0].version },
+        ]);
+        expect(insertion.replaced[0].version).toBeGreaterThan(older.version);
+        expect(await store.findById(older.id)).toMatchObject({ revokedReason: 'replaced', endedAt: at(60) });
+        for (const kept of [otherDevice, otherUser, noDevice]) expect(await store.findById(kept.id)).toEqual(kept);
+        expect(sortedIds(await store.listLive('user-1', windowAt(60)))).toEqual(sortedIds([otherDevice, noDevice, insertion.session]));
+      });
+
+      it('without a device id, insert replaces nothing; ended sessions are not ended again; one whose time ran out unrecorded is', async () => {
+        const [a] = await insert(newSession({ deviceId: null }));
+        expect((await store.insert(newSession({ deviceId: null }))).replaced).toEqual([]);
+        expect(await store.findById(a.id)).toEqual(a);
+        const revoked = await insertRevoked(10, { deviceId: 'tablet' });
+        const [timedOut] = await insert(newSession({ deviceId: 'tablet', expiresAt: at(20) }));
+        const insertion = await store.insert(newSession({ deviceId: 'tablet', createdAt: at(60) }));
+        expect(ids(insertion.replaced)).toEqual([timedOut.id]);
+        expect(await store.findById(revoked.id)).toEqual(revoked);
+      });
+
+      it('concurrent logins with one device id leave exactly one open session; each of the others is returned as replaced once', async () => {
+        for (let round = 0; round < 10; round++) {
+          const userId = `device-racer-${round}`;
+          const insertions = await Promise.all(
+            [1, 2, 3, 4, 5].map((t) => store.insert(newSession({ userId, deviceId: 'shared', createdAt: at(t), lastActivityAt: at(t) }))),
+          );
+          const all = await Promise.all(insertions.map((i) => store.findById(i.session.id)));
+          expect(open(all as SessionRecord[])).toHaveLength(1);
+          const replaced = insertions.flatMap((i) => ids(i.replaced)).sort();
+          expect(replaced).toEqual(insertions.map((i) => i.session.id).filter((id) => id !== open(all as SessionRecord[])[0].id).sort());
+        }
       });
     });
 
@@ -220,6 +268,7 @@ export function sessionStoreContract(
           previousRefreshHash: before.refreshHash,
           previousAccessHash: before.accessHash,
           rotatedAt: at(10 * MINUTE),
+          rotationSecret: target.rotationSecret,
           accessExpiresAt: target.accessExpiresAt,
           expiresAt: target.expiresAt,
           lastActivityAt: at(10 * MINUTE),
@@ -252,6 +301,8 @@ export function sessionStoreContract(
           refreshHash: second.refreshHash,
           previousRefreshHash: first.refreshHash,
           rotatedAt: at(180),
+          // Only the last rotation's secret is kept: the earlier ones are gone.
+          rotationSecret: second.rotationSecret,
         });
         expect(r2!.session.version).toBeGreaterThan(r1!.session.version);
         // Every rotated-away hash is remembered, not only the most recent.
@@ -315,8 +366,11 @@ export function sessionStoreContract(
           accessHash: target.accessHash,
           refreshHash: target.refreshHash,
           previousRefreshHash: before.refreshHash,
+          rotationSecret: target.rotationSecret,
           version: before.version + 1,
         });
+        // The losers' rotations are what a retry finds: the winner's secret.
+        expect(await store.findByRotatedRefreshHash(before.refreshHash)).toMatchObject({ rotationSecret: target.rotationSecret });
       });
     });
 
@@ -397,6 +451,19 @@ export function sessionStoreContract(
         expect(ended[0].version).toBeGreaterThan(a.version);
         expect(await store.findById(a.id)).toEqual(ended[0]);
         expect(await store.findById(b.id)).toEqual(b);
+      });
+
+      it("by a current token hash and user: ends only that user's session holding it now", async () => {
+        const [a, b] = await insert(newSession(), newSession());
+        expect(await store.revoke({ userId: 'user-2', accessHash: a.accessHash }, 'replaced', windowAt(60))).toEqual([]);
+        expect(await store.revoke({ userId: a.userId, accessHash: b.refreshHash }, 'replaced', windowAt(60))).toEqual([]);
+        expect(ids(await store.revoke({ userId: a.userId, accessHash: a.accessHash }, 'replaced', windowAt(60)))).toEqual([a.id]);
+        const target = rotationTarget(60);
+        await store.rotate(b.refreshHash, target, windowAt(60));
+        // A rotated-away refresh hash is no longer the session's.
+        expect(await store.revoke({ userId: b.userId, refreshHash: b.refreshHash }, 'replaced', windowAt(70))).toEqual([]);
+        const [ended] = await store.revoke({ userId: b.userId, refreshHash: target.refreshHash }, 'replaced', windowAt(70));
+        expect(ended).toMatchObject({ id: b.id, revokedReason: 'replaced', revokedAt: at(70) });
       });
 
       it('does not revoke again: a second revocation returns nothing and keeps the first reason and time', async () => {

@@ -67,9 +67,19 @@ export class AuthSessionController {
 
   @Post('login')
   @ApiTags('auth')
-  @ApiOperation({ summary: 'Log in: opens a session and returns its tokens (and sets the session cookies)' })
+  @ApiOperation({
+    summary: 'Log in: opens a session and returns its tokens (and sets the session cookies)',
+    description:
+      'The session the request presents (bearer header, access or refresh cookie), when it is a live one of the same ' +
+      'user, ends (`replaced`), and so does the user\'s session on the same device id: one browser, one session.',
+  })
   @ApiHeader({ name: 'X-Device-Name', required: false, description: 'Label of the session when the body has no `deviceName`.' })
   @ApiHeader({ name: 'X-Device-Type', required: false, description: 'Device type of the session (e.g. `mobile`); else from the User-Agent.' })
+  @ApiHeader({
+    name: 'X-Device-Id',
+    required: false,
+    description: 'Stable id of the device when the body has no `deviceId`: the user\'s earlier session on it ends (`replaced`).',
+  })
   @ApiOkResponse({ type: IssuedSessionResponse, description: 'Logged in. `Cache-Control: no-store`.' })
   @ApiValidationError(['email must be an email address'])
   @ApiError(401, 'Invalid credentials', { description: 'Unknown email or wrong password (the same answer for both).' })
@@ -79,7 +89,7 @@ export class AuthSessionController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   login(@Body() body: LoginDto, @Req() req: IssuerRequest, @Res({ passthrough: true }) res: CookieResponse) {
-    return this.issuer.login(req, res, body.email, body.password, body.deviceName);
+    return this.issuer.login(req, res, body.email, body.password, body.deviceName, body.deviceId);
   }
 
   @Post('refresh')

@@ -15,10 +15,11 @@ const clip = (value: unknown, max: number): string | null => {
 };
 
 /**
- * Where and on what a session is opened: IP, user agent, and a device name and type taken from
- * `X-Device-Name` / `X-Device-Type`, the login body's `deviceName`, or the parsed user agent.
+ * Where and on what a session is opened: IP, user agent, a device name and type taken from
+ * `X-Device-Name` / `X-Device-Type`, the login body's `deviceName`, or the parsed user agent, and
+ * a device id from the login body's `deviceId`, else `X-Device-Id`.
  */
-export function requestMetadata(req: MetadataRequest, deviceName?: string): SessionMetadata {
+export function requestMetadata(req: MetadataRequest, deviceName?: string, deviceId?: string): SessionMetadata {
   const userAgent = clip(req.headers['user-agent'], 512);
   const ua = userAgent ? UAParser(userAgent) : undefined;
   const parsedName = ua && [ua.browser.name, ua.os.name].filter(Boolean).join(' on ');
@@ -28,6 +29,6 @@ export function requestMetadata(req: MetadataRequest, deviceName?: string): Sess
     userAgent,
     deviceName: clip(deviceName, 128) ?? clip(req.headers['x-device-name'], 128) ?? (parsedName || null),
     deviceType: clip(req.headers['x-device-type'], 32) ?? parsedType,
-    deviceId: clip(req.headers['x-device-id'], 128),
+    deviceId: clip(deviceId, 128) ?? clip(req.headers['x-device-id'], 128),
   };
 }

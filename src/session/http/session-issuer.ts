@@ -19,7 +19,7 @@ import {
 } from './session-cookies.js';
 import { csrfTokenFor, csrfTokenOfRefreshToken } from './csrf-token.js';
 import { SessionPaths } from './session-paths.js';
-import { doubleSubmittedCsrf, type TokenRequest } from './session-token.extractor.js';
+import { doubleSubmittedCsrf, presentedTokens, type TokenRequest } from './session-token.extractor.js';
 import { presentIssued, type IssuedSessionBody } from './session.presenter.js';
 
 /** A request as the issuer reads it: headers, client IP, method, cookies (Express or Fastify). */
@@ -29,6 +29,8 @@ export type IssuerRequest = MetadataRequest & TokenRequest;
 export interface IssueOptions {
   /** Label of the session in the user's list (else `X-Device-Name` or the parsed User-Agent). */
   deviceName?: string;
+  /** Stable id of the device (else `X-Device-Id`): the user's earlier session on it ends. */
+  deviceId?: string;
   /** Arbitrary JSON kept with the session (e.g. the identity provider that vouched for the user). */
   data?: Record<string, unknown>;
 }
@@ -59,11 +61,13 @@ export class SessionIssuer {
 
   /**
    * Opens a session for a user the app has authenticated its own way, evicting the least
-   * recently used one beyond the limit, and answers as `POST /auth/login` does.
+   * recently used one beyond the limit, and answers as `POST /auth/login` does — also in ending
+   * the user's session the request presented and the one on the same device id (`replaced`).
    */
   async issue(req: IssuerRequest, res: CookieResponse, user: SessionUser, options: IssueOptions = {}): Promise<IssuedSessionBody> {
-    const metadata: SessionMetadata = { ...requestMetadata(req, options.deviceName), data: options.data ?? null };
-    const issued = await this.sessions.create({ userId: user.id, roles: user.roles, ...metadata });
+    const metadata: SessionMetadata = { ...requestMetadata(req, options.deviceName, options.deviceId), data: options.data ?? null };
+    const presented = presentedTokens(req, this.options.cookies !== false);
+    const issued = await this.sessions.create({ userId: user.id, roles: user.roles, ...metadata, presented });
     return this.answer(issued, user, res);
   }
 
@@ -72,8 +76,20 @@ export class SessionIssuer {
    * per-account failure backoff.
    * @throws InvalidCredentialsError, LoginThrottledError
    */
-  async login(req: IssuerRequest, res: CookieResponse, email: string, password: string, deviceName?: string): Promise<IssuedSessionBody> {
-    const { issued, user } = await this.logins.login(email, password, requestMetadata(req, deviceName));
+  async login(
+    req: IssuerRequest,
+    res: CookieResponse,
+    email: string,
+    password: string,
+    deviceName?: string,
+    deviceId?: string,
+  ): Promise<IssuedSessionBody> {
+    const { issued, user } = await this.logins.login(
+      email,
+      password,
+      requestMetadata(req, deviceName, deviceId),
+      presentedTokens(req, this.options.cookies !== false),
+    );
     return this.answer(issued, user, res);
   }
 

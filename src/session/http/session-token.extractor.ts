@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { CsrfTokenError } from '../errors/session.errors.js';
-import { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, requestCookies } from './session-cookies.js';
+import type { PresentedTokens } from '../session.types.js';
+import { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE, requestCookies } from './session-cookies.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -40,6 +41,21 @@ export function extractAccessToken(req: TokenRequest, cookiesEnabled: boolean): 
   if (typeof token !== 'string' || !token) return undefined;
   if (SAFE_METHODS.has(req.method.toUpperCase())) return { token };
   return { token, csrf: doubleSubmittedCsrf(req, cookies[CSRF_COOKIE]) };
+}
+
+/**
+ * The tokens a login request carries from the session the client had: the bearer header, else
+ * the access cookie, and the refresh cookie (with cookies on). Read without the CSRF check: a
+ * login only ever ends the session they belong to, never uses it.
+ */
+export function presentedTokens(req: TokenRequest, cookiesEnabled: boolean): PresentedTokens {
+  const authorization = req.headers.authorization;
+  const bearer =
+    typeof authorization === 'string' && authorization.slice(0, 7).toLowerCase() === 'bearer ' ? authorization.slice(7).trim() : undefined;
+  if (!cookiesEnabled) return { accessToken: bearer };
+  const cookies = requestCookies(req as never);
+  const cookie = (name: string) => (typeof cookies[name] === 'string' && cookies[name] ? cookies[name] : undefined);
+  return { accessToken: bearer ?? cookie(ACCESS_COOKIE), refreshToken: cookie(REFRESH_COOKIE) };
 }
 
 /**

@@ -106,6 +106,7 @@ export class SessionMetrics {
         return this.refresh('success');
       case 'logout':
       case 'evicted':
+      case 'replaced':
       case 'reuse_detected':
       case 'hijack_suspected':
         return this.child(this.revocations, event.type).inc();

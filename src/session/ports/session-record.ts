@@ -8,6 +8,11 @@ export type RevocationReason =
   | 'reuse_detected'
   | 'hijack_suspected'
   | 'password_changed'
+  /**
+   * A new login of the same user replaced it: from the client that presented it, or on the same
+   * device id (a user has at most one live session per device id).
+   */
+  | 'replaced'
   /** Issued before a moment an operator chose (`endIssuedBefore`), e.g. after a database restore. */
   | 'not_before';
 
@@ -36,6 +41,12 @@ export interface SessionRecord extends Required<SessionMetadata> {
    */
   previousAccessHash: string | null;
   rotatedAt: Date | null;
+  /**
+   * The random secret of the last rotation, which the current pair was derived with
+   * (`deriveToken`): lets a retry of the token it rotated away get the same pair. Null before the
+   * first rotation. A secret, like the hashes: never handed to the app.
+   */
+  rotationSecret: string | null;
   accessExpiresAt: Date;
   /** When the refresh token ends, never after `absoluteExpiresAt`. */
   expiresAt: Date;
@@ -56,7 +67,7 @@ export interface SessionRecord extends Required<SessionMetadata> {
 }
 
 /** A session as `SessionService` hands it to the app: everything but its token hashes. */
-export type SessionInfo = Omit<SessionRecord, 'accessHash' | 'refreshHash' | 'previousRefreshHash' | 'previousAccessHash'>;
+export type SessionInfo = Omit<SessionRecord, 'accessHash' | 'refreshHash' | 'previousRefreshHash' | 'previousAccessHash' | 'rotationSecret'>;
 
 /** The session without its secrets. */
 export function toSessionInfo(record: SessionRecord): SessionInfo {
@@ -65,6 +76,7 @@ export function toSessionInfo(record: SessionRecord): SessionInfo {
     refreshHash: _refresh,
     previousRefreshHash: _previous,
     previousAccessHash: _previousAccess,
+    rotationSecret: _secret,
     ...info
   } = record;
   return info;
@@ -73,7 +85,7 @@ export function toSessionInfo(record: SessionRecord): SessionInfo {
 /** The fields a store needs to open a session. */
 export type NewSessionRecord = Omit<
   SessionRecord,
-  'previousRefreshHash' | 'previousAccessHash' | 'rotatedAt' | 'revokedAt' | 'revokedReason' | 'endedAt' | 'version'
+  'previousRefreshHash' | 'previousAccessHash' | 'rotatedAt' | 'rotationSecret' | 'revokedAt' | 'revokedReason' | 'endedAt' | 'version'
 >;
 
 /** The moment a query runs at and the oldest activity a live session may have. */
@@ -90,6 +102,15 @@ export interface RotationTarget {
   accessExpiresAt: Date;
   /** Wanted end of the new refresh token; the store caps it at the absolute expiry. */
   expiresAt: Date;
+  /** The secret the new pair was derived with (`mintRotationSecret`), kept as `rotationSecret`. */
+  rotationSecret: string;
+}
+
+/** The outcome of an insert: the new session, and the sessions of its device id it ended. */
+export interface Insertion {
+  session: SessionRecord;
+  /** The user's sessions on the same device id that had not ended, as they were ended (`replaced`). */
+  replaced: SessionRecord[];
 }
 
 /** The outcome of a rotation: the session after it, and the access hash it replaced. */
@@ -141,6 +162,10 @@ export interface RevocationFilter {
   userId?: string;
   /** Keep this session alive (revoke every other). */
   exceptId?: string;
+  /** Only the session whose current access token has this hash. */
+  accessHash?: string;
+  /** Only the session whose current refresh token has this hash. */
+  refreshHash?: string;
 }
 
 export interface SessionPageQuery {

@@ -1,6 +1,7 @@
 import type {
   EndedCursor,
   EndedFilter,
+  Insertion,
   IssuedBeforeBatch,
   IssuedCursor,
   LiveWindow,
@@ -24,12 +25,18 @@ import type {
  * Both pass `test/contract/session-store.contract.ts`.
  */
 export abstract class SessionStore {
-  /** Stores a new session and returns it as stored. */
-  abstract insert(session: NewSessionRecord): Promise<SessionRecord>;
+  /**
+   * Stores a new session and returns it as stored. When it has a device id, every session of the
+   * same user and device id that has not ended (revoked or recorded as ended; one whose time ran
+   * out but that the sweep has not recorded yet counts too) ends in the same atomic step, with
+   * reason `replaced`: a user never has two live sessions on one device id, even when two logins
+   * with it run at once (the later one wins).
+   */
+  abstract insert(session: NewSessionRecord): Promise<Insertion>;
 
   /**
-   * `insert`, unless a session with this id exists (then nothing changes). Atomic: of concurrent
-   * calls with one id, exactly one stores it.
+   * Stores a new session unless one with this id exists (then nothing changes); it replaces
+   * nothing (give it no device id). Atomic: of concurrent calls with one id, exactly one stores it.
    * @returns the session as stored, or null when the id was taken
    */
   abstract insertIfAbsent(session: NewSessionRecord): Promise<SessionRecord | null>;

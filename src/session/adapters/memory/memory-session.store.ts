@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  Insertion,
   isLive,
   EndedCursor,
   EndedFilter,
@@ -45,12 +46,31 @@ export class MemorySessionStore extends SessionStore {
   /** Concurrency samples: epoch ms → live sessions. */
   private readonly samples = new Map<number, number>();
 
-  async insert(session: NewSessionRecord): Promise<SessionRecord> {
+  async insert(session: NewSessionRecord): Promise<Insertion> {
+    const replaced: SessionRecord[] = [];
+    if (session.deviceId !== null) {
+      for (const other of this.sessions.values()) {
+        if (other.userId !== session.userId || other.deviceId !== session.deviceId) continue;
+        if (other.revokedAt !== null || other.endedAt !== null) continue;
+        this.end(other, 'replaced', session.createdAt);
+        replaced.push(copy(other));
+      }
+    }
+    return { session: this.store(session), replaced };
+  }
+
+  async insertIfAbsent(session: NewSessionRecord): Promise<SessionRecord | null> {
+    return this.sessions.has(session.id) ? null : this.store(session);
+  }
+
+  /** Keeps a new session as it is (no replacement); returns a copy. */
+  private store(session: NewSessionRecord): SessionRecord {
     const record: SessionRecord = copy({
       ...session,
       previousRefreshHash: null,
       previousAccessHash: null,
       rotatedAt: null,
+      rotationSecret: null,
       revokedAt: null,
       revokedReason: null,
       endedAt: null,
@@ -58,10 +78,6 @@ export class MemorySessionStore extends SessionStore {
     });
     this.sessions.set(record.id, record);
     return copy(record);
-  }
-
-  async insertIfAbsent(session: NewSessionRecord): Promise<SessionRecord | null> {
-    return this.sessions.has(session.id) ? null : this.insert(session);
   }
 
   async findByAccessHash(accessHash: string): Promise<SessionRecord | null> {
@@ -91,6 +107,7 @@ export class MemorySessionStore extends SessionStore {
       previousRefreshHash: session.refreshHash,
       previousAccessHash: replacedAccessHash,
       rotatedAt: window.now,
+      rotationSecret: target.rotationSecret,
       accessHash: target.accessHash,
       refreshHash: target.refreshHash,
       accessExpiresAt: minDate(target.accessExpiresAt, expiresAt),
@@ -131,6 +148,8 @@ export class MemorySessionStore extends SessionStore {
       if (filter.id !== undefined && session.id !== filter.id) continue;
       if (filter.userId !== undefined && session.userId !== filter.userId) continue;
       if (filter.exceptId !== undefined && session.id === filter.exceptId) continue;
+      if (filter.accessHash !== undefined && session.accessHash !== filter.accessHash) continue;
+      if (filter.refreshHash !== undefined && session.refreshHash !== filter.refreshHash) continue;
       this.end(session, reason, window.now);
       ended.push(copy(session));
     }

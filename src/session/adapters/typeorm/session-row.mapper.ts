@@ -10,6 +10,7 @@ export interface SessionRow {
   previous_refresh_hash: string | null;
   previous_access_hash: string | null;
   rotated_at: Date | string | null;
+  rotation_secret: string | null;
   access_expires_at: Date | string;
   expires_at: Date | string;
   absolute_expires_at: Date | string;
@@ -48,6 +49,7 @@ export function toSessionRecord(row: SessionRow): SessionRecord {
     previousRefreshHash: row.previous_refresh_hash,
     previousAccessHash: row.previous_access_hash ?? null,
     rotatedAt: maybeDate(row.rotated_at),
+    rotationSecret: row.rotation_secret,
     accessExpiresAt: date(row.access_expires_at),
     expiresAt: date(row.expires_at),
     absoluteExpiresAt: date(row.absolute_expires_at),

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import {
   EndedCursor,
   EndedFilter,
+  Insertion,
   IssuedBeforeBatch,
   IssuedCursor,
   LiveWindow,
@@ -24,6 +25,22 @@ import { SessionRow, toSessionRecord } from './session-row.mapper.js';
 const LIVE = (now: string, activeSince: string, alias = '') =>
   `${alias}revoked_at IS NULL AND ${alias}ended_at IS NULL AND ${alias}expires_at > ${now} AND ${alias}last_activity_at > ${activeSince}`;
 
+/** The partial unique index that keeps one live session per user and device id. */
+const DEVICE_UNIQUE_INDEX = 'sessions_user_device_live_key';
+/**
+ * Runs of the insert when logins with one user and device id race. An attempt fails only because
+ * another of them committed in the meantime (and the next attempt ends that one), so n racing
+ * logins need at most n attempts; logins are rate-limited, so 20 racing is far past any client.
+ */
+const DEVICE_INSERT_ATTEMPTS = 20;
+
+/** True when `error` is PostgreSQL's unique violation (23505) of `constraint`. */
+function violates(error: unknown, constraint: string): boolean {
+  const e = error as { code?: unknown; constraint?: unknown; driverError?: { code?: unknown; constraint?: unknown } } | null;
+  const source = e?.driverError ?? e;
+  return source?.code === '23505' && source.constraint === constraint;
+}
+
 /**
  * Sessions in PostgreSQL (or PGlite) through TypeORM. Every write is a single statement, so it
  * is atomic without an explicit transaction, and concurrent rotations of one refresh token are
@@ -34,41 +51,60 @@ export class TypeOrmSessionStore extends SessionStore {
     super();
   }
 
-  async insert(s: NewSessionRecord): Promise<SessionRecord> {
-    return (await this.insertRow(s, ''))!;
+  async insert(s: NewSessionRecord): Promise<Insertion> {
+    // One statement: end the device's open sessions, then insert (the INSERT reads the count of
+    // the ended rows, so it runs after them and the unique index no longer sees them). A
+    // concurrent login with the same device id that committed after this statement's snapshot
+    // makes the INSERT fail on `sessions_user_device_live_key` instead of leaving two live
+    // sessions; run again with a new snapshot, the statement ends that one too.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.insertReplacingDevice(s);
+      } catch (error) {
+        if (attempt >= DEVICE_INSERT_ATTEMPTS || !violates(error, DEVICE_UNIQUE_INDEX)) throw error;
+      }
+    }
+  }
+
+  private async insertReplacingDevice(s: NewSessionRecord): Promise<Insertion> {
+    const rows = rowsOf<SessionRow & { is_new: boolean }>(await this.run(
+      `WITH replaced AS (
+         UPDATE sessions SET revoked_at = $9, revoked_reason = 'replaced', ended_at = $9, version = version + 1
+          WHERE $16::varchar IS NOT NULL AND user_id = $2 AND device_id = $16::varchar
+            AND revoked_at IS NULL AND ended_at IS NULL
+          RETURNING *
+       ), inserted AS (
+         INSERT INTO sessions (id, user_id, roles, access_hash, refresh_hash, access_expires_at,
+           expires_at, absolute_expires_at, created_at, authenticated_at, last_activity_at,
+           ip_address, user_agent, device_name, device_type, device_id, data)
+         SELECT $1::uuid, $2::varchar, $3::text[], $4::varchar, $5::varchar, $6::timestamptz,
+           $7::timestamptz, $8::timestamptz, $9::timestamptz, $10::timestamptz, $11::timestamptz,
+           $12::varchar, $13::varchar, $14::varchar, $15::varchar, $16::varchar, $17::jsonb
+           FROM (SELECT count(*) FROM replaced) AS after_replaced
+         RETURNING *
+       )
+       SELECT true AS is_new, * FROM inserted
+       UNION ALL
+       SELECT false AS is_new, * FROM replaced`,
+      insertParams(s),
+    ));
+    const session = rows.find((row) => row.is_new);
+    if (!session) throw new Error('INSERT INTO sessions returned no row');
+    return {
+      session: toSessionRecord(session),
+      replaced: rows.filter((row) => !row.is_new).map(toSessionRecord),
+    };
   }
 
   async insertIfAbsent(s: NewSessionRecord): Promise<SessionRecord | null> {
-    return this.insertRow(s, 'ON CONFLICT (id) DO NOTHING');
-  }
-
-  private async insertRow(s: NewSessionRecord, onConflict: string): Promise<SessionRecord | null> {
     const rows = await this.query(
       `INSERT INTO sessions (id, user_id, roles, access_hash, refresh_hash, access_expires_at,
          expires_at, absolute_expires_at, created_at, authenticated_at, last_activity_at,
          ip_address, user_agent, device_name, device_type, device_id, data)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
-       ${onConflict}
+       ON CONFLICT (id) DO NOTHING
        RETURNING *`,
-      [
-        s.id,
-        s.userId,
-        s.roles,
-        s.accessHash,
-        s.refreshHash,
-        s.accessExpiresAt,
-        s.expiresAt,
-        s.absoluteExpiresAt,
-        s.createdAt,
-        s.authenticatedAt,
-        s.lastActivityAt,
-        s.ipAddress,
-        s.userAgent,
-        s.deviceName,
-        s.deviceType,
-        s.deviceId,
-        s.data === null ? null : JSON.stringify(s.data),
-      ],
+      insertParams(s),
     );
     return rows[0] ?? null;
   }
@@ -107,6 +143,7 @@ export class TypeOrmSessionStore extends SessionStore {
            previous_refresh_hash = s.refresh_hash,
            previous_access_hash = s.access_hash,
            rotated_at = $6,
+           rotation_secret = $8,
            access_hash = $2,
            refresh_hash = $3,
            access_expires_at = LEAST($4::timestamptz, GREATEST(s.expires_at, $5::timestamptz), s.absolute_expires_at),
@@ -130,6 +167,7 @@ export class TypeOrmSessionStore extends SessionStore {
         target.expiresAt,
         window.now,
         window.activeSince,
+        target.rotationSecret,
       ],
     );
     const rows = rowsOf<SessionRow & { replaced_access_hash: string }>(result);
@@ -177,6 +215,8 @@ export class TypeOrmSessionStore extends SessionStore {
     if (filter.id !== undefined) where.push(`id = $${params.push(filter.id)}`);
     if (filter.userId !== undefined) where.push(`user_id = $${params.push(filter.userId)}`);
     if (filter.exceptId !== undefined) where.push(`id <> $${params.push(filter.exceptId)}`);
+    if (filter.accessHash !== undefined) where.push(`access_hash = $${params.push(filter.accessHash)}`);
+    if (filter.refreshHash !== undefined) where.push(`refresh_hash = $${params.push(filter.refreshHash)}`);
     return this.query(
       `UPDATE sessions SET revoked_at = $2, revoked_reason = $1, ended_at = $2, version = version + 1
         WHERE ${where.join(' AND ')}
@@ -408,4 +448,27 @@ export class TypeOrmSessionStore extends SessionStore {
   private run(sql: string, params: unknown[] = []): Promise<any> {
     return runStatement(this.dataSource, sql, params);
   }
+}
+
+/** The parameters of an INSERT of `s`, in the column order both inserts use. */
+function insertParams(s: NewSessionRecord): unknown[] {
+  return [
+    s.id,
+    s.userId,
+    s.roles,
+    s.accessHash,
+    s.refreshHash,
+    s.accessExpiresAt,
+    s.expiresAt,
+    s.absoluteExpiresAt,
+    s.createdAt,
+    s.authenticatedAt,
+    s.lastActivityAt,
+    s.ipAddress,
+    s.userAgent,
+    s.deviceName,
+    s.deviceType,
+    s.deviceId,
+    s.data === null ? null : JSON.stringify(s.data),
+  ];
 }

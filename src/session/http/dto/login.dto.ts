@@ -1,8 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '../openapi/swagger.js';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, Length } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { normalizeEmail } from '../../normalize-email.js';
 import { MaxChars } from './max-chars.js';
+
+/** Printable, no control or invisible formatting characters, 1 to 128 of them (the `device_id` column). */
+const DEVICE_ID_PATTERN = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
 
 /** `POST /auth/login`. */
 export class LoginDto {
@@ -31,4 +34,17 @@ export class LoginDto {
   @IsString()
   @MaxChars(128)
   deviceName?: string;
+
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 128,
+    example: '5f0c7a52-1c4e-4b8e-9a57-0d5b6f3e2a91',
+    description:
+      'A stable id of the device (else `X-Device-Id`): a user has at most one live session per device id, so a ' +
+      'login with it ends the session the user had on that device.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(DEVICE_ID_PATTERN, { message: 'deviceId must be 1 to 128 printable characters' })
+  deviceId?: string;
 }

@@ -3,6 +3,8 @@ import { CreateRotatedRefreshTokens1763900000000 } from './1763900000000-create-
 import { CreateAuditAndStats1764000000000 } from './1764000000000-create-audit-and-stats.js';
 import { RememberRotatedAccessHashes1764100000000 } from './1764100000000-remember-rotated-access-hashes.js';
 import { RememberPreviousAccessHash1764150000000 } from './1764150000000-remember-previous-access-hash.js';
+import { KeepRotationSecrets1764300000000 } from './1764300000000-keep-rotation-secrets.js';
+import { OneLiveSessionPerDevice1764310000000 } from './1764310000000-one-live-session-per-device.js';
 
 /** The session module's migrations, oldest first: add them to your DataSource's `migrations`. */
 export const SESSION_MIGRATIONS = [
@@ -11,4 +13,6 @@ export const SESSION_MIGRATIONS = [
   CreateAuditAndStats1764000000000,
   RememberRotatedAccessHashes1764100000000,
   RememberPreviousAccessHash1764150000000,
+  KeepRotationSecrets1764300000000,
+  OneLiveSessionPerDevice1764310000000,
 ];
