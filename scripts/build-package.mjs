@@ -27,7 +27,7 @@ const pinned = (name) => {
 
 const manifest = {
   name: 'nest-session-module',
-  version: '0.3.0',
+  version: '0.4.0',
   description:
     'Server-side sessions for NestJS: PostgreSQL as the truth, Redis as cache and bus, refresh-token rotation with reuse detection, instant revocation, rate-limited login, an admin view',
   license: app.license,
@@ -53,7 +53,7 @@ const manifest = {
   sideEffects: false,
   // Always needed, and safe to have twice in an app (no shared registry, own injection tokens).
   dependencies: Object.fromEntries(
-    ['@nestjs/throttler', 'cookie', 'lru-cache', 'passport-custom', 'ua-parser-js'].map((name) => [name, pinned(name)]),
+    ['@nestjs/throttler', 'cookie', 'cookie-parser', 'lru-cache', 'passport-custom', 'ua-parser-js'].map((name) => [name, pinned(name)]),
   ),
   // The app's own copies: Nest itself, and packages whose state must be the app's (class-validator's
   // metadata, which Nest's ValidationPipe reads; passport's strategies).

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Response } from 'supertest';
 import { login, registerAndLogin, resetDatabase, RunningApp, sql, startApp, uniqueEmail } from '../support/app-harness';
@@ -172,4 +174,22 @@ describe('legacy express-session sessions are upgraded on first use', () => {
       await off.close();
     }
   });
+
+  it('npm run sessions:legacy-report counts the legacy sessions still waiting (SCAN), and says when the bridge is off', async () => {
+    const reportPrefix = `report${randomBytes(3).toString('hex')}:`;
+    for (let i = 0; i < 1203; i++) await redis.set(`${reportPrefix}${i}`, '{}', 'EX', 60);
+    await redis.set(`other${reportPrefix}x`, '{}', 'EX', 60); // another prefix: not counted
+    const run = (env: Record<string, string>) =>
+      new Promise<{ status: number; stdout: string; stderr: string }>((done) => {
+        execFile('npm', ['run', '-s', 'sessions:legacy-report'], { cwd: resolve(__dirname, '../..'), env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
+          done({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const counted = await run({ LEGACY_SESSION_SECRET: LEGACY_SECRET, LEGACY_SESSION_REDIS_URL: TEST_REDIS_URL, LEGACY_SESSION_PREFIX: reportPrefix });
+    expect(counted).toMatchObject({ status: 0 });
+    expect(counted.stdout).toContain('1203 express-session sessions waiting to be upgraded');
+    const off = await run({ LEGACY_SESSION_SECRET: '', LEGACY_SESSION_REDIS_URL: TEST_REDIS_URL });
+    expect(off.status).toBe(2);
+    expect(off.stderr).toContain('not configured');
+  }, 240_000);
 });

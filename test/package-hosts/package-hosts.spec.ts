@@ -146,7 +146,7 @@ describe.each(FIXTURES)('the package in host $name', ({ name, servers }) => {
     it("proves its own AuditLog adapter with the package's contract suite (the testing entry, under its own Vitest)", async () => {
       const output = await fixture.script('test', ['--reporter=verbose']);
       expect(output).toMatch(/AuditLog contract: ArrayAuditLog/);
-      expect(output).toMatch(/Tests\s+8 passed/);
+      expect(output).toMatch(/Tests\s+9 passed/);
     });
   }
 });

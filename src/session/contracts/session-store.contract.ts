@@ -884,6 +884,19 @@ export function sessionStoreContract(
       });
     });
 
+    describe('insertIfAbsent', () => {
+      it('stores a session unless one with its id exists; of concurrent calls with one id exactly one stores it', async () => {
+        const first = newSession({ deviceId: null });
+        const results = await Promise.all(Array.from({ length: 5 }, () => store.insertIfAbsent({ ...first })));
+        const stored = results.filter((r) => r !== null);
+        expect(stored).toHaveLength(1);
+        expect(stored[0]).toMatchObject({ id: first.id, accessHash: first.accessHash, revokedAt: null, version: 1 });
+        // Another session with that id (other tokens) changes nothing.
+        expect(await store.insertIfAbsent(newSession({ id: first.id, deviceId: null }))).toBeNull();
+        expect((await store.findById(first.id))!.accessHash).toBe(first.accessHash);
+      });
+    });
+
     describe('endedSince', () => {
       it('pages the sessions that ended since a moment, by end then id, of one user or issued before a moment', async () => {
         const early = await insertRevoked(100);
