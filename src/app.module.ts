@@ -14,7 +14,8 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PingController } from './ping/ping.controller';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
+import { RealtimeModule } from './realtime/realtime.module';
+import { MemorySocketPresence, redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
 import { UsersModule } from './users/users.module';
 import { UsersService } from './users/users.service';
 
@@ -66,6 +67,7 @@ export class AppModule {
         SessionAdminModule.forRoot(),
         AccountModule,
         HealthModule,
+        RealtimeModule.forRoot(env),
       ],
       controllers: [PingController],
       providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }, HttpDrainOnShutdown],
@@ -81,6 +83,7 @@ function sessionRedis(config: AppEnv) {
         keyPrefix: config.REDIS_KEY_PREFIX,
         localCacheTtl: config.SESSION_LOCAL_CACHE_TTL,
         reconcileInterval: config.SESSION_CACHE_RECONCILE_INTERVAL,
+        presenceTtl: config.SESSION_PRESENCE_TTL,
       })
-    : {};
+    : { presence: new MemorySocketPresence(config.SESSION_PRESENCE_TTL * 1000) };
 }
