@@ -142,6 +142,19 @@ describe('real-time: a session that ends closes its sockets, saying why', () => 
     expect(after.body.every((s: { online: boolean }) => !s.online)).toBe(true);
   });
 
+  it('metrics: session_sockets_open (this instance) and session_online_users (everywhere)', async () => {
+    const user = await registerAndLogin(running.http);
+    const gauge = async (name: string) => Number(/^(\S+) (\d+)$/m.exec((await running.http.get('/metrics')).text.split('\n').filter((l) => l.startsWith(`${name} `)).join('\n'))?.[2]);
+    const before = { open: await gauge('session_sockets_open'), users: await gauge('session_online_users') };
+    const sockets = [await open(user.accessToken), await open(user.accessToken)];
+    await sleep(50);
+    expect(await gauge('session_sockets_open')).toBe(before.open + 2);
+    expect(await gauge('session_online_users')).toBe(before.users + 1);
+    for (const socket of sockets) socket.close();
+    await sleep(100);
+    expect(await gauge('session_sockets_open')).toBe(before.open);
+  });
+
   it('plain WebSocket (ws): session.ended with the reason, then close code 4401', async () => {
     const ws = await startApp({ REALTIME_TRANSPORT: 'ws' });
     try {
