@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const email = `bench-${Date.now()}@example.com`;
     await post('/auth/register', { email, password: 'bench password 1' });
     const tokens: string[] = [];
-    for (let i = 0; i < SESSIONS; i += 1) tokens.push((await post('/auth/login', { email, password: 'bench password 1', deviceId: `d${i}` })).body.accessToken);
+    for (let i = 0; i < SESSIONS; i += 1) tokens.push((await post('/auth/login', { email, password: 'bench password 1', deviceName: `d${i}` })).body.accessToken);
     const admin = (await post('/auth/login', { email: 'bench-admin@example.com', password: 'bench admin password' })).body;
     const userId = (await (await fetch(`${base}/auth/me`, { headers: { authorization: `Bearer ${tokens[0]}` } })).json()).user.id;
 
