@@ -33,6 +33,13 @@ const freePort = () =>
 
 /** Resident memory of a process, in MiB (Linux). */
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+/** The fields of the app's answers the bench reads. */
+interface Answer {
+  accessToken: string;
+  revoked?: number;
+  user: { id: string };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
@@ -62,15 +69,16 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+    return { status: res.status, body: (res.status === 204 ? null : await res.json()) as Answer | null };
   };
   try {
     const email = `bench-${Date.now()}@example.com`;
     await post('/auth/register', { email, password: 'bench password 1' });
     const tokens: string[] = [];
-    for (let i = 0; i < SESSIONS; i += 1) tokens.push((await post('/auth/login', { email, password: 'bench password 1', deviceName: `d${i}` })).body.accessToken);
-    const admin = (await post('/auth/login', { email: 'bench-admin@example.com', password: 'bench admin password' })).body;
-    const userId = (await (await fetch(`${base}/auth/me`, { headers: { authorization: `Bearer ${tokens[0]}` } })).json()).user.id;
+    for (let i = 0; i < SESSIONS; i += 1) tokens.push((await post('/auth/login', { email, password: 'bench password 1', deviceName: `d${i}` })).body!.accessToken);
+    const admin = (await post('/auth/login', { email: 'bench-admin@example.com', password: 'bench admin password' })).body!;
+    const me = (await (await fetch(`${base}/auth/me`, { headers: { authorization: `Bearer ${tokens[0]}` } })).json()) as Answer;
+    const userId = me.user.id;
 
     // A few sockets first, so the measurement leaves out what the first connection loads.
     const warm = await Promise.all(Array.from({ length: 10 }, (_, i) => open(base, tokens[i % SESSIONS])));
@@ -101,8 +109,8 @@ async function main(): Promise<void> {
     const answeredMs = performance.now() - revokeStart;
     const closedMs = (await Promise.race([allClosed, sleep(30_000).then(() => NaN)])) - revokeStart;
 
-    console.log(
-      [
+    process.stdout.write(
+      `${[
         `| figure | value |`,
         `| --- | --- |`,
         `| sockets (socket.io, websocket transport) over ${SESSIONS} sessions of one user | ${sockets.length} |`,
@@ -111,7 +119,7 @@ async function main(): Promise<void> {
         `| memory per socket (RSS delta / sockets) | ${(((withSockets - before) * 1024) / (sockets.length - warm.length)).toFixed(1)} KiB |`,
         `| admin revoke-all answered (${revoked.status}, revoked ${revoked.body?.revoked}) | ${Math.round(answeredMs)} ms |`,
         `| every socket told (session.ended) and disconnected | ${told}/${ended} after ${Math.round(closedMs)} ms |`,
-      ].join('\n'),
+      ].join('\n')}\n`,
     );
     for (const socket of sockets) socket.close();
   } finally {

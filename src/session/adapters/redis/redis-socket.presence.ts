@@ -7,6 +7,8 @@ import { ConnectionUse, isCluster, type SessionRedisConnection } from './redis-c
 
 /** Sockets per script call: a heartbeat of many sockets never holds Redis for long. */
 const BATCH = 200;
+/** Longest start-up waits for the subscription to the ends channel. */
+const SUBSCRIBE_WAIT_MS = 3000;
 /** Sessions one reap forgets at most (the next heartbeat takes the rest). */
 const REAP_LIMIT = 1000;
 
@@ -67,9 +69,13 @@ export class RedisSocketPresence extends SocketPresence {
       (sharded ? subscriber.ssubscribe(this.channel) : subscriber.subscribe(this.channel)).catch((error: Error) =>
         this.logger.warn(`Could not subscribe to ${this.channel} yet: ${error.message}`),
       );
-    // As RedisInvalidationChannel: subscribe once ready, ioredis re-subscribes after reconnects.
-    if (subscriber.status === 'ready') await subscribe();
-    else subscriber.once('ready', () => void subscribe());
+    // As RedisInvalidationChannel: subscribe once ready (ioredis re-subscribes after reconnects),
+    // waiting at most SUBSCRIBE_WAIT_MS: with Redis away the app starts, and hears ends once it is back.
+    const subscribed =
+      subscriber.status === 'ready' ? subscribe() : new Promise<unknown>((resolve) => subscriber.once('ready', () => resolve(subscribe())));
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([subscribed, new Promise<void>((resolve) => (waited = setTimeout(resolve, SUBSCRIBE_WAIT_MS)))]);
+    clearTimeout(waited);
   }
 
   async close(): Promise<void> {
