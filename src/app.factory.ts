@@ -14,6 +14,7 @@ import { BODY_LIMIT_BYTES, trustProxyOf } from './http/http-limits';
 import { setupOpenApi } from './http/openapi';
 import { requestLines } from './logging/request-logging';
 import type { LoggingModuleOptions } from './logging/logging.module';
+import { useSessionSockets } from './realtime/socket-adapter';
 
 /**
  * Builds the app on the adapter `HTTP_ADAPTER` names, with the HTTP settings both adapters
@@ -44,6 +45,7 @@ export async function createApp(
     app = expressApp;
   }
   app.useLogger(app.get(Logger));
+  useSessionSockets(app, env);
   // After the adapter setup, so helmet and the other hooks cover /docs as well.
   setupOpenApi(app);
   // Exit with 0 once everything is closed (Nest would otherwise re-raise the signal).

@@ -14,7 +14,8 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PingController } from './ping/ping.controller';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { ExpressSessionLegacySource, redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
+import { RealtimeModule } from './realtime/realtime.module';
+import { ExpressSessionLegacySource, MemorySocketPresence, redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
 import { UsersModule } from './users/users.module';
 import { UsersService } from './users/users.service';
 
@@ -67,6 +68,7 @@ export class AppModule {
         SessionAdminModule.forRoot(),
         AccountModule,
         HealthModule,
+        RealtimeModule.forRoot(env),
       ],
       controllers: [PingController],
       providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }, HttpDrainOnShutdown],
@@ -96,6 +98,7 @@ function sessionRedis(config: AppEnv) {
         keyPrefix: config.REDIS_KEY_PREFIX,
         localCacheTtl: config.SESSION_LOCAL_CACHE_TTL,
         reconcileInterval: config.SESSION_CACHE_RECONCILE_INTERVAL,
+        presenceTtl: config.SESSION_PRESENCE_TTL,
       })
-    : {};
+    : { presence: new MemorySocketPresence(config.SESSION_PRESENCE_TTL * 1000) };
 }

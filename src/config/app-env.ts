@@ -92,6 +92,12 @@ export class AppEnv {
   @Transform(toInt) @IsInt() @Min(1) @Max(3600) SESSION_CACHE_RECONCILE_INTERVAL: number = 5;
   /** Key prefix of everything the app writes to Redis (not connect-redis's `sess:`). @default 'nsm:' */
   @IsString() REDIS_KEY_PREFIX: string = 'nsm:';
+  /** Seconds a socket counts as online after its instance last renewed it (the longest a killed instance's sockets linger). @default 30 */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600) SESSION_PRESENCE_TTL: number = 30;
+  /** Comma-separated origins whose pages may open a socket with the access cookie; unset: the app's own host only. */
+  @IsOptional() @IsString() SOCKET_ORIGINS?: string;
+  /** What the real-time gateway speaks: socket.io at `/socket.io`, or plain WebSockets at `/ws`. @default 'socket.io' */
+  @IsIn(['socket.io', 'ws']) REALTIME_TRANSPORT: 'socket.io' | 'ws' = 'socket.io';
   /** Lowest level logged: fatal | error | warn | info | debug | trace | silent. @default 'info' */
   /** express-session secret(s), comma-separated: turns on the upgrade of live express-session + connect-redis sessions. */
   @IsOptional() @IsString() LEGACY_SESSION_SECRET?: string;

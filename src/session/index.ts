@@ -27,7 +27,7 @@ export { SessionCleanupService, SessionCleanupError } from './session-cleanup.se
 export type { CleanupResult } from './session-cleanup.service.js';
 export { SessionSweepService } from './session-sweep.service.js';
 export type { SweepResult } from './session-sweep.service.js';
-export { SESSION_EVENT, SESSION_EVENT_TYPES, SessionEvent } from './session.events.js';
+export { SESSION_EVENT, SESSION_EVENT_TYPES, SESSION_OFFLINE, SESSION_ONLINE, SessionEvent } from './session.events.js';
 export type { SessionEventType } from './session.events.js';
 export type {
   AuthenticatedSession,
@@ -57,6 +57,15 @@ export { JsonBodyGuard, carriesNonJsonBody } from './http/guards/json-body.guard
 export { MaxChars, charCount } from './http/dto/max-chars.js';
 export { normalizeEmail } from './normalize-email.js';
 
+// Real-time: authenticated gateways (socket.io or ws), socket presence, sockets closed when their session ends
+export { SessionSockets } from './realtime/session-sockets.service.js';
+export type { SocketCredentials } from './realtime/session-sockets.service.js';
+export { authenticateSockets } from './realtime/authenticate-sockets.js';
+export type { SocketAuthOptions, WebSocketAdapterLike } from './realtime/authenticate-sockets.js';
+export { SessionSocketGuard } from './realtime/session-socket.guard.js';
+export { SESSION_ENDED_EVENT, UNAUTHORIZED_CLOSE_CODE } from './realtime/socket-handle.js';
+export type { SocketHandshake } from './realtime/socket-handshake.js';
+
 // OpenAPI (with @nestjs/swagger installed)
 export { ErrorResponse } from './http/openapi/error-response.js';
 export { ApiError, ApiValidationError, RETRY_AFTER_HEADER } from './http/openapi/api-error.decorator.js';
@@ -78,6 +87,8 @@ export type { LoginFailurePolicy } from './ports/login-failure-counter.js';
 export { Clock, SystemClock } from './ports/clock.js';
 export type { CredentialsVerifier, SessionUser } from './ports/credentials-verifier.js';
 export type { AdapterContext, AdapterLifecycle } from './ports/adapter-lifecycle.js';
+export { SocketPresence } from './ports/socket-presence.js';
+export type { OfflineSession, SessionEnd, SocketEntry, SocketLocation } from './ports/socket-presence.js';
 export { isLive, liveWindow, toSessionInfo } from './ports/session-record.js';
 export type {
   EndedCursor,
@@ -105,6 +116,7 @@ export { MemoryAuditLog } from './adapters/memory/memory-audit.log.js';
 export { MemoryHousekeepingLock } from './adapters/memory/memory-housekeeping.lock.js';
 export { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter.js';
 export { MemoryThrottlerStorage } from './adapters/memory/memory-throttler.storage.js';
+export { MemorySocketPresence } from './adapters/memory/memory-socket.presence.js';
 export { typeOrmSessionAdapters } from './adapters/typeorm/typeorm-session.adapters.js';
 export type { TypeOrmSessionAdapters } from './adapters/typeorm/typeorm-session.adapters.js';
 export { TypeOrmSessionStore } from './adapters/typeorm/typeorm-session.store.js';

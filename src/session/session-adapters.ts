@@ -6,12 +6,14 @@ import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failur
 import { MemorySessionCache } from './adapters/memory/memory-session.cache.js';
 import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
 import { MemoryThrottlerStorage } from './adapters/memory/memory-throttler.storage.js';
+import { MemorySocketPresence } from './adapters/memory/memory-socket.presence.js';
 import type { AdapterLifecycle } from './ports/adapter-lifecycle.js';
 import type { AuditLog } from './ports/audit-log.js';
 import type { HousekeepingLock } from './ports/housekeeping-lock.js';
 import type { LoginFailureCounter } from './ports/login-failure-counter.js';
 import type { SessionCache } from './ports/session-cache.js';
 import type { SessionStore } from './ports/session-store.js';
+import type { SocketPresence } from './ports/socket-presence.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import type { SessionAdapterOptions } from './session.options.js';
 
@@ -32,6 +34,7 @@ export class SessionAdapters implements OnModuleInit, BeforeApplicationShutdown,
   readonly cache: SessionCache;
   readonly rateLimitStorage: ThrottlerStorage;
   readonly loginFailures: LoginFailureCounter;
+  readonly presence: SocketPresence;
 
   constructor(@Inject(SESSION_MODULE_OPTIONS) options: SessionAdapterOptions) {
     this.store = options.store ?? new MemorySessionStore();
@@ -40,12 +43,13 @@ export class SessionAdapters implements OnModuleInit, BeforeApplicationShutdown,
     this.cache = options.cache ?? new MemorySessionCache(MEMORY_CACHE_ENTRIES);
     this.rateLimitStorage = options.rateLimitStorage ?? new MemoryThrottlerStorage();
     this.loginFailures = options.loginFailures ?? new MemoryLoginFailureCounter();
+    this.presence = options.presence ?? new MemorySocketPresence();
   }
 
   /** Every adapter, once (an app may pass one object for several ports). */
   private all(): AdapterLifecycle[] {
     return [
-      ...new Set<object>([this.store, this.auditLog, this.lock, this.cache, this.rateLimitStorage, this.loginFailures]),
+      ...new Set<object>([this.store, this.auditLog, this.lock, this.cache, this.rateLimitStorage, this.loginFailures, this.presence]),
     ] as AdapterLifecycle[];
   }
 
@@ -83,7 +87,8 @@ export class SessionAdapters implements OnModuleInit, BeforeApplicationShutdown,
     const name = (adapter: object) => adapter.constructor.name;
     return (
       `store ${name(this.store)}, cache ${name(this.cache)} (${this.cache.backend}), audit log ${name(this.auditLog)}, ` +
-      `lock ${name(this.lock)}, rate limits ${name(this.rateLimitStorage)}, failed logins ${name(this.loginFailures)}`
+      `lock ${name(this.lock)}, rate limits ${name(this.rateLimitStorage)}, failed logins ${name(this.loginFailures)}, ` +
+      `socket presence ${name(this.presence)}`
     );
   }
 }

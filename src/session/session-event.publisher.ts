@@ -12,7 +12,7 @@ import type * as EventEmitterPackage from '@nestjs/event-emitter';
 import { optionalPeer } from './runtime/optional-peer.js';
 import { AuditLog } from './ports/audit-log.js';
 import { SessionMetrics } from './metrics/session-metrics.js';
-import { SESSION_EVENT, SessionEvent } from './session.events.js';
+import { SESSION_EVENT, SESSION_OFFLINE, SESSION_ONLINE, SessionEvent } from './session.events.js';
 import { ThrottledWarning } from './runtime/throttled-warning.js';
 
 /** What events are emitted through: `@nestjs/event-emitter`'s `EventEmitter2`, or anything alike. */
@@ -45,6 +45,7 @@ export class SessionEventPublisher implements OnModuleInit, BeforeApplicationShu
   private writing?: Promise<void>;
   private dropped = 0;
   private emitter?: SessionEventEmitter;
+  private readonly listeners: Array<(event: SessionEvent) => void> = [];
 
   constructor(
     @Optional() private readonly audit?: AuditLog,
@@ -68,7 +69,28 @@ export class SessionEventPublisher implements OnModuleInit, BeforeApplicationShu
     this.emitter = emitter;
   }
 
+  /** Calls `listener` with every event published from now on, synchronously (the module's own parts, e.g. `SessionSockets`). */
+  onEvent(listener: (event: SessionEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * A session came online (its first socket anywhere) or went offline (its last one closed, or
+   * its instance stopped renewing it): emitted as `session.online` / `session.offline`, with
+   * `{ userId, sessionId, at }`. Presence is not a lifecycle event: no audit entry.
+   */
+  presence(online: boolean, userId: string, sessionId: string): void {
+    this.emitter?.emit(online ? SESSION_ONLINE : SESSION_OFFLINE, { userId, sessionId, at: new Date() });
+  }
+
   publish(event: SessionEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error(`A session event listener failed: ${(error as Error).message}`);
+      }
+    }
     this.metrics?.event(event);
     if (this.audit) {
       this.pending.push(event);

@@ -9,6 +9,7 @@ import { SessionEventPublisher } from './session-event.publisher.js';
 import type { ResolvedSessionOptions } from './session.options.js';
 import { SessionService } from './session.service.js';
 import { SessionSweepService } from './session-sweep.service.js';
+import { SessionSockets } from './realtime/session-sockets.service.js';
 
 const DAY_MS = 86_400_000;
 /** How a `login` entry of an upgraded legacy session begins (`LegacySessionUpgrader`). */
@@ -22,6 +23,10 @@ const ACTIVE_GAUGE_MAX_AGE_MS = 10_000;
 export interface SessionStats {
   /** Live sessions now. */
   active: number;
+  /** Sessions with a socket connected now, on any instance. */
+  online: number;
+  /** Users with a socket connected now, on any instance. */
+  onlineUsers: number;
   createdLast24h: number;
   /** Ended early, for any reason (logout, admin, eviction, reuse, …). */
   revokedLast24h: number;
@@ -67,6 +72,7 @@ export class SessionStatsService {
     private readonly sweep: SessionSweepService,
     private readonly events: SessionEventPublisher,
     metrics: SessionMetrics,
+    private readonly sockets: SessionSockets,
   ) {
     metrics.countActiveWith(() => this.active());
   }
@@ -77,15 +83,18 @@ export class SessionStatsService {
     await this.events.flush();
     const now = new Date(this.clock.now());
     const since = new Date(now.getTime() - DAY_MS);
-    const [summary, counts, peak, byAccount, migrated] = await Promise.all([
+    const [summary, counts, peak, byAccount, migrated, presence] = await Promise.all([
       this.store.summarize(this.window(now), since),
       this.audit.countSince(['login_failed', 'reuse_detected'], since),
       this.store.peakConcurrency(since),
       this.audit.countByUserSince('login_failed', since, TOP_ACCOUNTS),
       this.audit.countWithDetailSince('login', MIGRATED_DETAIL, since),
+      this.sockets.counts(),
     ]);
     return {
       active: summary.active,
+      online: presence.sessions,
+      onlineUsers: presence.users,
       createdLast24h: summary.createdSince,
       revokedLast24h: summary.revokedSince,
       expiredLast24h: summary.expiredSince,

@@ -41,3 +41,11 @@ export class SessionEvent {
     readonly actorId: string | null = null,
   ) {}
 }
+
+/**
+ * Presence events (not lifecycle events: not in the audit trail), emitted with
+ * `{ userId, sessionId, at }` when a session's first socket opens anywhere and when its last one
+ * closes (or its instance stops renewing it).
+ */
+export const SESSION_ONLINE = 'session.online';
+export const SESSION_OFFLINE = 'session.offline';

@@ -21,6 +21,9 @@ import { HousekeepingLock } from './ports/housekeeping-lock.js';
 import { LoginFailureCounter } from './ports/login-failure-counter.js';
 import { SessionCache } from './ports/session-cache.js';
 import { SessionStore } from './ports/session-store.js';
+import { SocketPresence } from './ports/socket-presence.js';
+import { SessionSocketGuard } from './realtime/session-socket.guard.js';
+import { SessionSockets } from './realtime/session-sockets.service.js';
 import { SessionAdapters } from './session-adapters.js';
 import { SessionCleanupService } from './session-cleanup.service.js';
 import { SessionEventPublisher } from './session-event.publisher.js';
@@ -87,6 +90,8 @@ import { SessionService } from './session.service.js';
     FreshSessionGuard,
     SessionThrottlerGuard,
     SessionExceptionFilter,
+    SessionSockets,
+    SessionSocketGuard,
   ],
   exports: [
     LegacySessionUpgrader,
@@ -113,6 +118,9 @@ import { SessionService } from './session.service.js';
     FreshSessionGuard,
     SessionThrottlerGuard,
     SessionExceptionFilter,
+    SessionSockets,
+    SessionSocketGuard,
+    SocketPresence,
     RESOLVED_SESSION_OPTIONS,
     SESSION_THROTTLER_OPTIONS,
     SESSION_THROTTLER_STORAGE,

@@ -7,6 +7,7 @@ import type { LoginFailureCounter, LoginFailurePolicy } from './ports/login-fail
 import type { SessionCache } from './ports/session-cache.js';
 import type { LegacySessionSource } from './ports/legacy-session-source.js';
 import type { SessionStore } from './ports/session-store.js';
+import type { SocketPresence } from './ports/socket-presence.js';
 import type { SessionBinding } from './session-binding.js';
 
 /** A rate limit: `limit` hits per client IP in `ttl` seconds. */
@@ -68,6 +69,14 @@ export interface SessionModuleOptions {
    * @default in process (per instance)
    */
   loginFailures?: LoginFailureCounter;
+
+  /**
+   * Which sockets (of gateways authenticated by `SessionSockets`) are open for which session, on
+   * every instance, and the bus that closes them when their session ends anywhere.
+   * `redisSessionAdapters(redis)` gives the Redis one.
+   * @default in process (one instance; entries live 30 s unless renewed)
+   */
+  presence?: SocketPresence;
 
   /**
    * Seconds an access token lives.
@@ -212,7 +221,7 @@ export interface SessionModuleOptions {
 /** The ports an app may plug, each an adapter value (see `SessionModuleOptions`). */
 export type SessionAdapterOptions = Pick<
   SessionModuleOptions,
-  'store' | 'auditLog' | 'lock' | 'cache' | 'rateLimitStorage' | 'loginFailures'
+  'store' | 'auditLog' | 'lock' | 'cache' | 'rateLimitStorage' | 'loginFailures' | 'presence'
 >;
 
 /** Options with every default filled in: the settings the module's parts read (adapters apart). */

@@ -8,6 +8,7 @@ import { HousekeepingLock } from './ports/housekeeping-lock.js';
 import { LoginFailureCounter } from './ports/login-failure-counter.js';
 import { SessionCache } from './ports/session-cache.js';
 import { SessionStore } from './ports/session-store.js';
+import { SocketPresence } from './ports/socket-presence.js';
 import { resolveSessionOptions } from './resolve-options.js';
 import { SessionAdapters } from './session-adapters.js';
 import {
@@ -44,6 +45,7 @@ export const sessionProviders: Provider[] = [
   port(HousekeepingLock, (a) => a.lock),
   port(LoginFailureCounter, (a) => a.loginFailures),
   port(SESSION_THROTTLER_STORAGE, (a) => a.rateLimitStorage),
+  port(SocketPresence, (a) => a.presence),
   { provide: Clock, useClass: SystemClock },
   {
     provide: SessionMetrics,

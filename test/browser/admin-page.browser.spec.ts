@@ -6,6 +6,7 @@ import { listenOnFreePort } from '../support/listen';
 import { filterSessionsByUser, signInThroughPage, waitForDashboard } from './support/admin-page';
 import { chromiumMissing, launchChromium } from './support/chromium';
 import { openWatchedPage, WatchedPage } from './support/watched-page';
+import { connectIo, whoami } from '../support/socket-clients';
 
 /** Set to a path (e.g. `docs/admin-page.png`) to save a screenshot of the page with data. */
 const SCREENSHOT_PATH = process.env.ADMIN_SCREENSHOT;
@@ -247,11 +248,31 @@ describe.skipIf(chromiumMissing() !== undefined)('the admin page in Chromium', (
     await signInThroughPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
     await waitForDashboard(page);
     expect(await page.locator('#sessions-table tbody tr').count()).toBeGreaterThanOrEqual(devices.length + 1);
-    if (operationsRoutes.stats) expect(await page.locator('#stats-list .stat').count()).toBe(8);
+    if (operationsRoutes.stats) expect(await page.locator('#stats-list .stat').count()).toBe(10);
     if (SCREENSHOT_PATH) {
       mkdirSync(dirname(SCREENSHOT_PATH), { recursive: true });
       await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true });
     }
     expect(problems(missingRouteStatuses())).toEqual([]);
+  });
+
+  it('shows who is online: a session with a socket open has an "online" badge', async () => {
+    const deviceName = `Online laptop ${Date.now().toString(36)}`;
+    const user = await registerAndLoginWithDevice(deviceName, USER_AGENTS.windows);
+    const socket = await connectIo(baseUrl, { auth: { token: user.accessToken } });
+    await whoami(socket);
+    try {
+      const { page, problems } = await open();
+      await page.goto('/admin');
+      await signInThroughPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await waitForDashboard(page);
+      await filterSessionsByUser(page, user.userId);
+      const row = page.locator('#sessions-table tbody tr', { hasText: deviceName });
+      await row.waitFor();
+      expect(await row.locator('.badge.online').textContent()).toBe('online');
+      expect(problems(missingRouteStatuses())).toEqual([]);
+    } finally {
+      socket.close();
+    }
   });
 });

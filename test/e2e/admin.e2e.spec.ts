@@ -28,6 +28,7 @@ describe('admin routes', () => {
     expect(res.body.items[0]).toEqual({
       id: expect.any(String),
       userId: expect.any(String),
+      online: false,
       createdAt: expect.any(String),
       lastActivityAt: expect.any(String),
       expiresAt: expect.any(String),

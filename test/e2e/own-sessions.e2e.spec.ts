@@ -21,6 +21,7 @@ describe('own sessions: GET/DELETE /auth/sessions', () => {
     expect(res.body[0]).toEqual({
       id: second.body.sessionId,
       current: true,
+      online: false,
       createdAt: expect.any(String),
       lastActivityAt: expect.any(String),
       expiresAt: expect.any(String),

@@ -15,6 +15,7 @@ import { SessionNotFoundError } from '../errors/session.errors.js';
 import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session.options.js';
 import { SessionService } from '../session.service.js';
+import { SessionSockets } from '../realtime/session-sockets.service.js';
 import { CurrentUser, type CurrentUserInfo } from '../http/decorators/current-session.decorator.js';
 import { Roles } from '../http/decorators/roles.decorator.js';
 import { AdminSessionsQuery } from '../http/dto/admin-sessions.query.js';
@@ -39,6 +40,7 @@ import { sessionValidationPipe } from '../http/validation.pipe.js';
 export class AdminSessionsController {
   constructor(
     private readonly sessions: SessionService,
+    private readonly sockets: SessionSockets,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {}
 
@@ -49,8 +51,9 @@ export class AdminSessionsController {
   @ApiValidationError(['limit must not be greater than 100'], 'A query parameter is out of range or malformed.')
   async list(@Query() query: AdminSessionsQuery) {
     const { items, total } = await this.sessions.page(query);
+    const online = await this.sockets.onlineAmong(items.map((s) => s.id));
     return {
-      items: items.map((s) => presentAdminSession(s, this.options.idleTtl)),
+      items: items.map((s) => presentAdminSession(s, this.options.idleTtl, online.has(s.id))),
       total,
       page: query.page,
       limit: query.limit,

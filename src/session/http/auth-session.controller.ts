@@ -48,6 +48,7 @@ import type { CookieResponse } from './session-cookies.js';
 import { SessionExceptionFilter } from './session-exception.filter.js';
 import { type IssuerRequest, SessionIssuer } from './session-issuer.js';
 import { presentSession } from './session.presenter.js';
+import { SessionSockets } from '../realtime/session-sockets.service.js';
 import { sessionValidationPipe } from './validation.pipe.js';
 
 /**
@@ -62,6 +63,7 @@ export class AuthSessionController {
   constructor(
     private readonly sessions: SessionService,
     private readonly issuer: SessionIssuer,
+    private readonly sockets: SessionSockets,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {}
 
@@ -155,7 +157,8 @@ export class AuthSessionController {
   @ApiOkResponse({ type: [SessionResponse] })
   async list(@CurrentSession() session: AuthenticatedSession) {
     const live = await this.sessions.list(session.userId);
-    return live.map((s) => presentSession(s, session.sessionId, this.options.idleTtl));
+    const online = await this.sockets.onlineAmong(live.map((s) => s.id));
+    return live.map((s) => presentSession(s, session.sessionId, this.options.idleTtl, online.has(s.id)));
   }
 
   @Delete('sessions/:id')

@@ -3,12 +3,16 @@ import type { SessionInfo } from '../ports/session-record.js';
 import type { IssuedSession } from '../session.types.js';
 import type { SessionUser } from '../ports/credentials-verifier.js';
 
-/** A session as the API shows it: never a token or a token hash. */
-export function presentSession(s: SessionInfo, currentSessionId?: string, idleTtl?: number) {
+/**
+ * A session as the API shows it: never a token or a token hash.
+ * @param online whether a socket of the session is connected (on any instance)
+ */
+export function presentSession(s: SessionInfo, currentSessionId?: string, idleTtl?: number, online = false) {
   const idleEnd = idleTtl === undefined ? Infinity : s.lastActivityAt.getTime() + idleTtl * 1000;
   return {
     id: s.id,
     current: s.id === currentSessionId,
+    online,
     createdAt: s.createdAt.toISOString(),
     lastActivityAt: s.lastActivityAt.toISOString(),
     expiresAt: new Date(Math.min(s.expiresAt.getTime(), idleEnd)).toISOString(),
@@ -19,8 +23,8 @@ export function presentSession(s: SessionInfo, currentSessionId?: string, idleTt
   };
 }
 
-export function presentAdminSession(s: SessionInfo, idleTtl: number) {
-  const { current: _current, ...fields } = presentSession(s, undefined, idleTtl);
+export function presentAdminSession(s: SessionInfo, idleTtl: number, online = false) {
+  const { current: _current, ...fields } = presentSession(s, undefined, idleTtl, online);
   return { ...fields, userId: s.userId };
 }
 

@@ -28,6 +28,8 @@ const INERT_CHILD: Child = { inc: () => undefined };
  *   reuse_detected, hijack_suspected, password_changed, not_before
  * - `session_events_total{type}`: every lifecycle event, expirations included
  * - `sessions_active`: live sessions, counted when scraped (cached for a few seconds)
+ * - `session_sockets_open`: sockets authenticated by a session open on this instance
+ * - `session_online_users`: users with a socket open on any instance (from the socket presence)
  */
 export class SessionMetrics {
   private readonly validations?: Counter<'result'>;
@@ -39,6 +41,7 @@ export class SessionMetrics {
   private readonly legacyUpgrades?: Counter<'source'>;
   private readonly bound = new Map<Counter<string>, Map<string, Child>>();
   private activeSource?: () => Promise<number>;
+  private socketSources?: { open: () => number; onlineUsers: () => Promise<number> };
 
   /**
    * @param registry where the series live (prom-client, an optional peer, is loaded only then);
@@ -68,11 +71,43 @@ export class SessionMetrics {
         },
       });
     }
+    this.socketGauges(registry, Gauge);
+  }
+
+  /** Where `session_sockets_open` and `session_online_users` come from (set by `SessionSockets`). */
+  countSocketsWith(open: () => number, onlineUsers: () => Promise<number>): void {
+    this.socketSources = { open, onlineUsers };
   }
 
   /** Where `sessions_active` comes from (set by the statistics service). */
   countActiveWith(source: () => Promise<number>): void {
     this.activeSource = source;
+  }
+
+  private socketGauges(registry: Registry, Gauge: typeof PromClient.Gauge): void {
+    const sources = () => this.socketSources;
+    if (!reuse(registry, 'session_sockets_open')) {
+      new Gauge({
+        name: 'session_sockets_open',
+        help: 'Sockets authenticated by a session and open on this instance',
+        registers: [registry],
+        collect() {
+          const source = sources();
+          if (source) this.set(source.open());
+        },
+      });
+    }
+    if (!reuse(registry, 'session_online_users')) {
+      new Gauge({
+        name: 'session_online_users',
+        help: 'Users with at least one socket open, on any instance',
+        registers: [registry],
+        async collect() {
+          const source = sources();
+          if (source) this.set(await source.onlineUsers());
+        },
+      });
+    }
   }
 
   validation(result: ValidationResult): void {

@@ -14,6 +14,8 @@ import { RedisInvalidationChannel } from './redis-invalidation.channel.js';
 import { RedisLoginFailureCounter } from './redis-login-failure.counter.js';
 import { RedisCacheTier } from './redis-cache.tier.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
+import { RedisSocketPresence } from './redis-socket.presence.js';
+import type { SocketPresence } from '../../ports/socket-presence.js';
 
 /** Prefix of the module's Redis keys unless told otherwise (nest-session-module). */
 const DEFAULT_KEY_PREFIX = 'nsm:';
@@ -48,6 +50,12 @@ export interface RedisSessionAdaptersOptions {
    * @default 5
    */
   reconcileInterval?: number;
+  /**
+   * Seconds a socket counts as open (online) after its instance last renewed it; instances renew
+   * every third of it. The longest an instance killed with sockets open leaves them counted.
+   * @default 30
+   */
+  presenceTtl?: number;
 }
 
 /** The Redis adapters of the ports that gain from sharing state between instances. */
@@ -63,6 +71,8 @@ export interface RedisSessionAdapters {
   rateLimitStorage: ThrottlerStorage;
   /** Failed-login counts in Redis. */
   loginFailures: LoginFailureCounter;
+  /** Which sockets are open for which session on every instance, and the channel that closes them when it ends. */
+  presence: SocketPresence;
 }
 
 /**
@@ -93,6 +103,10 @@ export function redisSessionAdapters(redis: RedisConnectionConfig, options: Redi
   if (!(typeof reconcileInterval === 'number' && reconcileInterval > 0 && reconcileInterval <= 3600)) {
     throw new SessionConfigurationError('redisSessionAdapters option "reconcileInterval" must be a number of seconds, more than 0 and at most 3600.');
   }
+  const presenceTtl = options.presenceTtl ?? 30;
+  if (!(typeof presenceTtl === 'number' && presenceTtl >= 1 && presenceTtl <= 3600)) {
+    throw new SessionConfigurationError('redisSessionAdapters option "presenceTtl" must be a number of seconds, from 1 to 3600.');
+  }
   const connection = new SessionRedisConnection(redis);
   const channel = new RedisInvalidationChannel(connection.client, connection.subscriber(), `${prefix}invalidate`);
   return {
@@ -109,5 +123,6 @@ export function redisSessionAdapters(redis: RedisConnectionConfig, options: Redi
       [LOGIN_THROTTLER],
     ),
     loginFailures: new FallbackLoginFailureCounter(new RedisLoginFailureCounter(connection, prefix), new MemoryLoginFailureCounter()),
+    presence: new RedisSocketPresence(connection, prefix, presenceTtl * 1000),
   };
 }

@@ -12,6 +12,8 @@
   const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
   const STATS = [
     ['active', 'Active sessions', 'count'],
+    ['online', 'Online sessions', 'count'],
+    ['onlineUsers', 'Online users', 'count'],
     ['createdLast24h', 'Created (24 h)', 'count'],
     ['revokedLast24h', 'Revoked (24 h)', 'count'],
     ['expiredLast24h', 'Expired (24 h)', 'count'],
@@ -280,7 +282,12 @@
     return el(
       'tr',
       { dataset: { sessionId: s.id, userId: s.userId }, className: own ? 'own' : '' },
-      el('td', {}, userButton(s.userId, filterSessionsByUser)),
+      el(
+        'td',
+        {},
+        userButton(s.userId, filterSessionsByUser),
+        s.online ? el('span', { className: 'badge online', title: 'A socket of this session is connected' }, 'online') : null,
+      ),
       el('td', {}, textOr(s.deviceName), own ? el('span', { className: 'badge' }, 'this page') : null),
       el('td', {}, textOr(s.deviceType)),
       el('td', { className: 'ua', title: s.userAgent || '' }, textOr(s.userAgent)),

@@ -9,10 +9,12 @@ export interface CurrentUserInfo {
 }
 
 function sessionOf(context: ExecutionContext): AuthenticatedSession | undefined {
-  return requestSession(context.switchToHttp().getRequest());
+  // In a gateway handler the session is the socket's (attached when its handshake was authenticated).
+  const carrier = context.getType() === 'ws' ? context.switchToWs().getClient<object>() : context.switchToHttp().getRequest<object>();
+  return requestSession(carrier);
 }
 
-/** The `AuthenticatedSession` of the request (undefined on a public route without a session). */
+/** The `AuthenticatedSession` of the request, or of the socket in a gateway handler (undefined on a public route without a session). */
 export const CurrentSession = createParamDecorator(
   (_: unknown, context: ExecutionContext): AuthenticatedSession | undefined => sessionOf(context),
 );

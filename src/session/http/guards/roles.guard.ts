@@ -16,9 +16,13 @@ export class RolesGuard implements CanActivate {
     const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
     if (!roles || roles.length === 0) return true;
     const http = context.switchToHttp();
-    const session: AuthenticatedSession | undefined = requestSession(http.getRequest());
+    // In a gateway handler the session is the socket's; a refusal there is Nest's WsException('Forbidden').
+    const ws = context.getType() === 'ws';
+    const session: AuthenticatedSession | undefined = requestSession(ws ? context.switchToWs().getClient<object>() : http.getRequest());
+    if (!session && ws) return false;
     if (!session) throw asHttpException(new InvalidTokenError('missing'), http.getResponse());
-    if (!roles.some((role) => session.roles.includes(role))) {
+    if (!roles.some((role) => session!.roles.includes(role))) {
+      if (ws) return false;
       throw new ForbiddenException('Insufficient role');
     }
     return true;

@@ -32,6 +32,9 @@ export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
   }
 
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    // Global guards run for gateway messages too: a socket was authenticated at its handshake
+    // (`authenticateSockets`), and `SessionSocketGuard` re-checks its session per message.
+    if (context.getType() === 'ws') return requestSession(context.switchToWs().getClient<object>()) !== undefined;
     const http = context.switchToHttp();
     const req = http.getRequest();
     if (requestSession(req)) return true;

@@ -38,6 +38,8 @@ export class SessionThrottlerGuard extends ThrottlerGuard {
   }
 
   override canActivate(context: ExecutionContext): Promise<boolean> {
+    // Global guards run for gateway messages too: a socket has no HTTP request to count or answer.
+    if (context.getType() !== 'http') return Promise.resolve(true);
     const req = context.switchToHttp().getRequest<Record<symbol, unknown>>();
     if (req[COUNTED]) return Promise.resolve(true);
     req[COUNTED] = true;

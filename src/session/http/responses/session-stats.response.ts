@@ -15,6 +15,12 @@ export class SessionStatsResponse implements SessionStats {
   @ApiProperty({ description: 'Live sessions now.', example: 412 })
   active!: number;
 
+  @ApiProperty({ description: 'Live sessions with a socket connected now (on any instance).', example: 57 })
+  online!: number;
+
+  @ApiProperty({ description: 'Users with a socket connected now (on any instance).', example: 49 })
+  onlineUsers!: number;
+
   @ApiProperty({ description: 'Sessions opened in the last 24 hours.', example: 230 })
   createdLast24h!: number;
 

@@ -5,6 +5,9 @@ class SessionFields {
   @ApiProperty({ format: 'uuid', example: '5f0c6a2e-8d1b-4c3a-9e7f-2a1b3c4d5e6f' })
   id!: string;
 
+  @ApiProperty({ description: 'A socket of this session is connected (on any instance).', example: false })
+  online!: boolean;
+
   @ApiProperty({ format: 'date-time', example: '2025-01-15T09:30:00.000Z' })
   createdAt!: string;
 

@@ -1,0 +1,62 @@
+import { parse } from 'cookie';
+import { ACCESS_COOKIE } from '../http/session-cookies.js';
+
+/** What a socket handshake shows: the upgrade request's headers and, for socket.io, its `auth` payload. */
+export interface SocketHandshake {
+  headers: Record<string, string | string[] | undefined>;
+  /** socket.io's `auth` (`io(url, { auth: { token } })`); absent on plain WebSockets. */
+  auth?: unknown;
+}
+
+/** Where a handshake's token came from. */
+export type HandshakeTokenSource = 'auth' | 'bearer' | 'cookie';
+
+/**
+ * The access token of a handshake: socket.io's `auth.token`, else `Authorization: Bearer`, else
+ * (with cookies on) the access cookie — only when the `Origin` is allowed, since a browser sends
+ * the cookie with a socket any site opens (cross-site WebSocket hijacking). A token in the query
+ * string is never read.
+ * @param allowedOrigin whether a cookie-carrying handshake's `Origin` may use the cookie
+ * @returns the token, or why there is none usable
+ */
+export function handshakeToken(
+  handshake: SocketHandshake,
+  cookiesEnabled: boolean,
+  allowedOrigin: (origin: string, host: string | undefined) => boolean,
+): { token: string; source: HandshakeTokenSource } | { token?: undefined; refused: 'missing' | 'origin' } {
+  const auth = handshake.auth as { token?: unknown } | undefined;
+  if (auth && typeof auth === 'object' && typeof auth.token === 'string' && auth.token) {
+    return { token: auth.token.replace(/^Bearer\s+/i, ''), source: 'auth' };
+  }
+  const authorization = handshake.headers.authorization;
+  if (typeof authorization === 'string' && /^bearer\s+/i.test(authorization)) {
+    return { token: authorization.replace(/^bearer\s+/i, '').trim(), source: 'bearer' };
+  }
+  const cookieHeader = handshake.headers.cookie;
+  if (!cookiesEnabled || typeof cookieHeader !== 'string') return { refused: 'missing' };
+  const token = parse(cookieHeader)[ACCESS_COOKIE];
+  if (!token) return { refused: 'missing' };
+  const origin = handshake.headers.origin;
+  const host = handshake.headers.host;
+  if (typeof origin !== 'string' || !allowedOrigin(origin, typeof host === 'string' ? host : undefined)) return { refused: 'origin' };
+  return { token, source: 'cookie' };
+}
+
+/**
+ * The default rule for a cookie-carrying handshake: the `Origin` is one of `allowed` (exact
+ * `scheme://host[:port]`), or, with none listed, the page is on the socket's own host (same origin).
+ */
+export function originRule(allowed: readonly string[] | undefined): (origin: string, host: string | undefined) => boolean {
+  if (allowed && allowed.length > 0) {
+    const set = new Set(allowed.map((o) => o.replace(/\/+$/, '').toLowerCase()));
+    return (origin) => set.has(origin.toLowerCase());
+  }
+  return (origin, host) => {
+    if (!host) return false;
+    try {
+      return new URL(origin).host.toLowerCase() === host.toLowerCase();
+    } catch {
+      return false;
+    }
+  };
+}

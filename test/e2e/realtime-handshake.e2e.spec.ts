@@ -1,0 +1,109 @@
+import { listenOnFreePort } from '../support/listen';
+import { registerAndLogin, resetDatabase, RunningApp, sql, startApp } from '../support/app-harness';
+import { connectIo, connectWs, ioRefusal, whoami } from '../support/socket-clients';
+
+/** A token shaped like ours, with a tag no key made. */
+const FORGED = `sa_${'A'.repeat(64)}`;
+
+describe('real-time: authenticated socket.io gateway (whoami) and refused handshakes', () => {
+  let running: RunningApp;
+  let url: string;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    running = await startApp();
+    url = await listenOnFreePort(running.app);
+  });
+  afterAll(() => running.close());
+
+  it('auth.token: whoami is acknowledged with {userId, sessionId}', async () => {
+    const user = await registerAndLogin(running.http);
+    const socket = await connectIo(url, { auth: { token: user.accessToken } });
+    expect(await whoami(socket)).toEqual({ userId: user.userId, sessionId: user.sessionId });
+    socket.close();
+  });
+
+  it('Authorization: Bearer in the handshake works too', async () => {
+    const user = await registerAndLogin(running.http);
+    const socket = await connectIo(url, { extraHeaders: { authorization: `Bearer ${user.accessToken}` } });
+    expect(await whoami(socket)).toEqual({ userId: user.userId, sessionId: user.sessionId });
+    socket.close();
+  });
+
+  it('the access cookie works from the app’s own origin, and is refused from a foreign one', async () => {
+    const user = await registerAndLogin(running.http);
+    const cookie = `__Host-access=${user.accessToken}`;
+    const own = await connectIo(url, { extraHeaders: { cookie, origin: url } });
+    expect(await whoami(own)).toEqual({ userId: user.userId, sessionId: user.sessionId });
+    own.close();
+    expect(await ioRefusal(url, { extraHeaders: { cookie, origin: 'https://evil.example' } })).toBe('Unauthorized');
+    expect(await ioRefusal(url, { extraHeaders: { cookie } })).toBe('Unauthorized');
+  });
+
+  it('refused with connect_error "Unauthorized": no token, a forged one, an expired one, a revoked one', async () => {
+    expect(await ioRefusal(url)).toBe('Unauthorized');
+    expect(await ioRefusal(url, { auth: { token: FORGED } })).toBe('Unauthorized');
+    expect(await ioRefusal(url, { auth: { token: 'not a token' } })).toBe('Unauthorized');
+
+    const expired = await registerAndLogin(running.http);
+    await sql(`UPDATE sessions SET access_expires_at = now() - interval '1 second' WHERE id = $1`, [expired.sessionId]);
+    expect(await ioRefusal(url, { auth: { token: expired.accessToken } })).toBe('Unauthorized');
+
+    const revoked = await registerAndLogin(running.http);
+    await running.http.post('/auth/logout').auth(revoked.accessToken, { type: 'bearer' }).expect(204);
+    expect(await ioRefusal(url, { auth: { token: revoked.accessToken } })).toBe('Unauthorized');
+  });
+
+  it('a token in the query string is ignored', async () => {
+    const user = await registerAndLogin(running.http);
+    expect(await ioRefusal(url, { query: { token: user.accessToken } })).toBe('Unauthorized');
+  });
+});
+
+describe('real-time: authenticated plain WebSocket gateway (REALTIME_TRANSPORT=ws)', () => {
+  let running: RunningApp;
+  let url: string;
+
+  beforeAll(async () => {
+    running = await startApp({ REALTIME_TRANSPORT: 'ws' });
+    url = `${(await listenOnFreePort(running.app)).replace('http', 'ws')}/ws`;
+  });
+  afterAll(() => running.close());
+
+  it('Bearer header: whoami answers {userId, sessionId}', async () => {
+    const user = await registerAndLogin(running.http);
+    const client = connectWs(url, { authorization: `Bearer ${user.accessToken}` });
+    await client.opened;
+    expect(await client.request('whoami')).toEqual({ userId: user.userId, sessionId: user.sessionId });
+    client.ws.close();
+  });
+
+  it('a message sent right after the open, before the token is checked, is answered, not lost', async () => {
+    const user = await registerAndLogin(running.http); // not cached yet: the check is asynchronous
+    const client = connectWs(url, { authorization: `Bearer ${user.accessToken}` });
+    await client.opened;
+    const answer = client.request('whoami');
+    expect(await answer).toEqual({ userId: user.userId, sessionId: user.sessionId });
+    client.ws.close();
+  });
+
+  it('refused with close code 4401: none, forged, revoked, cookie from a foreign origin', async () => {
+    const user = await registerAndLogin(running.http);
+    await running.http.post('/auth/logout').auth(user.accessToken, { type: 'bearer' }).expect(204);
+    const other = await registerAndLogin(running.http);
+    for (const headers of <Array<Record<string, string>>>[
+      {},
+      { authorization: `Bearer ${FORGED}` },
+      { authorization: `Bearer ${user.accessToken}` },
+      { cookie: `__Host-access=${other.accessToken}`, origin: 'https://evil.example' },
+    ]) {
+      const client = connectWs(url, headers);
+      const closed = await client.closed;
+      expect(closed.code).toBe(4401);
+    }
+    const own = connectWs(url, { cookie: `__Host-access=${other.accessToken}`, origin: url.replace('ws', 'http').replace('/ws', '') });
+    await own.opened;
+    expect(await own.request('whoami')).toEqual({ userId: other.userId, sessionId: other.sessionId });
+    own.ws.close();
+  });
+});
