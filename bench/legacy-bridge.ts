@@ -112,7 +112,7 @@ async function main() {
       `upgrade (first request with only the express-session cookie), ${USERS} users:`,
       `  p50 ${median(upgrade).toFixed(2)} ms; the same request with a cached token p50 ${median(cached).toFixed(2)} ms; a login (argon2) p50 ${median(logins).toFixed(2)} ms`,
     ];
-    console.log(lines.join('\n'));
+    process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await off.app.close();
     await on.app.close();
