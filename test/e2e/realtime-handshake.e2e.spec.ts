@@ -54,6 +54,14 @@ describe('real-time: authenticated socket.io gateway (whoami) and refused handsh
     expect(await ioRefusal(url, { auth: { token: revoked.accessToken } })).toBe('Unauthorized');
   });
 
+  it('a message over 1 MB disconnects the socket', async () => {
+    const user = await registerAndLogin(running.http);
+    const socket = await connectIo(url, { auth: { token: user.accessToken } });
+    const disconnected = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    socket.emit('whoami', 'x'.repeat(1_100_000));
+    expect(await disconnected).toBe('transport close');
+  });
+
   it('a token in the query string is ignored', async () => {
     const user = await registerAndLogin(running.http);
     expect(await ioRefusal(url, { query: { token: user.accessToken } })).toBe('Unauthorized');
@@ -85,6 +93,24 @@ describe('real-time: authenticated plain WebSocket gateway (REALTIME_TRANSPORT=w
     const answer = client.request('whoami');
     expect(await answer).toEqual({ userId: user.userId, sessionId: user.sessionId });
     client.ws.close();
+  });
+
+  // Failed before the fix: ws's default maxPayload is 100 MiB, and a 90 MB whoami was buffered,
+  // parsed and answered (the server's memory grew by hundreds of MB per such message).
+  it('a message over 1 MB closes the socket with 1009 and is never handled', async () => {
+    const user = await registerAndLogin(running.http);
+    const client = connectWs(url, { authorization: `Bearer ${user.accessToken}` });
+    await client.opened;
+    client.ws.send(JSON.stringify({ event: 'whoami', data: 'x'.repeat(1_100_000) }));
+    const outcome = await Promise.race([
+      client.closed.then((closed) => closed.code),
+      client.request('whoami').then(
+        () => 'answered',
+        () => 'no answer',
+      ),
+    ]);
+    expect(outcome).toBe(1009);
+    expect(client.messages).toEqual([]);
   });
 
   it('refused with close code 4401: none, forged, revoked, cookie from a foreign origin', async () => {
