@@ -40,6 +40,17 @@ describe('real-time: authenticated socket.io gateway (whoami) and refused handsh
     expect(await ioRefusal(url, { extraHeaders: { cookie } })).toBe('Unauthorized');
   });
 
+  // Failed before the fix: the default rule compared hosts only, so a page on http://<the app's
+  // host> (which a network attacker can write) could open a socket with the Secure access cookie.
+  it('the access cookie is refused from the app’s own host served over plain http (not loopback), accepted over https', async () => {
+    const user = await registerAndLogin(running.http);
+    const cookie = `__Host-access=${user.accessToken}`;
+    const host = `app.example:${new URL(url).port}`;
+    expect(await ioRefusal(url, { extraHeaders: { cookie, host, origin: `http://${host}` } })).toBe('Unauthorized');
+    expect(await ioRefusal(url, { extraHeaders: { cookie, host, origin: `https://${host}` } })).toBe('connected');
+    expect(await ioRefusal(url, { extraHeaders: { cookie, origin: 'null' } })).toBe('Unauthorized');
+  });
+
   it('refused with connect_error "Unauthorized": no token, a forged one, an expired one, a revoked one', async () => {
     expect(await ioRefusal(url)).toBe('Unauthorized');
     expect(await ioRefusal(url, { auth: { token: FORGED } })).toBe('Unauthorized');
