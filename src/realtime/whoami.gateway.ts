@@ -1,6 +1,13 @@
 import { UseGuards } from '@nestjs/common';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { type AuthenticatedSession, CurrentSession, SessionSocketGuard } from '../session';
+/**
+ * Largest message a socket may send, in bytes: socket.io's own default (`maxHttpBufferSize`), and
+ * the same for plain WebSockets, whose `ws` default (100 MiB) let any socket make the server buffer
+ * and parse 100 MiB per message. Beyond it socket.io disconnects, `ws` closes with code 1009.
+ */
+export const SOCKET_MESSAGE_LIMIT_BYTES = 1_000_000;
+
 /** What `whoami` acknowledges: who the socket is, through which session. */
 export interface WhoAmI {
   userId: string;
@@ -11,7 +18,7 @@ export interface WhoAmI {
  * The app's real-time gateway on socket.io, on the app's own port at `/socket.io`: connections
  * are authenticated before they reach it (see `app.factory.ts`), and every message is re-checked.
  */
-@WebSocketGateway()
+@WebSocketGateway({ maxHttpBufferSize: SOCKET_MESSAGE_LIMIT_BYTES })
 @UseGuards(SessionSocketGuard)
 export class WhoAmIGateway {
   /** Acknowledged with `{ userId, sessionId }`. */
@@ -22,7 +29,7 @@ export class WhoAmIGateway {
 }
 
 /** The same gateway on plain WebSockets (`REALTIME_TRANSPORT=ws`), at `/ws`: `{"event":"whoami"}` answers `{"event":"whoami","data":{userId,sessionId}}`. */
-@WebSocketGateway({ path: '/ws' })
+@WebSocketGateway({ path: '/ws', maxPayload: SOCKET_MESSAGE_LIMIT_BYTES })
 @UseGuards(SessionSocketGuard)
 export class WhoAmIWsGateway {
   @SubscribeMessage('whoami')

@@ -69,6 +69,15 @@ export class LegacySessionUpgrader implements OnApplicationBootstrap, OnApplicat
   }
 
   /**
+   * Whether the source's credential is an `Authorization: Bearer` header, where a token of this
+   * module would be too: such a source tells the two apart itself (`presents`), so the guard asks
+   * it even though the request carries an `Authorization` header.
+   */
+  get readsAuthorization(): boolean {
+    return this.source?.presentedAs === 'bearer';
+  }
+
+  /**
    * Upgrades the request's legacy session: opens (or finds, for a parallel request) its session
    * here, answers its tokens on `res`, retires the legacy one after the grace.
    * @returns the session the request is now authenticated as, or null when there is nothing to

@@ -16,7 +16,8 @@ export interface SocketAuthOptions {
   /**
    * Origins (`https://app.example.com`, exact scheme, host and port) whose pages may open a socket
    * authenticated by the access cookie. A bearer token (`auth.token`, `Authorization`) needs none.
-   * @default the socket's own host only (the `Origin`'s host equals the `Host` header)
+   * @default the socket's own host only (the `Origin`'s host equals the `Host` header), over `https:`
+   *   (or `http:` on a loopback host: the access cookie is `Secure`)
    */
   allowedOrigins?: string[];
 }

@@ -42,9 +42,17 @@ export function handshakeToken(
   return { token, source: 'cookie' };
 }
 
+/** `localhost`, `*.localhost`, `127.x.x.x`, `[::1]`: where browsers keep `Secure` cookies over http. */
+const isLoopback = (hostname: string): boolean =>
+  hostname === 'localhost' || hostname.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname === '[::1]';
+
 /**
  * The default rule for a cookie-carrying handshake: the `Origin` is one of `allowed` (exact
- * `scheme://host[:port]`), or, with none listed, the page is on the socket's own host (same origin).
+ * `scheme://host[:port]`), or, with none listed, the page is on the socket's own host (same origin)
+ * and is `https:` (or `http:` on a loopback host). The access cookie is `Secure`, so no page that
+ * may use it is served over plain http elsewhere; but a browser sends it to `wss://` from an
+ * `http://` page of the same host (same-site unless the browser compares schemes), which a network
+ * attacker can write.
  */
 export function originRule(allowed: readonly string[] | undefined): (origin: string, host: string | undefined) => boolean {
   if (allowed && allowed.length > 0) {
@@ -54,7 +62,9 @@ export function originRule(allowed: readonly string[] | undefined): (origin: str
   return (origin, host) => {
     if (!host) return false;
     try {
-      return new URL(origin).host.toLowerCase() === host.toLowerCase();
+      const page = new URL(origin);
+      if (page.host.toLowerCase() !== host.toLowerCase()) return false;
+      return page.protocol === 'https:' || (page.protocol === 'http:' && isLoopback(page.hostname.toLowerCase()));
     } catch {
       return false;
     }

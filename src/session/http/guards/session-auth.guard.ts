@@ -39,8 +39,12 @@ export class SessionAuthGuard extends AuthGuard(SESSION_STRATEGY) {
     const req = http.getRequest();
     if (requestSession(req)) return true;
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true;
-    // Only a request without a token of this module may carry a legacy session to upgrade.
-    if (this.legacy.applies(req) && !this.strategy.presentsToken(req)) return this.upgrade(req, http.getResponse(), isPublic);
+    // Only a request without a token of this module may carry a legacy session to upgrade. A
+    // bearer source's credential is an Authorization header itself: `applies` has already told
+    // it from this module's tokens (`sa_…` is never looked up).
+    if (this.legacy.applies(req) && (this.legacy.readsAuthorization || !this.strategy.presentsToken(req))) {
+      return this.upgrade(req, http.getResponse(), isPublic);
+    }
     if (isPublic) {
       // A public route is never refused, but a valid session presented there is the request's
       // (`@CurrentUser()`, `requestSession`): public pages that know who is looking.
