@@ -2,7 +2,10 @@ import { Redis } from 'ioredis';
 import { RedisKeyMemorySampler } from '../../src/session/adapters/redis/redis-key-memory.sampler';
 import { registerAndLogin, RunningApp, startApp } from '../support/app-harness';
 import { PrivateRedis } from '../support/private-redis';
+import { readFileSync } from 'node:fs';
+import { ALERT_RULES_PATH } from '../support/alert-rules';
 import { samples, sumOf } from '../support/prometheus-text';
+import { dashboardQueries, ruleExpressions, seriesIn } from '../support/promql-series';
 
 const BEARER = { type: 'bearer' } as const;
 
@@ -37,6 +40,34 @@ describe('operator metrics', () => {
     // The session, its user index, the watermark, rate limits: a few keys of a few hundred bytes at least.
     expect(sumOf(text, 'session_redis_keys')).toBeGreaterThanOrEqual(3);
     expect(sumOf(text, 'session_redis_memory_bytes')).toBeGreaterThan(100);
+  });
+
+  it('serves every series the Grafana dashboard and the alert rules read', async () => {
+    const user = await registerAndLogin(running.http);
+    await running.http.get('/ping/secure').auth(user.accessToken, BEARER).expect(200);
+    const refreshed = await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+    await running.http.post('/auth/logout').auth(refreshed.body.accessToken, BEARER).expect(204);
+    const text = (await running.http.get('/metrics').expect(200)).text;
+    const exposed = new Set(text.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split(/[{ ]/)[0]));
+    const queries = dashboardQueries();
+    expect(queries.length).toBeGreaterThanOrEqual(15);
+    const rules = ruleExpressions(readFileSync(ALERT_RULES_PATH, 'utf8'));
+    expect(rules).toHaveLength(6);
+    const read = [...queries.map((q) => ({ where: `dashboard panel "${q.panel}"`, expr: q.expr })), ...rules.map((expr) => ({ where: 'alert rule', expr }))];
+    const missing = read.flatMap(({ where, expr }) => {
+      const names = seriesIn(expr);
+      expect(names.length, `${where}: ${expr}`).toBeGreaterThan(0);
+      return names.filter((name) => !exposed.has(name)).map((name) => `${name} (${where})`);
+    });
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('seriesIn', () => {
+  it('finds the series of an expression, not its functions, labels or keywords', () => {
+    expect(
+      seriesIn('histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket{route=~"a|b"}[$__rate_interval]))) / on (x) max(sessions_active) > bool 3'),
+    ).toEqual(['http_request_duration_seconds_bucket', 'sessions_active']);
   });
 });
 

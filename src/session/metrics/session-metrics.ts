@@ -89,7 +89,9 @@ export class SessionMetrics {
         registers: [registry],
         async collect() {
           const source = activeSource();
-          if (source) this.set(await source());
+          // A store that cannot count must not take the whole scrape down with it (every other
+          // series is what an operator needs most then): NaN until it counts again.
+          if (source) this.set(await source().catch(() => Number.NaN));
         },
       });
     }
@@ -131,7 +133,7 @@ export class SessionMetrics {
         registers: [registry],
         async collect() {
           const source = sources();
-          if (source) this.set(await source.onlineUsers());
+          if (source) this.set(await source.onlineUsers().catch(() => Number.NaN));
         },
       });
     }
