@@ -78,6 +78,7 @@ export type { ApiSessionAuthOptions } from './http/openapi/session-security.js';
 export { SessionStore } from './ports/session-store.js';
 export { SessionCache, REVOKED, UNAVAILABLE } from './ports/session-cache.js';
 export type { CachedSession, CacheLookup } from './ports/session-cache.js';
+export type { CacheState, KeyMemorySample, ObservableSessionCache } from './ports/cache-observation.js';
 export { AuditLog, AUDIT_TEXT_LIMITS, fitForAudit } from './ports/audit-log.js';
 export type { AuditQuery, AuditPage, UserCount } from './ports/audit-log.js';
 export { HousekeepingLock, HOUSEKEEPING_JOBS } from './ports/housekeeping-lock.js';

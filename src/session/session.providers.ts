@@ -7,6 +7,7 @@ import { Clock, SystemClock } from './ports/clock.js';
 import { HousekeepingLock } from './ports/housekeeping-lock.js';
 import { LoginFailureCounter } from './ports/login-failure-counter.js';
 import { SessionCache } from './ports/session-cache.js';
+import { isObservableCache } from './ports/cache-observation.js';
 import { SessionStore } from './ports/session-store.js';
 import { SocketPresence } from './ports/socket-presence.js';
 import { resolveSessionOptions } from './resolve-options.js';
@@ -49,8 +50,12 @@ export const sessionProviders: Provider[] = [
   { provide: Clock, useClass: SystemClock },
   {
     provide: SessionMetrics,
-    inject: [RESOLVED_SESSION_OPTIONS],
-    useFactory: (options: ResolvedSessionOptions) => new SessionMetrics(options.metrics),
+    inject: [RESOLVED_SESSION_OPTIONS, SessionCache],
+    useFactory: (options: ResolvedSessionOptions, cache: SessionCache) => {
+      const metrics = new SessionMetrics(options.metrics);
+      if (isObservableCache(cache)) metrics.observeCache(cache);
+      return metrics;
+    },
   },
   {
     provide: SESSION_THROTTLER_OPTIONS,

@@ -68,6 +68,7 @@ export class SessionService implements OnApplicationShutdown {
    */
   private readonly loading = new SharedReads<string, CachedSession | null>((accessHash) => this.load(accessHash));
   private readonly activity: ActivityRecorder;
+  private sharedTierName?: string;
 
   constructor(
     private readonly store: SessionStore,
@@ -221,7 +222,7 @@ export class SessionService implements OnApplicationShutdown {
     const accessHash = hashToken(accessToken);
     const lookup = this.cache.peek(accessHash);
     if (lookup === undefined) return this.validateRemotely(accessToken, accessHash, client);
-    this.metrics.cache(lookup === REVOKED ? 'revoked' : 'hit');
+    this.metrics.cache(lookup === REVOKED ? 'revoked' : 'hit', 'memory');
     if (lookup === REVOKED) return this.refuse('revoked');
     const nowMs = this.clock.now();
     const state = this.expiryOf(lookup, nowMs);
@@ -250,12 +251,12 @@ export class SessionService implements OnApplicationShutdown {
       let cached: CachedSession | null = null;
       if (!fromStore) {
         const lookup = await this.cache.get(accessHash);
-        this.metrics.cache(lookup === null ? 'miss' : lookup === REVOKED ? 'revoked' : lookup === UNAVAILABLE ? 'error' : 'hit');
+        this.metrics.cache(lookup === null ? 'miss' : lookup === REVOKED ? 'revoked' : lookup === UNAVAILABLE ? 'error' : 'hit', this.sharedTier);
         if (lookup === REVOKED) throw new InvalidTokenError('revoked');
         if (lookup !== null && lookup !== UNAVAILABLE) cached = lookup;
       }
       if (cached && this.expiryOf(cached, nowMs) === 'idle') cached = null;
-      cached ??= await this.loading.get(accessHash);
+      cached ??= await this.readStore(accessHash);
       if (!cached) throw new InvalidTokenError('unknown');
       if (this.expiryOf(cached, nowMs) !== 'valid') throw new InvalidTokenError('expired');
       if (client && bindingBroken(this.options.binding, cached, client)) {
@@ -264,6 +265,23 @@ export class SessionService implements OnApplicationShutdown {
       return this.accept(cached, nowMs);
     } catch (error) {
       this.metrics.validation(error instanceof InvalidTokenError ? error.detail : 'error');
+      throw error;
+    }
+  }
+
+  /** The tier label of what `cache.get` answers (`memory` for the in-process cache, `redis` else), named once. */
+  private get sharedTier(): string {
+    return (this.sharedTierName ??= this.cache.backend === 'memory' ? 'memory' : this.cache.backend.startsWith('redis') ? 'redis' : this.cache.backend);
+  }
+
+  /** The store's answer for a miss, counted as a lookup of tier `store`. */
+  private async readStore(accessHash: string): Promise<CachedSession | null> {
+    try {
+      const found = await this.loading.get(accessHash);
+      this.metrics.cache(found ? 'hit' : 'miss', 'store');
+      return found;
+    } catch (error) {
+      this.metrics.cache('error', 'store');
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import type { Test } from 'supertest';
 import { login, registerAndLogin, resetDatabase, RunningApp, startApp, uniqueEmail } from '../support/app-harness';
+import { sumOf } from '../support/prometheus-text';
 import { sleep } from '../support/timing';
 
 const BEARER = { type: 'bearer' } as const;
@@ -84,7 +85,8 @@ describe('operations: health, metrics, statistics and the audit trail', () => {
       expect(delta('session_refreshes_total', { result: 'reuse' })).toBe(1);
       expect(delta('session_revocations_total', { reason: 'reuse_detected' })).toBe(1);
       expect(delta('session_revocations_total', { reason: 'logout' })).toBe(1);
-      expect(delta('session_cache_requests_total', { result: 'hit' }) + delta('session_cache_requests_total', { result: 'miss' })).toBeGreaterThanOrEqual(4);
+      const lookups = (text: string) => sumOf(text, 'session_cache_requests_total', { result: 'hit' }) + sumOf(text, 'session_cache_requests_total', { result: 'miss' });
+      expect(lookups(after) - lookups(before)).toBeGreaterThanOrEqual(4);
       expect(after).toMatch(/^sessions_active \d+$/m);
       expect(series(after, 'sessions_active')).toBeGreaterThanOrEqual(1);
       // HTTP durations by route template, never by raw path.

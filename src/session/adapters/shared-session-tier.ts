@@ -1,3 +1,4 @@
+import type { KeyMemorySample } from '../ports/cache-observation.js';
 import type { CachedSession, REVOKED } from '../ports/session-cache.js';
 
 /**
@@ -59,6 +60,8 @@ export interface SharedSessionTier {
   onReconnect(handler: () => void): void;
   /** True when it answers; never rejects. */
   ping(): Promise<boolean>;
+  /** Roughly how much memory the module's keys take (a few commands; see `RedisKeyMemorySampler`). Rejects when it fails. */
+  sampleKeyMemory?(): Promise<KeyMemorySample>;
   start?(): Promise<void>;
   close?(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { AdapterContext, AdapterLifecycle } from '../ports/adapter-lifecycle.js';
+import type { CacheState, KeyMemorySample, ObservableSessionCache } from '../ports/cache-observation.js';
 import { CachedSession, CacheLookup, REVOKED, SessionCache, UNAVAILABLE } from '../ports/session-cache.js';
 import { accessHashesByUser } from '../ports/session-record.js';
 import { RepeatingJob } from '../repeating-job.js';
@@ -85,12 +86,14 @@ const MAX_PENDING = 100_000;
  *   more than 10 s ago, is skipped; the shared tier refuses one that reaches it more than 20 s
  *   after the read (by its own clock), or outside the watermark's epoch.
  */
-export class SharedSessionCache extends SessionCache implements AdapterLifecycle {
+export class SharedSessionCache extends SessionCache implements AdapterLifecycle, ObservableSessionCache {
   private readonly logger = new Logger('SessionCache');
   private readonly warning = new ThrottledWarning('SessionCache', 5000);
   private readonly local?: LRUCache<string, Entry>;
   /** The watermark this instance caught up with; null until it has (nothing is read from the tier meanwhile). */
   private synced: Watermark | null = null;
+  /** The mark of the last watermark this instance read or caught up with (for the reconciliation lag gauge). */
+  private watermarkSeen: number | null = null;
   /** Grows with every fault: a catch-up or a read that straddled one counts for nothing. */
   private faults = 0;
   /** When the last fault was seen (epoch ms): a fill read from the store before it is skipped. */
@@ -161,6 +164,22 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
   /** Revocation marks the shared tier has not taken yet. */
   get pendingRevocations(): number {
     return this.pending.size;
+  }
+
+  /** What the cache gauges read: no I/O. */
+  cacheState(): CacheState {
+    return {
+      breakerOpen: !this.shared.available,
+      inSync: this.synced !== null && this.shared.available && this.channel.healthy,
+      pendingRevocations: this.pending.size,
+      watermarkAt: this.watermarkSeen,
+    };
+  }
+
+  /** The shared tier's sample of its memory, when it can take one (null otherwise, or while its breaker is open). */
+  async sampleKeyMemory(): Promise<KeyMemorySample | null> {
+    if (!this.shared.sampleKeyMemory || !this.shared.available) return null;
+    return this.shared.sampleKeyMemory();
   }
 
   /** Connects, and catches up with the shared tier (waiting for that at most 3 s: until then every read is a miss). */
@@ -335,6 +354,7 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
         ({ watermark, marked }) => {
           if (faults !== this.faults) return; // another fault meanwhile: catch up again
           this.synced = watermark;
+          this.seeWatermark(watermark);
           this.logger.log(
             `Session cache in sync with Redis (epoch ${watermark.epoch}): marked ${marked} access tokens ended since ${new Date(watermark.mark).toISOString()}`,
           );
@@ -367,10 +387,15 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
     if (faults !== this.faults || this.synced !== synced) return;
     if (found !== null && found.epoch === synced.epoch && found.mark >= synced.mark) {
       this.synced = found;
+      this.seeWatermark(found);
       return;
     }
     this.desync(!found ? 'it lost its watermark' : found.epoch !== synced.epoch ? `its epoch is now ${found.epoch}` : 'its watermark went back');
     this.trusted();
+  }
+
+  private seeWatermark(watermark: Watermark): void {
+    this.watermarkSeen = watermark.mark;
   }
 
   private async reconcileRound(): Promise<void> {

@@ -1,13 +1,20 @@
 import type * as PromClient from 'prom-client';
 import type { Counter, Registry } from 'prom-client';
 import type { InvalidTokenReason } from '../errors/session.errors.js';
+import type { ObservableSessionCache } from '../ports/cache-observation.js';
 import { requiredPeer } from '../runtime/optional-peer.js';
 import type { SessionEvent } from '../session.events.js';
+import { registerCacheGauges } from './cache-gauges.js';
 
 /** How a validation ended: `valid`, or why the token was refused. */
 export type ValidationResult = 'valid' | InvalidTokenReason | 'error';
 /** What the cache answered a validation: a session, a revocation mark, nothing, or a failure. */
 export type CacheResult = 'hit' | 'revoked' | 'miss' | 'error';
+/**
+ * Which tier answered a validation's lookup: `memory` (this process, no I/O), `redis` (the shared
+ * cache: Redis, or whatever backend a custom cache names), `store` (PostgreSQL, read after a miss).
+ */
+export type CacheTier = 'memory' | 'redis' | 'store' | (string & {});
 /** How a refresh ended. `grace`: the token just rotated away came back within the grace window. */
 export type RefreshResult = 'success' | 'grace' | InvalidTokenReason | 'error';
 
@@ -21,7 +28,9 @@ const INERT_CHILD: Child = { inc: () => undefined };
  * pays a map lookup and an add, not a label hash.
  *
  * - `session_validations_total{result}`
- * - `session_cache_requests_total{result}`
+ * - `session_cache_requests_total{result, tier}`: tier `memory`, `redis` (cache lookups: their sum
+ *   over both is the figure this series had before it had a tier) and `store` (the reads of the
+ *   store after a miss: `hit` found, `miss` not found, `error`)
  * - `session_logins_total{result}`: success, failure, throttled
  * - `session_refreshes_total{result}`
  * - `session_revocations_total{reason}`: logout, revoked, revoked_by_admin, revoked_all, evicted,
@@ -30,10 +39,12 @@ const INERT_CHILD: Child = { inc: () => undefined };
  * - `sessions_active`: live sessions, counted when scraped (cached for a few seconds)
  * - `session_sockets_open`: sockets authenticated by a session open on this instance
  * - `session_online_users`: users with a socket open on any instance (from the socket presence)
+ * - with a shared cache (Redis), its gauges: see `registerCacheGauges`
  */
 export class SessionMetrics {
   private readonly validations?: Counter<'result'>;
-  private readonly cacheRequests?: Counter<'result'>;
+  private readonly cacheRequests?: Counter<'result' | 'tier'>;
+  private readonly cacheByTier = new Map<string, Map<string, Child>>();
   private readonly logins?: Counter<'result'>;
   private readonly refreshes?: Counter<'result'>;
   private readonly revocations?: Counter<'reason'>;
@@ -42,18 +53,29 @@ export class SessionMetrics {
   private readonly bound = new Map<Counter<string>, Map<string, Child>>();
   private activeSource?: () => Promise<number>;
   private socketSources?: { open: () => number; onlineUsers: () => Promise<number> };
+  private readonly registry: Registry | null;
+  private readonly promClient?: typeof PromClient;
 
   /**
    * @param registry where the series live (prom-client, an optional peer, is loaded only then);
    *   `null` turns metrics off: every count is a no-op and nothing is loaded
    */
   constructor(registry: Registry | null) {
+    this.registry = registry;
     if (!registry) return;
-    const { Counter, Gauge } = requiredPeer<typeof PromClient>('prom-client', 'Metrics (the "metrics" option)');
+    this.promClient = requiredPeer<typeof PromClient>('prom-client', 'Metrics (the "metrics" option)');
+    const { Counter, Gauge } = this.promClient;
     const counter = <L extends string>(name: string, help: string, label: L) =>
       reuse<Counter<L>>(registry, name) ?? new Counter({ name, help, labelNames: [label], registers: [registry] });
     this.validations = counter('session_validations_total', 'Access-token validations, by result', 'result');
-    this.cacheRequests = counter('session_cache_requests_total', 'Session cache lookups during validation, by result', 'result');
+    this.cacheRequests =
+      reuse<Counter<'result' | 'tier'>>(registry, 'session_cache_requests_total') ??
+      new Counter({
+        name: 'session_cache_requests_total',
+        help: 'Session lookups during validation, by result and by the tier that answered (memory, redis; store: the reads after a miss)',
+        labelNames: ['result', 'tier'],
+        registers: [registry],
+      });
     this.logins = counter('session_logins_total', 'Login attempts, by result', 'result');
     this.refreshes = counter('session_refreshes_total', 'Refresh-token rotations, by result', 'result');
     this.revocations = counter('session_revocations_total', 'Sessions revoked, by reason', 'reason');
@@ -67,7 +89,9 @@ export class SessionMetrics {
         registers: [registry],
         async collect() {
           const source = activeSource();
-          if (source) this.set(await source());
+          // A store that cannot count must not take the whole scrape down with it (every other
+          // series is what an operator needs most then): NaN until it counts again.
+          if (source) this.set(await source().catch(() => Number.NaN));
         },
       });
     }
@@ -77,6 +101,11 @@ export class SessionMetrics {
   /** Where `session_sockets_open` and `session_online_users` come from (set by `SessionSockets`). */
   countSocketsWith(open: () => number, onlineUsers: () => Promise<number>): void {
     this.socketSources = { open, onlineUsers };
+  }
+
+  /** Registers the gauges of a cache with a shared tier (breaker, sync, reconciliation lag, Redis memory); called once, by the module. */
+  observeCache(cache: ObservableSessionCache): void {
+    if (this.registry && this.promClient) registerCacheGauges(this.registry, this.promClient.Gauge, cache);
   }
 
   /** Where `sessions_active` comes from (set by the statistics service). */
@@ -104,7 +133,7 @@ export class SessionMetrics {
         registers: [registry],
         async collect() {
           const source = sources();
-          if (source) this.set(await source.onlineUsers());
+          if (source) this.set(await source.onlineUsers().catch(() => Number.NaN));
         },
       });
     }
@@ -114,8 +143,14 @@ export class SessionMetrics {
     this.child(this.validations, result).inc();
   }
 
-  cache(result: CacheResult): void {
-    this.child(this.cacheRequests, result).inc();
+  /** A lookup of a validation, answered by `tier`. Two map lookups and an add, as every count here. */
+  cache(result: CacheResult, tier: CacheTier): void {
+    if (!this.cacheRequests) return;
+    let children = this.cacheByTier.get(tier);
+    if (!children) this.cacheByTier.set(tier, (children = new Map()));
+    let child = children.get(result);
+    if (!child) children.set(result, (child = this.cacheRequests.labels(result, tier)));
+    child.inc();
   }
 
   refresh(result: RefreshResult): void {

@@ -4,6 +4,8 @@ import type { SharedSessionTier, TierLookup, Watermark } from '../shared-session
 import { decodeCachedSession, encodeCachedSession } from './cached-session.codec.js';
 import { ThrottledWarning } from '../../runtime/throttled-warning.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
+import type { KeyMemorySample } from '../../ports/cache-observation.js';
+import { RedisKeyMemorySampler } from './redis-key-memory.sampler.js';
 import { ConnectionUse, isCluster, type SessionRedisConnection } from './redis-connection.js';
 
 const TOMBSTONE = '!';
@@ -105,6 +107,7 @@ export class RedisCacheTier implements SharedSessionTier {
   private readonly use: ConnectionUse;
   private readonly cluster: boolean;
   private readonly lateFill = new ThrottledWarning('SessionCache');
+  private readonly memory: RedisKeyMemorySampler;
 
   constructor(
     connection: SessionRedisConnection,
@@ -116,6 +119,7 @@ export class RedisCacheTier implements SharedSessionTier {
     this.redis = connection.client;
     this.breaker = connection.breaker;
     this.cluster = isCluster(this.redis);
+    this.memory = new RedisKeyMemorySampler(this.redis, prefix);
     for (const [name, { lua, keys }] of Object.entries(SCRIPTS)) {
       if (!(name in this.redis)) this.redis.defineCommand(name, { numberOfKeys: keys, lua });
     }
@@ -229,6 +233,11 @@ export class RedisCacheTier implements SharedSessionTier {
   async lease(job: string, ms: number): Promise<boolean> {
     const taken = await this.breaker.run(() => this.redis.set(`${this.prefix}${job}`, '1', 'PX', Math.max(1, Math.floor(ms)), 'NX'));
     return taken === 'OK';
+  }
+
+  /** Every key under the prefix (sessions, marks, indexes, rate limits, presence), sampled; not through the breaker (a slow sample must not open it). */
+  sampleKeyMemory(): Promise<KeyMemorySample> {
+    return this.memory.sample();
   }
 
   async ping(): Promise<boolean> {
