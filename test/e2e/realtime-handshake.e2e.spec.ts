@@ -40,6 +40,21 @@ describe('real-time: authenticated socket.io gateway (whoami) and refused handsh
     expect(await ioRefusal(url, { extraHeaders: { cookie } })).toBe('Unauthorized');
   });
 
+  // Failed before the fix: a browser sends no Origin on a same-origin GET, which is socket.io's
+  // long-polling handshake, so the app's own page could never use its cookie over polling.
+  it('over long-polling without an Origin, the access cookie works when the browser says Sec-Fetch-Site: same-origin, only then', async () => {
+    const user = await registerAndLogin(running.http);
+    const cookie = `__Host-access=${user.accessToken}`;
+    const polling = { transports: ['polling'] as string[] };
+    const own = await connectIo(url, { ...polling, extraHeaders: { cookie, 'sec-fetch-site': 'same-origin' } });
+    expect(await whoami(own)).toEqual({ userId: user.userId, sessionId: user.sessionId });
+    own.close();
+    for (const site of ['same-site', 'cross-site', 'none']) {
+      expect(await ioRefusal(url, { ...polling, extraHeaders: { cookie, 'sec-fetch-site': site } })).toBe('Unauthorized');
+    }
+    expect(await ioRefusal(url, { ...polling, extraHeaders: { cookie } })).toBe('Unauthorized');
+  });
+
   // Failed before the fix: the default rule compared hosts only, so a page on http://<the app's
   // host> (which a network attacker can write) could open a socket with the Secure access cookie.
   it('the access cookie is refused from the app’s own host served over plain http (not loopback), accepted over https', async () => {

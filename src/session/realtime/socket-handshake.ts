@@ -13,9 +13,9 @@ export type HandshakeTokenSource = 'auth' | 'bearer' | 'cookie';
 
 /**
  * The access token of a handshake: socket.io's `auth.token`, else `Authorization: Bearer`, else
- * (with cookies on) the access cookie — only when the `Origin` is allowed, since a browser sends
- * the cookie with a socket any site opens (cross-site WebSocket hijacking). A token in the query
- * string is never read.
+ * (with cookies on) the access cookie — only when the `Origin` is allowed (or, without one, the
+ * browser says `Sec-Fetch-Site: same-origin`), since a browser sends the cookie with a socket any
+ * site opens (cross-site WebSocket hijacking). A token in the query string is never read.
  * @param allowedOrigin whether a cookie-carrying handshake's `Origin` may use the cookie
  * @returns the token, or why there is none usable
  */
@@ -37,8 +37,13 @@ export function handshakeToken(
   const token = parse(cookieHeader)[ACCESS_COOKIE];
   if (!token) return { refused: 'missing' };
   const origin = handshake.headers.origin;
+  if (typeof origin !== 'string') {
+    // A browser leaves `Origin` out of a same-origin GET — socket.io's long-polling handshake from
+    // the app's own page — but sends `Sec-Fetch-Site`, which no page script can set or forge.
+    return handshake.headers['sec-fetch-site'] === 'same-origin' ? { token, source: 'cookie' } : { refused: 'origin' };
+  }
   const host = handshake.headers.host;
-  if (typeof origin !== 'string' || !allowedOrigin(origin, typeof host === 'string' ? host : undefined)) return { refused: 'origin' };
+  if (!allowedOrigin(origin, typeof host === 'string' ? host : undefined)) return { refused: 'origin' };
   return { token, source: 'cookie' };
 }
 
