@@ -61,7 +61,7 @@ export { normalizeEmail } from './normalize-email.js';
 export { SessionSockets } from './realtime/session-sockets.service.js';
 export type { SocketCredentials } from './realtime/session-sockets.service.js';
 export { authenticateSockets } from './realtime/authenticate-sockets.js';
-export type { SocketAuthOptions, WebSocketAdapterLike } from './realtime/authenticate-sockets.js';
+export type { SocketAuthOptions, UpgradeRequest, WebSocketAdapterLike } from './realtime/authenticate-sockets.js';
 export { SessionSocketGuard } from './realtime/session-socket.guard.js';
 export { SESSION_ENDED_EVENT, UNAUTHORIZED_CLOSE_CODE } from './realtime/socket-handle.js';
 export type { SocketHandshake } from './realtime/socket-handshake.js';

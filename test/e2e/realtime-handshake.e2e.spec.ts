@@ -161,18 +161,15 @@ describe('real-time: authenticated plain WebSocket gateway (REALTIME_TRANSPORT=w
 });
 
 /**
- * KNOWN BUG (found in review, not fixed here): behind a proxy (`TRUST_PROXY`) with
- * `SESSION_BINDING=ip`, HTTP binds the session to the client address from `X-Forwarded-For`, but
- * the socket handshake is checked with the TCP peer's address (`socket.handshake.address`, the
- * upgrade request's `socket.remoteAddress`): the proxy's. Another /24, so opening a socket is taken
- * for a hijack and revokes the user's session (logged out everywhere; real-time unusable).
- * Fix: `authenticateSockets` takes a `clientAddress(request)` option, and the app passes one that
- * applies the HTTP adapter's trust rule (Express: `app.get('trust proxy fn')`; Fastify: the same
- * `TRUST_PROXY` compiled with proxy-addr) to the handshake's `X-Forwarded-For`.
+ * Found in review, failed before the fix: behind a proxy (`TRUST_PROXY`) with `SESSION_BINDING=ip`,
+ * HTTP binds the session to the client address from `X-Forwarded-For`, but the socket handshake was
+ * checked with the TCP peer's address (the proxy's): opening a socket was taken for a hijack and
+ * revoked the session. `authenticateSockets` now takes `clientAddress`, and the app passes its
+ * `TRUST_PROXY` rule (src/realtime/client-address.ts).
  */
 describe('real-time: ip binding behind a trusted proxy', () => {
   for (const transport of ['socket.io', 'ws'] as const) {
-    it.fails(`${transport}: a socket opened through the proxy by the session's own client is accepted and ends nothing`, async () => {
+    it(`${transport}: a socket opened through the proxy by the session's own client is accepted and ends nothing`, async () => {
       const running = await startApp({ SESSION_BINDING: 'ip', TRUST_PROXY: 'loopback', REALTIME_TRANSPORT: transport });
       try {
         const base = await listenOnFreePort(running.app);

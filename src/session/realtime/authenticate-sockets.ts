@@ -20,6 +20,14 @@ export interface SocketAuthOptions {
    *   (or `http:` on a loopback host: the access cookie is `Secure`)
    */
   allowedOrigins?: string[];
+
+  /**
+   * The client's address for `ip` binding, from the handshake's HTTP request: give the same rule
+   * the app's HTTP adapter applies (`trust proxy`), or behind a proxy every socket would be judged
+   * by the proxy's address — a hijack under `ip` binding.
+   * @default the TCP peer's address (right without a proxy)
+   */
+  clientAddress?: (request: UpgradeRequest) => string | undefined;
 }
 
 /** socket.io's server or namespace, and its sockets, as far as this uses them. */
@@ -28,9 +36,12 @@ interface IoServer {
 }
 interface IoHandshakeSocket {
   handshake: SocketHandshake & { address?: string };
+  /** The handshake's HTTP request (socket.io keeps it). */
+  request?: UpgradeRequest;
   disconnect(close?: boolean): unknown;
 }
-interface UpgradeRequest {
+/** The HTTP request a socket was opened with, as far as this reads it. */
+export interface UpgradeRequest {
   headers: SocketHandshake['headers'];
   socket?: { remoteAddress?: string };
 }
@@ -64,6 +75,7 @@ const unauthorized = () => new Error('Unauthorized');
 export function authenticateSockets<A extends WebSocketAdapterLike>(adapter: A, sockets: SessionSockets, options: SocketAuthOptions = {}): A {
   const logger = new Logger('SessionSockets');
   const allowedOrigin = originRule(options.allowedOrigins);
+  const clientAddress = options.clientAddress ?? ((request: UpgradeRequest) => request.socket?.remoteAddress);
   const admitted = new WeakMap<object, SocketCredentials>();
   const guardedServers = new WeakSet<object>();
   const bind = adapter.bindClientConnect.bind(adapter);
@@ -80,7 +92,8 @@ export function authenticateSockets<A extends WebSocketAdapterLike>(adapter: A, 
     guardedServers.add(server);
     server.use((socket, next) => {
       try {
-        const credentials = sockets.authenticate(socket.handshake, allowedOrigin, socket.handshake.address);
+        const request = socket.request ?? { headers: socket.handshake.headers, socket: { remoteAddress: socket.handshake.address } };
+        const credentials = sockets.authenticate(socket.handshake, allowedOrigin, clientAddress(request));
         if (!(credentials instanceof Promise)) {
           admitted.set(socket, credentials);
           return next();
@@ -116,7 +129,7 @@ export function authenticateSockets<A extends WebSocketAdapterLike>(adapter: A, 
       };
       const refuse = (error: unknown) => ws.close(UNAUTHORIZED_CLOSE_CODE, failure(error).message);
       try {
-        const credentials = sockets.authenticate({ headers: request.headers }, allowedOrigin, request.socket?.remoteAddress);
+        const credentials = sockets.authenticate({ headers: request.headers }, allowedOrigin, clientAddress(request));
         if (!(credentials instanceof Promise)) return admit(credentials);
         // No message is read until the gateway's handlers listen: none is lost, none runs unauthenticated.
         ws.pause?.();
