@@ -77,7 +77,7 @@ export type { ApiSessionAuthOptions } from './http/openapi/session-security.js';
 // Ports: what an adapter implements
 export { SessionStore } from './ports/session-store.js';
 export { SessionCache, REVOKED, UNAVAILABLE } from './ports/session-cache.js';
-export type { CachedSession, CacheLookup } from './ports/session-cache.js';
+export type { CachedSession, CacheLookup, SupersededSession } from './ports/session-cache.js';
 export { AuditLog, AUDIT_TEXT_LIMITS, fitForAudit } from './ports/audit-log.js';
 export type { AuditQuery, AuditPage, UserCount } from './ports/audit-log.js';
 export { HousekeepingLock, HOUSEKEEPING_JOBS } from './ports/housekeeping-lock.js';
@@ -101,6 +101,7 @@ export type {
   RevocationReason,
   Rotation,
   RotationTarget,
+  SessionChange,
   SessionInfo,
   SessionMetadata,
   SessionPage,
