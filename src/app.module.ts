@@ -16,6 +16,7 @@ import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RealtimeModule } from './realtime/realtime.module';
 import { ExpressSessionLegacySource, MemorySocketPresence, redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
+import { UserAdminModule } from './users/user-admin.module';
 import { UsersModule } from './users/users.module';
 import { UsersService } from './users/users.service';
 
@@ -67,6 +68,7 @@ export class AppModule {
         }),
         SessionAdminModule.forRoot(),
         AccountModule,
+        UserAdminModule,
         HealthModule,
         RealtimeModule.forRoot(env),
       ],
