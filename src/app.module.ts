@@ -61,6 +61,7 @@ export class AppModule {
             retention: config.SESSION_RETENTION,
             loginRateLimit: { limit: config.THROTTLE_LOGIN_LIMIT, ttl: config.THROTTLE_LOGIN_TTL },
             rateLimit: { limit: config.THROTTLE_LIMIT, ttl: config.THROTTLE_TTL },
+            userRateLimit: config.THROTTLE_USER_LIMIT ? { limit: config.THROTTLE_USER_LIMIT, ttl: config.THROTTLE_USER_TTL } : null,
             sweepInterval: config.SESSION_SWEEP_INTERVAL,
             metrics,
             legacySessions: legacySessions(config),

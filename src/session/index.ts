@@ -41,6 +41,7 @@ export { SessionAuthGuard } from './http/guards/session-auth.guard.js';
 export { RolesGuard } from './http/guards/roles.guard.js';
 export { FreshSessionGuard } from './http/guards/fresh-session.guard.js';
 export { SessionThrottlerGuard } from './http/guards/session-throttler.guard.js';
+export { SessionUserThrottlerGuard } from './http/guards/session-user-throttler.guard.js';
 export { SessionStrategy, SESSION_STRATEGY } from './http/guards/session.strategy.js';
 export type { SessionUserRef } from './http/guards/session.strategy.js';
 export { Public } from './http/decorators/public.decorator.js';
