@@ -30,6 +30,7 @@ class NoCache extends SessionCache {
   async set(): Promise<void> {}
   async markRevoked(): Promise<void> {}
   async forget(): Promise<void> {}
+  async supersede(): Promise<void> {}
   async deleteUser(): Promise<void> {}
   async ping(): Promise<boolean> {
     return true;

@@ -16,6 +16,7 @@ import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RealtimeModule } from './realtime/realtime.module';
 import { ExpressSessionLegacySource, MemorySocketPresence, redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
+import { UserAdminModule } from './users/user-admin.module';
 import { UsersModule } from './users/users.module';
 import { UsersService } from './users/users.service';
 
@@ -60,6 +61,7 @@ export class AppModule {
             retention: config.SESSION_RETENTION,
             loginRateLimit: { limit: config.THROTTLE_LOGIN_LIMIT, ttl: config.THROTTLE_LOGIN_TTL },
             rateLimit: { limit: config.THROTTLE_LIMIT, ttl: config.THROTTLE_TTL },
+            userRateLimit: config.THROTTLE_USER_LIMIT ? { limit: config.THROTTLE_USER_LIMIT, ttl: config.THROTTLE_USER_TTL } : null,
             sweepInterval: config.SESSION_SWEEP_INTERVAL,
             metrics,
             legacySessions: legacySessions(config),
@@ -67,6 +69,7 @@ export class AppModule {
         }),
         SessionAdminModule.forRoot(),
         AccountModule,
+        UserAdminModule,
         HealthModule,
         RealtimeModule.forRoot(env),
       ],

@@ -80,6 +80,10 @@ export class AppEnv {
   @Transform(toInt) @IsInt() @Min(1) THROTTLE_LIMIT: number = 100;
   /** @default 60 */
   @Transform(toInt) @IsInt() @Min(1) THROTTLE_TTL: number = 60;
+  /** Requests per authenticated user per THROTTLE_USER_TTL on routes that need a session, whatever the address; unset: off. @default unset (off) */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) THROTTLE_USER_LIMIT?: number;
+  /** @default 60 */
+  @Transform(toInt) @IsInt() @Min(1) THROTTLE_USER_TTL: number = 60;
   /** Set (to `true`, a hop count, or Express trust-proxy addresses) to read the client IP from X-Forwarded-For. */
   @IsOptional() @IsString() TRUST_PROXY?: string;
   /** @default 'express' */

@@ -41,6 +41,7 @@ export { SessionAuthGuard } from './http/guards/session-auth.guard.js';
 export { RolesGuard } from './http/guards/roles.guard.js';
 export { FreshSessionGuard } from './http/guards/fresh-session.guard.js';
 export { SessionThrottlerGuard } from './http/guards/session-throttler.guard.js';
+export { SessionUserThrottlerGuard } from './http/guards/session-user-throttler.guard.js';
 export { SessionStrategy, SESSION_STRATEGY } from './http/guards/session.strategy.js';
 export type { SessionUserRef } from './http/guards/session.strategy.js';
 export { Public } from './http/decorators/public.decorator.js';
@@ -77,7 +78,7 @@ export type { ApiSessionAuthOptions } from './http/openapi/session-security.js';
 // Ports: what an adapter implements
 export { SessionStore } from './ports/session-store.js';
 export { SessionCache, REVOKED, UNAVAILABLE } from './ports/session-cache.js';
-export type { CachedSession, CacheLookup } from './ports/session-cache.js';
+export type { CachedSession, CacheLookup, SupersededSession } from './ports/session-cache.js';
 export type { CacheState, KeyMemorySample, ObservableSessionCache } from './ports/cache-observation.js';
 export { AuditLog, AUDIT_TEXT_LIMITS, fitForAudit } from './ports/audit-log.js';
 export type { AuditQuery, AuditPage, UserCount } from './ports/audit-log.js';
@@ -102,6 +103,7 @@ export type {
   RevocationReason,
   Rotation,
   RotationTarget,
+  SessionChange,
   SessionInfo,
   SessionMetadata,
   SessionPage,

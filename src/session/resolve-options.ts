@@ -96,6 +96,7 @@ export function resolveSessionOptions(
     legacySessionGrace: positiveInteger('legacySessionGrace', options.legacySessionGrace ?? SESSION_DEFAULTS.legacySessionGrace),
     loginRateLimit: options.loginRateLimit ?? { ...SESSION_DEFAULTS.loginRateLimit },
     rateLimit: options.rateLimit ?? { ...SESSION_DEFAULTS.rateLimit },
+    userRateLimit: options.userRateLimit ? { ...options.userRateLimit } : SESSION_DEFAULTS.userRateLimit,
     loginFailurePolicy: options.loginFailurePolicy ?? { ...SESSION_DEFAULTS.loginFailurePolicy },
   };
   for (const name of ['freeAttempts', 'windowSeconds', 'maxBlockSeconds'] as const) {
@@ -122,6 +123,7 @@ export function resolveSessionOptions(
   for (const [name, limit] of [
     ['loginRateLimit', resolved.loginRateLimit],
     ['rateLimit', resolved.rateLimit],
+    ...(resolved.userRateLimit ? [['userRateLimit', resolved.userRateLimit] as const] : []),
   ] as const) {
     positiveInteger(`${name}.limit`, limit.limit);
     positiveInteger(`${name}.ttl`, limit.ttl);

@@ -15,6 +15,8 @@ export const SESSION_EVENT_TYPES = [
   'reuse_detected',
   'hijack_suspected',
   'throttled',
+  /** An app changed the roles of a user's live sessions (`SessionService.changeLiveSessions`); `actorId` is who. */
+  'roles_changed',
 ] as const;
 
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];

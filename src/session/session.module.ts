@@ -6,6 +6,7 @@ import { FreshSessionGuard } from './http/guards/fresh-session.guard.js';
 import { RolesGuard } from './http/guards/roles.guard.js';
 import { SessionAuthGuard } from './http/guards/session-auth.guard.js';
 import { SessionThrottlerGuard } from './http/guards/session-throttler.guard.js';
+import { SessionUserThrottlerGuard } from './http/guards/session-user-throttler.guard.js';
 import { SessionStrategy } from './http/guards/session.strategy.js';
 import { mountController } from './http/mount-controller.js';
 import { SessionExceptionFilter } from './http/session-exception.filter.js';
@@ -35,6 +36,7 @@ import {
   SESSION_EXTRAS,
   SESSION_THROTTLER_OPTIONS,
   SESSION_THROTTLER_STORAGE,
+  SESSION_USER_THROTTLER_OPTIONS,
 } from './session.constants.js';
 import {
   ResolvedSessionExtras,
@@ -89,6 +91,7 @@ import { SessionService } from './session.service.js';
     RolesGuard,
     FreshSessionGuard,
     SessionThrottlerGuard,
+    SessionUserThrottlerGuard,
     SessionExceptionFilter,
     SessionSockets,
     SessionSocketGuard,
@@ -117,12 +120,14 @@ import { SessionService } from './session.service.js';
     RolesGuard,
     FreshSessionGuard,
     SessionThrottlerGuard,
+    SessionUserThrottlerGuard,
     SessionExceptionFilter,
     SessionSockets,
     SessionSocketGuard,
     SocketPresence,
     RESOLVED_SESSION_OPTIONS,
     SESSION_THROTTLER_OPTIONS,
+    SESSION_USER_THROTTLER_OPTIONS,
     SESSION_THROTTLER_STORAGE,
   ],
 })
@@ -145,6 +150,7 @@ export class SessionModule extends SessionConfigurableModule implements OnModule
         extras.routes === false ? 'routes: none (routes: false)' : `routes: ${this.paths.auth} (login, refresh, logout, me, sessions)`,
         `global guard: ${extras.globalGuard ? 'on (every route needs a session unless @Public())' : 'off (use @UseGuards(SessionAuthGuard))'}`,
         `global rate limit: ${extras.throttle ? `on (${options.rateLimit.limit} per ${options.rateLimit.ttl} s per client IP)` : 'off'}`,
+        `per-user rate limit: ${options.userRateLimit && extras.throttle && extras.globalGuard ? `on (${options.userRateLimit.limit} per ${options.userRateLimit.ttl} s per user)` : options.userRateLimit ? 'on routes with SessionUserThrottlerGuard' : 'off'}`,
         `global exception filter: ${extras.exceptionFilter ? 'on' : 'off'}`,
         `providers ${extras.isGlobal ? 'global' : 'local to the importing module'}`,
         `metrics: ${options.metrics ? 'on' : 'off'}`,
@@ -171,11 +177,14 @@ function withExtras(module: DynamicModule, given: SessionModuleExtras): DynamicM
     routes: given.routes ?? SESSION_EXTRAS_DEFAULTS.routes,
     exceptionFilter: given.exceptionFilter ?? SESSION_EXTRAS_DEFAULTS.exceptionFilter,
   };
-  // Throttle first, then authenticate, then check roles: the order of these APP_GUARDs.
+  // Throttle by address first, then authenticate, then throttle by user (`userRateLimit`; it
+  // needs the session, and counts refused roles too), then check roles: the order of these APP_GUARDs.
   const providers: Provider[] = [{ provide: SESSION_EXTRAS, useValue: extras }];
   if (extras.throttle) providers.push({ provide: APP_GUARD, useExisting: SessionThrottlerGuard });
   if (extras.globalGuard) {
-    providers.push({ provide: APP_GUARD, useExisting: SessionAuthGuard }, { provide: APP_GUARD, useExisting: RolesGuard });
+    providers.push({ provide: APP_GUARD, useExisting: SessionAuthGuard });
+    if (extras.throttle) providers.push({ provide: APP_GUARD, useExisting: SessionUserThrottlerGuard });
+    providers.push({ provide: APP_GUARD, useExisting: RolesGuard });
   }
   if (extras.exceptionFilter) providers.push({ provide: APP_FILTER, useExisting: SessionExceptionFilter });
   return {

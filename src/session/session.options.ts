@@ -186,6 +186,17 @@ export interface SessionModuleOptions {
   rateLimit?: RateLimit;
 
   /**
+   * Rate limit per authenticated user, whatever the client address, over every route that needs
+   * a session together (`@Public()` routes are not counted): one account cannot spread its load
+   * over many addresses. Counted by `SessionUserThrottlerGuard` after `SessionAuthGuard`, in the
+   * same storage as `rateLimit` (`rateLimitStorage`); global with the `throttle` and
+   * `globalGuard` extras both on, otherwise put it on routes after `SessionAuthGuard`. A 429 has
+   * one `Retry-After`, as every other. Null turns it off.
+   * @default null (off)
+   */
+  userRateLimit?: RateLimit | null;
+
+  /**
    * Seconds between two runs of the job that records sessions whose time ran out (an `expired`
    * event each, for the audit trail and listeners) and samples how many sessions are live (for
    * the peak concurrency), one instance at a time. 0 turns the timer off (the statistics still
@@ -252,5 +263,6 @@ export const SESSION_DEFAULTS = {
   legacySessionGrace: 10,
   loginRateLimit: { limit: 5, ttl: 60 },
   rateLimit: { limit: 100, ttl: 60 },
+  userRateLimit: null,
   loginFailurePolicy: { freeAttempts: 5, windowSeconds: 900, maxBlockSeconds: 900 },
 } as const;

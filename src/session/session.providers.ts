@@ -16,6 +16,7 @@ import {
   RESOLVED_SESSION_OPTIONS,
   SESSION_EXTRAS,
   SESSION_THROTTLER_OPTIONS,
+  SESSION_USER_THROTTLER_OPTIONS,
   SESSION_THROTTLER_STORAGE,
 } from './session.constants.js';
 import { ResolvedSessionExtras, SESSION_MODULE_OPTIONS } from './session.module-definition.js';
@@ -79,6 +80,13 @@ export const sessionProviders: Provider[] = [
           skipIf: (context) => !isLoginRoute(context),
         },
       ],
+    }),
+  },
+  {
+    provide: SESSION_USER_THROTTLER_OPTIONS,
+    inject: [RESOLVED_SESSION_OPTIONS],
+    useFactory: ({ userRateLimit }: ResolvedSessionOptions): ThrottlerModuleOptions => ({
+      throttlers: userRateLimit ? [{ name: 'user', limit: userRateLimit.limit, ttl: userRateLimit.ttl * 1000, setHeaders: false }] : [],
     }),
   },
 ];

@@ -66,6 +66,10 @@ class DownCache extends SessionCache {
     this.calls.push('forget');
   }
 
+  async supersede(): Promise<void> {
+    this.calls.push('supersede');
+  }
+
   async deleteUser(): Promise<void> {
     this.calls.push('deleteUser');
   }

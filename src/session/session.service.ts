@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@ne
 import { createHmac, randomUUID } from 'node:crypto';
 import {
   InvalidNotBeforeError,
+  InvalidSessionChangeError,
   InvalidTokenError,
   InvalidTokenReason,
   RefreshTokenReuseError,
@@ -24,6 +25,7 @@ import {
   NewSessionRecord,
   RevocationFilter,
   RevocationReason,
+  SessionChange,
   SessionInfo,
   SessionRecord,
   toSessionInfo,
@@ -460,6 +462,35 @@ export class SessionService implements OnApplicationShutdown {
   }
 
   /**
+   * Changes the roles and/or the `data` of every live session of a user without a new login: one
+   * atomic store statement (each session's version moves forward), then every cached copy is
+   * dropped on every instance (`SessionCache.supersede`), so the next request — on another
+   * instance, once the invalidation reached it, within milliseconds — is judged by the new roles,
+   * and a validation that read the store just before the change cannot put the old copy back.
+   * With `roles`, a `roles_changed` event (audit trail) is emitted, even when the user has no
+   * live session; its detail lists the new roles and how many sessions carry them.
+   * @param change the fields to write (`data: null` clears it); roles: at most 32, each 1 to 64
+   *   characters of letters, digits, `_`, `.`, `:` and `-`
+   * @param actorId who changes them (for the audit trail); omit when the system does
+   * @returns the sessions after the change
+   * @throws InvalidSessionChangeError
+   */
+  async changeLiveSessions(userId: string, change: SessionChange, actorId?: string): Promise<SessionInfo[]> {
+    const checked = checkedChange(change);
+    const now = this.nowDate();
+    const changed = await this.store.changeLive(userId, checked, this.window(now));
+    await this.cache.supersede(
+      userId,
+      changed.map((s) => ({ accessHash: s.accessHash, version: s.version })),
+    );
+    if (checked.roles !== undefined) {
+      const detail = `roles: ${checked.roles.join(',') || '(none)'}; sessions: ${changed.length}`;
+      this.events.publish(new SessionEvent('roles_changed', now, userId, null, null, null, detail, actorId ?? null));
+    }
+    return changed.map(toSessionInfo);
+  }
+
+  /**
    * A revocation that found its session already ended answers at once — possibly before the
    * revocation that ended it (another request, maybe on another instance) has marked the cache.
    * So mark it here too (idempotent): once either is answered, the token is refused everywhere.
@@ -670,6 +701,28 @@ export class SessionService implements OnApplicationShutdown {
   private after(from: Date, seconds: number): Date {
     return new Date(from.getTime() + seconds * 1000);
   }
+}
+
+/** Role names a session carries: what the cache's format and the audit detail can hold. */
+const ROLE = /^[A-Za-z0-9_.:-]{1,64}$/;
+const MAX_ROLES = 32;
+
+/** The change as the store gets it (roles deduplicated, copies), or InvalidSessionChangeError. */
+function checkedChange(change: SessionChange): SessionChange {
+  const checked: SessionChange = {};
+  if (change.roles !== undefined) {
+    if (!Array.isArray(change.roles) || change.roles.length > MAX_ROLES || !change.roles.every((r) => typeof r === 'string' && ROLE.test(r))) {
+      throw new InvalidSessionChangeError(`roles must be at most ${MAX_ROLES} names of 1 to 64 letters, digits, _ . : or -`);
+    }
+    checked.roles = [...new Set(change.roles)];
+  }
+  if (change.data !== undefined) {
+    if (change.data !== null && (typeof change.data !== 'object' || Array.isArray(change.data))) {
+      throw new InvalidSessionChangeError('data must be a JSON object or null');
+    }
+    checked.data = change.data === null ? null : structuredClone(change.data);
+  }
+  return checked;
 }
 
 function toCached(s: SessionRecord): CachedSession {

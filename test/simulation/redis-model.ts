@@ -4,7 +4,7 @@ import { sessionCacheKey } from '../../src/session/adapters/redis/redis-cache.ti
 import { REQUEST_PATH_REDIS_OPTIONS } from '../../src/session/adapters/redis/redis-connection.js';
 import { ThrottledWarning } from '../../src/session/runtime/throttled-warning.js';
 import type { Invalidation, InvalidationChannel, SharedSessionTier, TierLookup, Watermark } from '../../src/session/adapters/shared-session-tier.js';
-import { CachedSession, REVOKED } from '../../src/session/ports/session-cache.js';
+import { CachedSession, REVOKED, type SupersededSession } from '../../src/session/ports/session-cache.js';
 import { never, Scheduler } from './scheduler.js';
 
 /**
@@ -516,6 +516,7 @@ export class ModelTier implements SharedSessionTier {
     const [text, pttl] = reply;
     const ttlMs = pttl > 0 ? pttl : 0;
     if (text === TOMBSTONE) return { entry: REVOKED, ttlMs };
+    if (text.startsWith('^')) return null; // a supersede floor
     const decoded = decodeCachedSession(text);
     return decoded === null ? null : { entry: decoded.session, epoch: decoded.epoch, ttlMs };
   }
@@ -530,7 +531,10 @@ export class ModelTier implements SharedSessionTier {
     await this.breaker.run(async () => {
       // SET_UNLESS_REVOKED over the session key and the watermark (the model is a single Redis, not a Cluster)
       const stored = await this.link.command((db) => {
-        if (db.get(key) === TOMBSTONE) return 0;
+        const current = db.get(key);
+        if (current === TOMBSTONE) return 0;
+        const held = current === null ? null : current.startsWith('^') ? Number(current.slice(1)) : decodeCachedSession(current)?.session.version;
+        if (held != null && held > session.version) return 0;
         if (db.time() > deadline) return -1;
         const watermark = db.get(watermarkKey);
         if (!watermark || !watermark.startsWith(`${epoch}:`)) return -2;
@@ -563,6 +567,25 @@ export class ModelTier implements SharedSessionTier {
       Promise.all([
         ...accessHashes.map((hash) => this.link.command((db) => db.del(this.sessionKey(hash)))),
         this.link.command((db) => db.srem(this.userKey(userId), ...accessHashes.map(shortHash))),
+      ]),
+    );
+  }
+
+  async supersede(userId: string, sessions: readonly SupersededSession[]): Promise<void> {
+    if (sessions.length === 0) return;
+    await this.breaker.run(() =>
+      Promise.all([
+        // SUPERSEDE
+        ...sessions.map(({ accessHash, version }) =>
+          this.link.command((db) => {
+            const key = this.sessionKey(accessHash);
+            const current = db.get(key);
+            if (current === TOMBSTONE || (current?.startsWith('^') && Number(current.slice(1)) >= version)) return 0;
+            db.set(key, `^${version}`, { ex: this.tombstoneSeconds });
+            return 1;
+          }),
+        ),
+        this.link.command((db) => db.srem(this.userKey(userId), ...sessions.map(({ accessHash }) => shortHash(accessHash)))),
       ]),
     );
   }

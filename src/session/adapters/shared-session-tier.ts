@@ -1,5 +1,5 @@
 import type { KeyMemorySample } from '../ports/cache-observation.js';
-import type { CachedSession, REVOKED } from '../ports/session-cache.js';
+import type { CachedSession, REVOKED, SupersededSession } from '../ports/session-cache.js';
 
 /**
  * How far the shared tier is known to be up to date with the store: every access token that
@@ -35,11 +35,19 @@ export interface SharedSessionTier {
    * its hash is marked revoked (a late fill cannot undo a revocation), the tier's own clock is
    * past `notAfter` (epoch ms: a fill held in the network longer than a mark lives cannot undo
    * one either), or the tier's watermark is not of `epoch` (a fill that lands after the tier lost
-   * its marks, a FLUSHALL, cannot bring back what they marked). Answers nothing either way.
+   * its marks, a FLUSHALL, cannot bring back what they marked), or the key holds a session or a
+   * `supersede` floor of a higher version than `session.version` (the fill read the store before
+   * a change). Answers nothing either way.
    */
   set(accessHash: string, session: CachedSession, ttlSeconds: number, epoch: string, notAfter: number): Promise<void>;
   markRevoked(userId: string, accessHashes: readonly string[]): Promise<void>;
   forget(userId: string, accessHashes: readonly string[]): Promise<void>;
+  /**
+   * Replaces each session with a floor of its version (unless it holds a revocation mark or a
+   * higher floor), for as long as a revocation mark lasts: a fill of a lower version is refused
+   * there, a fill of that version or higher replaces it; a floor reads as a miss.
+   */
+  supersede(userId: string, sessions: readonly SupersededSession[]): Promise<void>;
   deleteUser(userId: string): Promise<void>;
   /** The watermark, or null when the tier holds none. */
   watermark(): Promise<Watermark | null>;

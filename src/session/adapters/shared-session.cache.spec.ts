@@ -56,6 +56,9 @@ class FakeTier implements SharedSessionTier {
   forget(_userId: string, hashes: readonly string[]) {
     return this.call(() => hashes.forEach((hash) => this.entries.delete(hash)));
   }
+  supersede(_userId: string, sessions: ReadonlyArray<{ accessHash: string }>) {
+    return this.call(() => sessions.forEach(({ accessHash }) => this.entries.get(accessHash)?.entry !== REVOKED && this.entries.delete(accessHash)));
+  }
   deleteUser(userId: string) {
     return this.call(() => {
       for (const [hash, { entry }] of this.entries) if (entry !== REVOKED && entry.userId === userId) this.entries.delete(hash);

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { AdapterContext, AdapterLifecycle } from '../ports/adapter-lifecycle.js';
 import type { CacheState, KeyMemorySample, ObservableSessionCache } from '../ports/cache-observation.js';
-import { CachedSession, CacheLookup, REVOKED, SessionCache, UNAVAILABLE } from '../ports/session-cache.js';
+import { CachedSession, CacheLookup, REVOKED, SessionCache, SupersededSession, UNAVAILABLE } from '../ports/session-cache.js';
 import { accessHashesByUser } from '../ports/session-record.js';
 import { RepeatingJob } from '../repeating-job.js';
 import { ThrottledWarning } from '../runtime/throttled-warning.js';
@@ -289,6 +289,25 @@ export class SharedSessionCache extends SessionCache implements AdapterLifecycle
       this.warn('invalidation', error);
     }
     await this.tellOthers({ hashes: [...accessHashes] });
+  }
+
+  /**
+   * Drops the sessions here, leaves a floor of their new version in the shared tier (a fill read
+   * before the change is refused there), and tells every instance to drop its copy. When the tier
+   * refuses the floor, the copies are deleted from it instead.
+   */
+  async supersede(userId: string, sessions: readonly SupersededSession[]): Promise<void> {
+    if (sessions.length === 0) return;
+    this.invalidations += 1; // as in `markRevoked`
+    const hashes = sessions.map((s) => s.accessHash);
+    for (const hash of hashes) this.local?.delete(hash);
+    try {
+      await this.shared.supersede(userId, sessions);
+    } catch (error) {
+      this.warn('invalidation', error);
+      await this.shared.forget(userId, hashes).catch(() => undefined);
+    }
+    await this.tellOthers({ hashes });
   }
 
   async deleteUser(userId: string): Promise<void> {

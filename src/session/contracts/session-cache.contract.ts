@@ -185,6 +185,39 @@ export function sessionCacheContract(name: string, factory: () => Promise<Sessio
       expectSameSession(await cache.get(a), again);
     });
 
+    it('supersede drops the sessions, refuses a later fill of a lower version and takes one of the new version (a validation racing a role change)', async () => {
+      const userId = freshUserId();
+      const [a, b, kept] = [tokenHash(), tokenHash(), tokenHash()];
+      const old = cachedSession({ userId, roles: ['admin'], version: 3 });
+      for (const hash of [a, b, kept]) await cache.set(hash, old, 60);
+      await cache.supersede(userId, [
+        { accessHash: a, version: 4 },
+        { accessHash: b, version: 4 },
+      ]);
+      expect(await cache.get(a)).toBeNull();
+      expect(await cache.get(b)).toBeNull();
+      expectSameSession(await cache.get(kept), old);
+      // The validation that read version 3 before the change fills after it: refused.
+      await cache.set(a, old, 60);
+      expect(await cache.get(a)).toBeNull();
+      const changed = { ...old, roles: ['user'], version: 4 };
+      await cache.set(b, changed, 60);
+      expectSameSession(await cache.get(b), changed);
+      // Over the new version, an old fill is refused too.
+      await cache.set(b, old, 60);
+      expectSameSession(await cache.get(b), changed);
+    });
+
+    it('supersede leaves a revocation mark in place, and of no sessions is harmless', async () => {
+      const userId = freshUserId();
+      const hash = tokenHash();
+      await cache.markRevoked(userId, [hash]);
+      await cache.supersede(userId, [{ accessHash: hash, version: 9 }]);
+      await cache.set(hash, cachedSession({ userId, version: 9 }), 60);
+      expect(await cache.get(hash)).toBe(REVOKED);
+      await expect(cache.supersede(userId, [])).resolves.toBeUndefined();
+    });
+
     it('marking or forgetting no hashes, or hashes never cached, is harmless', async () => {
       const userId = freshUserId();
       const kept = tokenHash();

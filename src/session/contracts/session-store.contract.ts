@@ -436,6 +436,56 @@ export function sessionStoreContract(
       });
     });
 
+    describe('changeLive (live role changes)', () => {
+      it("writes the roles to every live session of the user, moves each version forward, and returns them after the change", async () => {
+        const [a, b, other] = await insert(newSession(), newSession(), newSession({ userId: 'user-2' }));
+        const changed = await store.changeLive('user-1', { roles: ['admin', 'user'] }, windowAt(60));
+        expect(ids(changed).sort()).toEqual([a.id, b.id].sort());
+        for (const s of changed) {
+          const before = s.id === a.id ? a : b;
+          expect(s).toEqual({ ...before, roles: ['admin', 'user'], version: s.version });
+          expect(s.version).toBeGreaterThan(before.version);
+          expect(await store.findById(s.id)).toEqual(s);
+        }
+        expect(await store.findById(other.id)).toEqual(other);
+      });
+
+      it('writes data (null clears it) and leaves out what the change leaves out', async () => {
+        const [a] = await insert(newSession());
+        const [withData] = await store.changeLive(a.userId, { data: { plan: 'pro', n: [1, 2] } }, windowAt(60));
+        expect(withData).toEqual({ ...a, data: { plan: 'pro', n: [1, 2] }, version: withData.version });
+        const [cleared] = await store.changeLive(a.userId, { data: null, roles: [] }, windowAt(60));
+        expect(cleared).toEqual({ ...a, roles: [], data: null, version: cleared.version });
+        expect(cleared.version).toBeGreaterThan(withData.version);
+      });
+
+      it('changes no session that is not live: revoked, expired or idle', async () => {
+        const revoked = await insertRevoked(10);
+        const [expired] = await insert(newSession({ expiresAt: at(60) }));
+        const [idle] = await insert(newSession({ lastActivityAt: at(60 - IDLE) }));
+        expect(await store.changeLive('user-1', { roles: ['admin'] }, windowAt(60))).toEqual([]);
+        expect(await store.findById(revoked.id)).toEqual(revoked);
+        expect(await store.findById(expired.id)).toEqual(expired);
+        expect(await store.findById(idle.id)).toEqual(idle);
+      });
+
+      it('racing a rotation, returns the session with the access hash that is current, and the change stays', async () => {
+        for (let round = 0; round < 10; round++) {
+          const [s] = await insert(newSession({ userId: `changer-${round}` }));
+          const target = rotationTarget(60);
+          const [rotation, changed] = await Promise.all([
+            store.rotate(s.refreshHash, target, windowAt(60)),
+            store.changeLive(s.userId, { roles: ['demoted'] }, windowAt(60)),
+          ]);
+          expect(changed).toHaveLength(1);
+          const now = (await store.findById(s.id))!;
+          expect(now.roles).toEqual(['demoted']);
+          expect(now.accessHash).toBe(rotation ? target.accessHash : s.accessHash);
+          if (changed[0].accessHash === now.accessHash) expect(changed[0]).toEqual(now);
+        }
+      });
+    });
+
     describe('revoke', () => {
       it('by id: ends that session and returns it as ended', async () => {
         const [a, b] = await insert(newSession(), newSession());

@@ -85,6 +85,17 @@ export class InvalidNotBeforeError extends SessionError {
   }
 }
 
+/**
+ * A change given to `SessionService.changeLiveSessions` that a session cannot carry: a role that
+ * is not 1 to 64 characters of letters, digits and `_ . : -`, more than 32 roles, or `data` that
+ * is not a plain JSON object.
+ */
+export class InvalidSessionChangeError extends SessionError {
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 /** The session store (PostgreSQL) cannot be reached; writes cannot happen now. */
 export class SessionStoreUnavailableError extends SessionError {
   constructor(override readonly cause?: unknown) {

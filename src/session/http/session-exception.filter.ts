@@ -16,6 +16,7 @@ import {
   CsrfTokenError,
   InvalidCredentialsError,
   InvalidNotBeforeError,
+  InvalidSessionChangeError,
   InvalidTokenError,
   LoginThrottledError,
   RateLimitedError,
@@ -61,7 +62,7 @@ export function mapSessionError(error: SessionError): MappedSessionError {
   if (error instanceof SessionNotFoundError) {
     return { exception: new NotFoundException('Session not found'), headers: {} };
   }
-  if (error instanceof InvalidNotBeforeError) {
+  if (error instanceof InvalidNotBeforeError || error instanceof InvalidSessionChangeError) {
     return { exception: new BadRequestException(error.message), headers: {} };
   }
   if (error instanceof CsrfTokenError) {

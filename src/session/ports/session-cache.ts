@@ -15,6 +15,12 @@ export interface CachedSession {
   network: string;
 }
 
+/** A cached session that changed in the store: its access hash and its version after the change. */
+export interface SupersededSession {
+  accessHash: string;
+  version: number;
+}
+
 /** What the cache answers for a token it knows was revoked or rotated away. */
 export const REVOKED = 'revoked' as const;
 /** What the cache answers when it could not look (its backend failed): a miss, counted as an error. */
@@ -48,7 +54,8 @@ export abstract class SessionCache {
 
   /**
    * Caches a session for `ttlSeconds` (a whole number, at least 1) and indexes it by user.
-   * Does nothing when the hash is marked revoked. `readAt` (epoch milliseconds) is when the
+   * Does nothing when the hash is marked revoked, or holds a session or a `supersede` floor of a
+   * higher version (the fill read the store before a change). `readAt` (epoch milliseconds) is when the
    * store was read for this fill, if known: an adapter may skip a fill that old (the session
    * may have ended since, and its revocation mark expired).
    */
@@ -60,7 +67,14 @@ export abstract class SessionCache {
   /** Forgets these access hashes (they will be read from the store again). */
   abstract forget(userId: string, accessHashes: readonly string[]): Promise<void>;
 
-  /** Forgets every cached session of this user (e.g. after their roles changed). */
+  /**
+   * Forgets these sessions of one user after a change in the store (their roles, say) and, for
+   * the tombstone lifetime, refuses a fill of any of them with a lower version than given: a
+   * validation that read the store just before the change cannot put the old copy back after it.
+   */
+  abstract supersede(userId: string, sessions: readonly SupersededSession[]): Promise<void>;
+
+  /** Forgets every cached session of this user. */
   abstract deleteUser(userId: string): Promise<void>;
 
   /** True when the cache answers. */

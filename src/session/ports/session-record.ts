@@ -156,6 +156,15 @@ export interface EndedCursor {
   id: string;
 }
 
+/**
+ * What `SessionStore.changeLive` writes to a user's live sessions: the fields given, as given
+ * (`data: null` clears it); a field left out stays as it is.
+ */
+export interface SessionChange {
+  roles?: string[];
+  data?: Record<string, unknown> | null;
+}
+
 /** Which sessions a revocation ends. */
 export interface RevocationFilter {
   id?: string;

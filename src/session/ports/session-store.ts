@@ -11,6 +11,7 @@ import type {
   RevokedAccess,
   Rotation,
   RotationTarget,
+  SessionChange,
   SessionPage,
   SessionPageQuery,
   SessionRecord,
@@ -75,6 +76,14 @@ export abstract class SessionStore {
    * never backward. @returns the session after the change, or null when it is not live
    */
   abstract extend(id: string, expiresAt: Date, window: LiveWindow): Promise<SessionRecord | null>;
+
+  /**
+   * Writes `change` to every live session of a user, and moves each one's `version` forward, in
+   * one atomic step: a read sees all of a session's change or none of it, and a session read
+   * before the change has a lower version than after (what the cache's `supersede` refuses).
+   * @returns the sessions after the change
+   */
+  abstract changeLive(userId: string, change: SessionChange, window: LiveWindow): Promise<SessionRecord[]>;
 
   /** Ends the live sessions that match `filter`. @returns them, as they were ended */
   abstract revoke(

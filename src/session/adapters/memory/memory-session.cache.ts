@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { CachedSession, CacheLookup, REVOKED, SessionCache } from '../../ports/session-cache.js';
+import { CachedSession, CacheLookup, REVOKED, SessionCache, SupersededSession } from '../../ports/session-cache.js';
 
 type Entry = CachedSession | typeof REVOKED;
 
@@ -7,6 +7,8 @@ type Entry = CachedSession | typeof REVOKED;
 export class MemorySessionCache extends SessionCache {
   private readonly entries: LRUCache<string, Entry>;
   private readonly byUser = new Map<string, Set<string>>();
+  /** access hash → the lowest version a fill may have (`supersede`), for the tombstone lifetime. */
+  private readonly floors: LRUCache<string, number>;
 
   /**
    * @param maxEntries sessions (and revocation marks) kept at most
@@ -14,6 +16,7 @@ export class MemorySessionCache extends SessionCache {
    */
   constructor(maxEntries = 10_000, private readonly tombstoneSeconds = 300) {
     super();
+    this.floors = new LRUCache<string, number>({ max: maxEntries, ttl: tombstoneSeconds * 1000 });
     this.entries = new LRUCache<string, Entry>({
       max: maxEntries,
       dispose: (entry, accessHash) => {
@@ -42,7 +45,9 @@ export class MemorySessionCache extends SessionCache {
   }
 
   async set(accessHash: string, session: CachedSession, ttlSeconds: number): Promise<void> {
-    if (this.entries.get(accessHash) === REVOKED) return;
+    const held = this.entries.get(accessHash);
+    if (held === REVOKED || (held !== undefined && held.version > session.version)) return;
+    if (session.version < (this.floors.get(accessHash) ?? 0)) return;
     // A copy, so nothing the caller does to its object changes what the cache holds.
     this.entries.set(accessHash, { ...session, roles: [...session.roles] }, { ttl: Math.max(1, ttlSeconds) * 1000 });
     let hashes = this.byUser.get(session.userId);
@@ -56,6 +61,14 @@ export class MemorySessionCache extends SessionCache {
 
   async forget(_userId: string, accessHashes: readonly string[]): Promise<void> {
     for (const hash of accessHashes) this.entries.delete(hash);
+  }
+
+  async supersede(_userId: string, sessions: readonly SupersededSession[]): Promise<void> {
+    for (const { accessHash, version } of sessions) {
+      if (this.entries.get(accessHash) === REVOKED) continue;
+      this.entries.delete(accessHash);
+      this.floors.set(accessHash, Math.max(version, this.floors.get(accessHash) ?? 0));
+    }
   }
 
   async deleteUser(userId: string): Promise<void> {

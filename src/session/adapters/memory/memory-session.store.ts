@@ -13,6 +13,7 @@ import {
   RevokedAccess,
   Rotation,
   RotationTarget,
+  SessionChange,
   SessionPage,
   SessionPageQuery,
   SessionRecord,
@@ -135,6 +136,15 @@ export class MemorySessionStore extends SessionStore {
     session.expiresAt = minDate(maxDate(session.expiresAt, expiresAt), session.absoluteExpiresAt);
     session.version += 1;
     return copy(session);
+  }
+
+  async changeLive(userId: string, change: SessionChange, window: LiveWindow): Promise<SessionRecord[]> {
+    return this.live(userId, window).map((session) => {
+      if (change.roles !== undefined) session.roles = [...change.roles];
+      if (change.data !== undefined) session.data = change.data === null ? null : structuredClone(change.data);
+      session.version += 1;
+      return copy(session);
+    });
   }
 
   async revoke(

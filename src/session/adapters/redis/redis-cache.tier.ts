@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { CachedSession, REVOKED } from '../../ports/session-cache.js';
+import { CachedSession, REVOKED, type SupersededSession } from '../../ports/session-cache.js';
 import type { SharedSessionTier, TierLookup, Watermark } from '../shared-session-tier.js';
 import { decodeCachedSession, encodeCachedSession } from './cached-session.codec.js';
 import { ThrottledWarning } from '../../runtime/throttled-warning.js';
@@ -9,6 +9,8 @@ import { RedisKeyMemorySampler } from './redis-key-memory.sampler.js';
 import { ConnectionUse, isCluster, type SessionRedisConnection } from './redis-connection.js';
 
 const TOMBSTONE = '!';
+/** A `supersede` floor is `^<version>`: a fill of a lower version is refused; it reads as a miss. */
+const FLOOR = '^';
 
 /**
  * The Redis key of a cached session: the first 22 characters (128 bits) of its access-token hash,
@@ -27,11 +29,32 @@ const shortHash = (accessHash: string) => accessHash.slice(0, 22);
  * own clock: a fill held in the network, TCP retransmitting through a partition, longer than a
  * mark lives), nor one whose epoch (ARGV[4]) the watermark (KEYS[2]) does not hold (a fill that
  * read the store before an end and lands after a FLUSHALL took its mark and the watermark).
- * KEYS[2] is left out on Redis Cluster, where the watermark lives in another slot.
- * Answers 1 when set; 0 marked revoked, -1 too late, -2 not the watermark's epoch.
+ * KEYS[2] is left out on Redis Cluster, where the watermark lives in another slot. Nor one whose
+ * version (ARGV[5]) is lower than the key's floor (`supersede`) or than the session it holds (the
+ * 11th field of the codec's format, base 36): a read from before a change to the session.
+ * Answers 1 when set; 0 marked revoked or older, -1 too late, -2 not the watermark's epoch.
  */
 const SET_UNLESS_REVOKED = `
-if redis.call('GET', KEYS[1]) == '${TOMBSTONE}' then return 0 end
+local current = redis.call('GET', KEYS[1])
+if current == '${TOMBSTONE}' then return 0 end
+if current then
+  local held
+  if string.sub(current, 1, 1) == '${FLOOR}' then
+    held = tonumber(string.sub(current, 2))
+  else
+    local start = 1
+    for _ = 1, 10 do
+      local sep = string.find(current, '|', start, true)
+      if not sep then start = nil break end
+      start = sep + 1
+    end
+    if start then
+      local stop = string.find(current, '|', start, true)
+      held = tonumber(string.sub(current, start, (stop or 0) - 1), 36)
+    end
+  end
+  if held and held > tonumber(ARGV[5]) then return 0 end
+end
 local time = redis.call('TIME')
 if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[3]) then return -1 end
 if KEYS[2] then
@@ -39,6 +62,15 @@ if KEYS[2] then
   if not watermark or string.sub(watermark, 1, string.len(ARGV[4]) + 1) ~= ARGV[4] .. ':' then return -2 end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+`;
+
+/** Puts the floor ARGV[1] (for ARGV[2] seconds) unless the key holds a revocation mark or a higher floor. */
+const SUPERSEDE = `
+local current = redis.call('GET', KEYS[1])
+if current == '${TOMBSTONE}' then return 0 end
+if current and string.sub(current, 1, 1) == '${FLOOR}' and tonumber(string.sub(current, 2)) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], '${FLOOR}' .. ARGV[1], 'EX', ARGV[2])
 return 1
 `;
 
@@ -78,6 +110,7 @@ const SCRIPTS = {
   // The same script over the session key alone: Redis Cluster (see `set`).
   setUnlessRevokedInSlot: { lua: SET_UNLESS_REVOKED, keys: 1 },
   getWithTtl: { lua: GET_WITH_TTL, keys: 1 },
+  supersede: { lua: SUPERSEDE, keys: 1 },
   createWatermark: { lua: CREATE_WATERMARK, keys: 1 },
   advanceWatermark: { lua: ADVANCE_WATERMARK, keys: 1 },
 };
@@ -159,6 +192,7 @@ export class RedisCacheTier implements SharedSessionTier {
     const [text, pttl] = reply;
     const ttlMs = pttl > 0 ? pttl : 0;
     if (text === TOMBSTONE) return { entry: REVOKED, ttlMs };
+    if (text.startsWith(FLOOR)) return null;
     const decoded = decodeCachedSession(text);
     return decoded === null ? null : { entry: decoded.session, epoch: decoded.epoch, ttlMs };
   }
@@ -172,8 +206,8 @@ export class RedisCacheTier implements SharedSessionTier {
       // On a Cluster the watermark lives in another slot, and one hash tag for both would put
       // every session on one master: the fill there checks the mark and the deadline only.
       const stored = this.cluster
-        ? await this.scripts.setUnlessRevokedInSlot(this.sessionKey(accessHash), value, ttl, deadline, epoch)
-        : await this.scripts.setUnlessRevoked(this.sessionKey(accessHash), this.watermarkKey, value, ttl, deadline, epoch);
+        ? await this.scripts.setUnlessRevokedInSlot(this.sessionKey(accessHash), value, ttl, deadline, epoch, session.version)
+        : await this.scripts.setUnlessRevoked(this.sessionKey(accessHash), this.watermarkKey, value, ttl, deadline, epoch, session.version);
       if (stored === TOO_LATE) {
         this.lateFill.warn('A session cache fill reached Redis after its deadline and was not written (held in the network, or this instance’s clock runs behind Redis’s)');
       }
@@ -201,6 +235,16 @@ export class RedisCacheTier implements SharedSessionTier {
       Promise.all([
         ...accessHashes.map((hash) => this.redis.del(this.sessionKey(hash))),
         this.redis.srem(this.userKey(userId), ...accessHashes.map(shortHash)),
+      ]),
+    );
+  }
+
+  async supersede(userId: string, sessions: readonly SupersededSession[]): Promise<void> {
+    if (sessions.length === 0) return;
+    await this.breaker.run(() =>
+      Promise.all([
+        ...sessions.map(({ accessHash, version }) => this.scripts.supersede(this.sessionKey(accessHash), Math.floor(version), this.tombstoneSeconds)),
+        this.redis.srem(this.userKey(userId), ...sessions.map(({ accessHash }) => shortHash(accessHash))),
       ]),
     );
   }

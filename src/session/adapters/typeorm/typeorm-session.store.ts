@@ -12,6 +12,7 @@ import {
   RevokedAccess,
   Rotation,
   RotationTarget,
+  SessionChange,
   SessionPage,
   SessionPageQuery,
   SessionRecord,
@@ -203,6 +204,14 @@ export class TypeOrmSessionStore extends SessionStore {
       [id, expiresAt, window.now, window.activeSince],
     );
     return rows[0] ?? null;
+  }
+
+  async changeLive(userId: string, change: SessionChange, window: LiveWindow): Promise<SessionRecord[]> {
+    const params: unknown[] = [userId, window.now, window.activeSince];
+    const set = ['version = version + 1'];
+    if (change.roles !== undefined) set.push(`roles = $${params.push(change.roles)}::text[]`);
+    if (change.data !== undefined) set.push(`data = $${params.push(change.data === null ? null : JSON.stringify(change.data))}::jsonb`);
+    return this.query(`UPDATE sessions SET ${set.join(', ')} WHERE user_id = $1 AND ${LIVE('$2', '$3')} RETURNING *`, params);
   }
 
   async revoke(

@@ -60,19 +60,31 @@ export class SessionThrottlerGuard extends ThrottlerGuard {
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
-    const { req, res } = this.getRequestResponse(context);
-    const userAgent = (req as { headers?: Record<string, unknown> }).headers?.['user-agent'];
-    this.events?.publish(
-      new SessionEvent(
-        'throttled',
-        new Date(),
-        null,
-        null,
-        detail.tracker,
-        typeof userAgent === 'string' ? userAgent : null,
-        `rate limit: ${detail.limit} per ${Math.round(detail.ttl / 1000)} s`,
-      ),
-    );
-    throw asHttpException(new RateLimitedError(detail.timeToBlockExpire), res as never);
+    throwRateLimited(this.getRequestResponse(context), detail, this.events);
   }
+}
+
+/**
+ * The contract's 429 for a throttler's refusal (through the module's one error mapping: one
+ * `Retry-After`), after a `throttled` event for the audit trail, of `userId` when the limit was a user's.
+ */
+export function throwRateLimited(
+  { req, res }: { req: Record<string, unknown>; res: Record<string, unknown> },
+  detail: ThrottlerLimitDetail,
+  events: SessionEventPublisher | undefined,
+  userId: string | null = null,
+): never {
+  const userAgent = (req as { headers?: Record<string, unknown> }).headers?.['user-agent'];
+  events?.publish(
+    new SessionEvent(
+      'throttled',
+      new Date(),
+      userId,
+      null,
+      userId === null ? detail.tracker : null,
+      typeof userAgent === 'string' ? userAgent : null,
+      `${userId === null ? 'rate limit' : 'user rate limit'}: ${detail.limit} per ${Math.round(detail.ttl / 1000)} s`,
+    ),
+  );
+  throw asHttpException(new RateLimitedError(detail.timeToBlockExpire), res as never);
 }
