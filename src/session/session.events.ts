@@ -15,6 +15,8 @@ export const SESSION_EVENT_TYPES = [
   'reuse_detected',
   'hijack_suspected',
   'throttled',
+  /** A login from a browser family, network or device id the user's recent sessions do not have (`NewDeviceEvent`). */
+  'new_device',
 ] as const;
 
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];

@@ -13,6 +13,7 @@ import { SessionIssuer } from './http/session-issuer.js';
 import { SessionPaths } from './http/session-paths.js';
 import { LegacySessionUpgrader } from './legacy/legacy-session.upgrader.js';
 import { LoginService } from './login.service.js';
+import { NewDeviceDetector } from './new-device/new-device-detector.js';
 import { PasswordAttempts } from './password-attempts.js';
 import { SessionMetrics } from './metrics/session-metrics.js';
 import { AuditLog } from './ports/audit-log.js';
@@ -76,6 +77,7 @@ import { SessionService } from './session.service.js';
     SessionService,
     PasswordAttempts,
     LoginService,
+    NewDeviceDetector,
     SessionIssuer,
     SessionPaths,
     SessionCleanupService,
@@ -98,6 +100,7 @@ import { SessionService } from './session.service.js';
     SessionService,
     PasswordAttempts,
     LoginService,
+    NewDeviceDetector,
     SessionIssuer,
     SessionPaths,
     SessionCleanupService,
