@@ -15,6 +15,7 @@ import { PingController } from './ping/ping.controller';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RealtimeModule } from './realtime/realtime.module';
+import { SignInAlertsModule } from './sign-in-alerts/sign-in-alerts.module';
 import { ExpressSessionLegacySource, MemorySocketPresence, redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
 import { UsersModule } from './users/users.module';
 import { UsersService } from './users/users.service';
@@ -69,6 +70,7 @@ export class AppModule {
         AccountModule,
         HealthModule,
         RealtimeModule.forRoot(env),
+        SignInAlertsModule,
       ],
       controllers: [PingController],
       providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }, HttpDrainOnShutdown],

@@ -122,6 +122,12 @@ describe('operations: health, metrics, statistics and the audit trail', () => {
           'loginFailuresByAccountLast24h',
           'peakConcurrent',
           'reuseDetectedLast24h',
+          'hijackSuspectedLast24h',
+          'newDeviceLoginsLast24h',
+          'throttledLast24h',
+          'migratedLast24h',
+          'online',
+          'onlineUsers',
           'revokedLast24h',
         ].sort(),
       );
