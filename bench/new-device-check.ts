@@ -35,7 +35,7 @@ function stats(samples: number[]) {
 
 const show = (label: string, samples: number[]) => {
   const { mean, p50, p99 } = stats(samples);
-  console.log(`${label.padEnd(44)} mean ${mean.toFixed(0).padStart(5)} µs   p50 ${p50.toFixed(0).padStart(5)} µs   p99 ${p99.toFixed(0).padStart(5)} µs`);
+  process.stdout.write(`${label.padEnd(44)} mean ${mean.toFixed(0).padStart(5)} µs   p50 ${p50.toFixed(0).padStart(5)} µs   p99 ${p99.toFixed(0).padStart(5)} µs\n`);
 };
 
 function newSession(userId: string, now: Date, ip: string): NewSessionRecord {
@@ -85,8 +85,8 @@ async function main() {
         ORDER BY created_at DESC LIMIT $3`,
       ['heavy', new Date(Date.now() - 2_592_000_000), 50, randomUUID()],
     );
-    console.log(`sessions: ${SESSIONS}, users: ${USERS}, the heavy user: ${HEAVY} sessions\n`);
-    console.log(plan.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n'), '\n');
+    process.stdout.write(`sessions: ${SESSIONS}, users: ${USERS}, the heavy user: ${HEAVY} sessions\n\n`);
+    process.stdout.write(`${plan.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n')}\n\n`);
 
     for (const [label, userOf] of [
       ['check, a typical user (≈5 in the lookback)', (i: number) => `user-${i % USERS}`],
@@ -115,4 +115,7 @@ async function main() {
   }
 }
 
-void main();
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -22,7 +22,7 @@ describe('SessionIssuer.issue', () => {
       const seen: SessionEvent[] = [];
       moduleRef.get(SessionEventPublisher).onEvent((event) => seen.push(event));
       const issuer = moduleRef.get(SessionIssuer);
-      const from = (ip: string) => ({ ip, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' } });
+      const from = (ip: string) => ({ ip, method: 'POST', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' } });
       const res = {} as never;
       await issuer.issue(from('198.51.100.1'), res, user);
       await issuer.issue(from('198.51.100.2'), res, user);
