@@ -15,6 +15,7 @@ import { PingController } from './ping/ping.controller';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RealtimeModule } from './realtime/realtime.module';
+import { SignInAlertsModule } from './sign-in-alerts/sign-in-alerts.module';
 import { ExpressSessionLegacySource, MemorySocketPresence, redisSessionAdapters, SessionAdminModule, SessionModule, typeOrmSessionAdapters } from './session';
 import { UserAdminModule } from './users/user-admin.module';
 import { UsersModule } from './users/users.module';
@@ -72,6 +73,7 @@ export class AppModule {
         UserAdminModule,
         HealthModule,
         RealtimeModule.forRoot(env),
+        SignInAlertsModule,
       ],
       controllers: [PingController],
       providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }, HttpDrainOnShutdown],

@@ -29,6 +29,10 @@ export { SessionSweepService } from './session-sweep.service.js';
 export type { SweepResult } from './session-sweep.service.js';
 export { SESSION_EVENT, SESSION_EVENT_TYPES, SESSION_OFFLINE, SESSION_ONLINE, SessionEvent } from './session.events.js';
 export type { SessionEventType } from './session.events.js';
+export { NewDeviceDetector } from './new-device/new-device-detector.js';
+export { NewDeviceEvent } from './new-device/new-device.event.js';
+export type { NewDeviceLogin } from './new-device/new-device.event.js';
+export type { ClientDescription, Novelty } from './new-device/client-novelty.js';
 export type {
   AuthenticatedSession,
   CreateSessionInput,
@@ -93,12 +97,14 @@ export { SocketPresence } from './ports/socket-presence.js';
 export type { OfflineSession, SessionEnd, SocketEntry, SocketLocation } from './ports/socket-presence.js';
 export { isLive, liveWindow, toSessionInfo } from './ports/session-record.js';
 export type {
+  ClientSighting,
   EndedCursor,
   EndedFilter,
   IssuedBeforeBatch,
   IssuedCursor,
   LiveWindow,
   NewSessionRecord,
+  RecentClientsQuery,
   RevocationFilter,
   RevocationReason,
   Rotation,

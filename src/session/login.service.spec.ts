@@ -1,6 +1,7 @@
 import { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failure.counter.js';
 import { InvalidCredentialsError, LoginThrottledError } from './errors/session.errors.js';
 import { LoginService } from './login.service.js';
+import type { NewDeviceDetector } from './new-device/new-device-detector.js';
 import { PasswordAttempts } from './password-attempts.js';
 import { SystemClock } from './ports/clock.js';
 import type { ResolvedSessionOptions } from './session.options.js';
@@ -13,7 +14,7 @@ describe('LoginService and spellings of one address', () => {
     credentials: { verify, findById: vi.fn() },
     loginFailurePolicy: { freeAttempts: 2, windowSeconds: 900, maxBlockSeconds: 900 },
   } as unknown as ResolvedSessionOptions;
-  const service = new LoginService({} as SessionService, new PasswordAttempts(new MemoryLoginFailureCounter(), new SystemClock(), options), options);
+  const service = new LoginService({} as SessionService, new PasswordAttempts(new MemoryLoginFailureCounter(), new SystemClock(), options), options, { check: vi.fn() } as unknown as NewDeviceDetector);
   const metadata = { ipAddress: '203.0.113.7' };
 
   it('asks the app about the normalized address, and counts every spelling as one account', async () => {

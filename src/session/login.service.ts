@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { NewDeviceDetector } from './new-device/new-device-detector.js';
 import type { SessionUser } from './ports/credentials-verifier.js';
 import type { SessionMetadata } from './ports/session-record.js';
 import { normalizeEmail } from './normalize-email.js';
@@ -11,7 +12,8 @@ import type { IssuedSession, PresentedTokens } from './session.types.js';
 /**
  * Logging in: checks credentials through the app's `CredentialsVerifier` as a `PasswordAttempts`
  * check (repeated failures per account and client network wait a growing delay), and opens a
- * session. Unknown email and wrong password fail alike.
+ * session (a `new_device` event when its client is new to the user: `NewDeviceDetector`).
+ * Unknown email and wrong password fail alike.
  */
 @Injectable()
 export class LoginService {
@@ -19,6 +21,7 @@ export class LoginService {
     private readonly sessions: SessionService,
     private readonly passwords: PasswordAttempts,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+    private readonly newDevices: NewDeviceDetector,
   ) {}
 
   /**
@@ -41,6 +44,7 @@ export class LoginService {
       check: () => this.options.credentials.verify(normalized, password),
     });
     const issued = await this.sessions.create({ userId: user.id, roles: user.roles, ...metadata, presented });
+    await this.newDevices.check(issued.session);
     return { issued, user };
   }
 }

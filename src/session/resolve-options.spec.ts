@@ -238,6 +238,15 @@ describe('resolveSessionOptions', () => {
       expect(error.message).toMatch(/refreshGrace/);
     });
 
+    it('the new-device check: 30 days and 50 sessions by default; 0 turns it off; bad values named', () => {
+      expect(resolve()).toMatchObject({ newDeviceLookback: 2_592_000, newDeviceLookbackSessions: 50 });
+      expect(resolve({ newDeviceLookback: 0 }).newDeviceLookback).toBe(0);
+      expect(configError(() => resolve({ newDeviceLookback: -1 })).message).toContain('"newDeviceLookback"');
+      for (const value of [0, 1001, 2.5, Number.NaN]) {
+        expect(configError(() => resolve({ newDeviceLookbackSessions: value })).message).toContain('"newDeviceLookbackSessions"');
+      }
+    });
+
     it('accepts refreshGrace = 0 (turned off)', () => {
       expect(resolve({ refreshGrace: 0 }).refreshGrace).toBe(0);
     });

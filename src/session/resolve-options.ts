@@ -23,6 +23,9 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
+/** Most sessions a login is compared with: the check reads this many rows per login. */
+const MAX_LOOKBACK_SESSIONS = 1000;
+
 /** Longest `cleanupInterval` a Node timer can wait (2^31 - 1 ms). */
 const MAX_CLEANUP_INTERVAL = 2_147_483;
 
@@ -94,6 +97,8 @@ export function resolveSessionOptions(
     authPath: routesPath(extras.routes),
     legacySessions: options.legacySessions ?? null,
     legacySessionGrace: positiveInteger('legacySessionGrace', options.legacySessionGrace ?? SESSION_DEFAULTS.legacySessionGrace),
+    newDeviceLookback: nonNegativeInteger('newDeviceLookback', options.newDeviceLookback ?? SESSION_DEFAULTS.newDeviceLookback),
+    newDeviceLookbackSessions: options.newDeviceLookbackSessions ?? SESSION_DEFAULTS.newDeviceLookbackSessions,
     loginRateLimit: options.loginRateLimit ?? { ...SESSION_DEFAULTS.loginRateLimit },
     rateLimit: options.rateLimit ?? { ...SESSION_DEFAULTS.rateLimit },
     userRateLimit: options.userRateLimit ? { ...options.userRateLimit } : SESSION_DEFAULTS.userRateLimit,
@@ -101,6 +106,11 @@ export function resolveSessionOptions(
   };
   for (const name of ['freeAttempts', 'windowSeconds', 'maxBlockSeconds'] as const) {
     positiveInteger(`loginFailurePolicy.${name}`, resolved.loginFailurePolicy[name]);
+  }
+  if (!Number.isInteger(resolved.newDeviceLookbackSessions) || resolved.newDeviceLookbackSessions < 1 || resolved.newDeviceLookbackSessions > MAX_LOOKBACK_SESSIONS) {
+    throw new SessionConfigurationError(
+      `SessionModule option "newDeviceLookbackSessions" must be a whole number of sessions from 1 to ${MAX_LOOKBACK_SESSIONS}, got ${shown(resolved.newDeviceLookbackSessions)}.`,
+    );
   }
   if (resolved.refreshGrace < 0 || !Number.isInteger(resolved.refreshGrace)) {
     throw new SessionConfigurationError(

@@ -43,6 +43,12 @@ export interface SessionStats {
    */
   loginFailuresByAccountLast24h: AccountFailures[];
   reuseDetectedLast24h: number;
+  /** Sessions revoked because a request came from another client than the one they are bound to (`binding`). */
+  hijackSuspectedLast24h: number;
+  /** Logins from a browser family, network or device id new to the user (`new_device` entries). */
+  newDeviceLoginsLast24h: number;
+  /** Requests refused by a rate limit or the failed-login backoff (`throttled` entries). */
+  throttledLast24h: number;
   /** Sessions opened by upgrading a legacy session (`legacySessions`) in the last 24 h. */
   migratedLast24h: number;
 }
@@ -85,7 +91,7 @@ export class SessionStatsService {
     const since = new Date(now.getTime() - DAY_MS);
     const [summary, counts, peak, byAccount, migrated, presence] = await Promise.all([
       this.store.summarize(this.window(now), since),
-      this.audit.countSince(['login_failed', 'reuse_detected'], since),
+      this.audit.countSince(['login_failed', 'reuse_detected', 'hijack_suspected', 'new_device', 'throttled'], since),
       this.store.peakConcurrency(since),
       this.audit.countByUserSince('login_failed', since, TOP_ACCOUNTS),
       this.audit.countWithDetailSince('login', MIGRATED_DETAIL, since),
@@ -103,6 +109,9 @@ export class SessionStatsService {
       loginFailuresLast24h: counts.login_failed,
       loginFailuresByAccountLast24h: byAccount.map(({ userId, count }) => ({ userId, failures: count })),
       reuseDetectedLast24h: counts.reuse_detected,
+      hijackSuspectedLast24h: counts.hijack_suspected,
+      newDeviceLoginsLast24h: counts.new_device,
+      throttledLast24h: counts.throttled,
       migratedLast24h: migrated,
     };
   }

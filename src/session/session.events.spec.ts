@@ -6,7 +6,9 @@ import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
 import { SystemClock } from './ports/clock.js';
 import { resolveSessionOptions } from './resolve-options.js';
 import { LoginService } from './login.service.js';
+import { NewDeviceDetector } from './new-device/new-device-detector.js';
 import { PasswordAttempts } from './password-attempts.js';
+import { NewDeviceEvent } from './new-device/new-device.event.js';
 import { SessionEvent, SessionEventType } from './session.events.js';
 import { SessionService } from './session.service.js';
 
@@ -26,8 +28,10 @@ function setup() {
   });
   const clock = new SystemClock();
   const publisher = withEmitter(new SessionEventPublisher(undefined, undefined), events);
-  const sessions = new SessionService(new MemorySessionStore(), new MemorySessionCache(100), clock, options, publisher);
-  const logins = new LoginService(sessions, new PasswordAttempts(new MemoryLoginFailureCounter(), clock, options, publisher), options);
+  const store = new MemorySessionStore();
+  const sessions = new SessionService(store, new MemorySessionCache(100), clock, options, publisher);
+  const newDevices = new NewDeviceDetector(store, publisher, options);
+  const logins = new LoginService(sessions, new PasswordAttempts(new MemoryLoginFailureCounter(), clock, options, publisher), options, newDevices);
   const types = () => seen.map((e) => e.type);
   return { sessions, logins, seen, types };
 }
@@ -65,6 +69,26 @@ describe('lifecycle events (session.*)', () => {
     for (const token of [first.issued.tokens, second.issued.tokens, rotated.tokens].flatMap((t) => [t.accessToken, t.refreshToken])) {
       expect(everything).not.toContain(token.slice(3, 30));
     }
+  });
+
+  it('a login from a browser family the user has not used emits new_device after login, in words, never a token', async () => {
+    const { logins, seen, types } = setup();
+    await logins.login('a@b.co', 'right', meta);
+    const firefox = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+    const second = await logins.login('a@b.co', 'right', { ...meta, userAgent: firefox });
+    expect(types()).toEqual(['login', 'login', 'evicted', 'new_device'] satisfies SessionEventType[]);
+    const event = seen.at(-1) as NewDeviceEvent;
+    expect(event).toBeInstanceOf(NewDeviceEvent);
+    expect(event).toMatchObject({ userId: 'u1', sessionId: second.issued.session.id, userAgent: firefox, detail: 'new browser: Firefox on Linux, 203.0.113.0/24' });
+    expect(event.login).toEqual({
+      novel: ['browser'],
+      browser: 'Firefox',
+      os: 'Linux',
+      network: '203.0.113.0/24',
+      deviceName: null,
+      summary: 'A new sign-in from Firefox on Linux (network 203.0.113.0/24)',
+    });
+    expect(JSON.stringify(event)).not.toContain(second.issued.tokens.accessToken.slice(3, 30));
   });
 
   it('a login blocked by the failure limit emits throttled', async () => {

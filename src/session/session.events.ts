@@ -17,6 +17,8 @@ export const SESSION_EVENT_TYPES = [
   'throttled',
   /** An app changed the roles of a user's live sessions (`SessionService.changeLiveSessions`); `actorId` is who. */
   'roles_changed',
+  /** A login from a browser family, network or device id the user's recent sessions do not have (`NewDeviceEvent`). */
+  'new_device',
 ] as const;
 
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];

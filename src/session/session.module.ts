@@ -14,6 +14,7 @@ import { SessionIssuer } from './http/session-issuer.js';
 import { SessionPaths } from './http/session-paths.js';
 import { LegacySessionUpgrader } from './legacy/legacy-session.upgrader.js';
 import { LoginService } from './login.service.js';
+import { NewDeviceDetector } from './new-device/new-device-detector.js';
 import { PasswordAttempts } from './password-attempts.js';
 import { SessionMetrics } from './metrics/session-metrics.js';
 import { AuditLog } from './ports/audit-log.js';
@@ -78,6 +79,7 @@ import { SessionService } from './session.service.js';
     SessionService,
     PasswordAttempts,
     LoginService,
+    NewDeviceDetector,
     SessionIssuer,
     SessionPaths,
     SessionCleanupService,
@@ -101,6 +103,7 @@ import { SessionService } from './session.service.js';
     SessionService,
     PasswordAttempts,
     LoginService,
+    NewDeviceDetector,
     SessionIssuer,
     SessionPaths,
     SessionCleanupService,

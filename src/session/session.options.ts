@@ -222,6 +222,22 @@ export interface SessionModuleOptions {
   legacySessions?: LegacySessionSource | null;
 
   /**
+   * Seconds back a login is compared with the user's earlier sessions (live or ended, until the
+   * cleanup deletes them after `retention`): a browser and OS family, network (/24 IPv4, /48
+   * IPv6) or device id none of them had makes a `new_device` event and audit entry, carrying the
+   * browser, OS and network in words for the host to tell the user. A user with no session in it
+   * (a first login, or back after longer than this) gets none. 0 turns the check off.
+   * @default 2592000 (30 days)
+   */
+  newDeviceLookback?: number;
+
+  /**
+   * Most earlier sessions, the newest, a login is compared with (see `newDeviceLookback`).
+   * @default 50
+   */
+  newDeviceLookbackSessions?: number;
+
+  /**
    * Seconds a legacy credential keeps working after its upgrade, so parallel requests that carry
    * it all land in the one new session.
    * @default 10
@@ -261,6 +277,8 @@ export const SESSION_DEFAULTS = {
   retention: 2_592_000,
   sweepInterval: 60,
   legacySessionGrace: 10,
+  newDeviceLookback: 2_592_000,
+  newDeviceLookbackSessions: 50,
   loginRateLimit: { limit: 5, ttl: 60 },
   rateLimit: { limit: 100, ttl: 60 },
   userRateLimit: null,

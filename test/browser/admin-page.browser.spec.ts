@@ -248,11 +248,38 @@ describe.skipIf(chromiumMissing() !== undefined)('the admin page in Chromium', (
     await signInThroughPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
     await waitForDashboard(page);
     expect(await page.locator('#sessions-table tbody tr').count()).toBeGreaterThanOrEqual(devices.length + 1);
-    if (operationsRoutes.stats) expect(await page.locator('#stats-list .stat').count()).toBe(10);
+    if (operationsRoutes.stats) expect(await page.locator('#stats-list .stat').count()).toBe(13);
     if (SCREENSHOT_PATH) {
       mkdirSync(dirname(SCREENSHOT_PATH), { recursive: true });
       await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true });
     }
+    expect(problems(missingRouteStatuses())).toEqual([]);
+  });
+
+  it("shows the new-device logins and a user's whole trail, opened from their session", async () => {
+    const deviceName = `Firefox laptop ${Date.now().toString(36)}`;
+    const user = await registerAndLoginWithDevice('Old Mac', USER_AGENTS.mac);
+    await apiLogin(user.email, PASSWORD, deviceName, USER_AGENTS.android); // a browser family new to the user
+
+    const { page, problems } = await open();
+    await page.goto('/admin');
+    await signInThroughPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await waitForDashboard(page);
+    const newDevices = page.locator('#stats-list [data-stat="newDeviceLoginsLast24h"] dd');
+    expect(Number(await newDevices.textContent())).toBeGreaterThanOrEqual(1);
+
+    await page.selectOption('#audit-type', 'login_failed'); // the trail shows every type whatever was picked
+    await filterSessionsByUser(page, user.userId);
+    const row = page.locator('#sessions-table tbody tr', { hasText: deviceName });
+    await row.getByRole('button', { name: `Show the trail of user ${user.userId}` }).click();
+    const entry = page.locator(`#audit-table tbody tr[data-type="new_device"][data-user-id="${user.userId}"]`);
+    await entry.waitFor();
+    expect(await entry.textContent()).toContain('new browser: Mobile Firefox on Android');
+    await page.locator(`#audit-table tbody tr[data-type="login"][data-user-id="${user.userId}"]`).first().waitFor();
+    const others = page.locator(`#audit-table tbody tr[data-type]:not([data-user-id="${user.userId}"])`);
+    await expect.poll(() => others.count()).toBe(0);
+    expect(await page.locator('#audit-type').inputValue()).toBe('');
+    expect(await page.locator('#audit-user').inputValue()).toBe(user.userId);
     expect(problems(missingRouteStatuses())).toEqual([]);
   });
 

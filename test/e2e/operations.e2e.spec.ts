@@ -127,6 +127,9 @@ describe('operations: health, metrics, statistics and the audit trail', () => {
           'onlineUsers',
           'peakConcurrent',
           'reuseDetectedLast24h',
+          'hijackSuspectedLast24h',
+          'newDeviceLoginsLast24h',
+          'throttledLast24h',
           'revokedLast24h',
         ].sort(),
       );

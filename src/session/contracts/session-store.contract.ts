@@ -745,6 +745,42 @@ export function sessionStoreContract(
       });
     });
 
+    describe('recentClients (the new-device check at login)', () => {
+      /** A session of `userId` opened at `at(seconds)` from this client. */
+      const openedAt = (seconds: number, client: Partial<NewSessionRecord> = {}, userId = 'user-1') =>
+        newSession({ userId, createdAt: at(seconds), authenticatedAt: at(seconds), lastActivityAt: at(seconds), ...client });
+
+      it("returns the clients of the user's sessions created since the moment, newest first, at most `limit`", async () => {
+        await insert(
+          openedAt(-10, { ipAddress: '198.51.100.1', userAgent: 'too old' }),
+          openedAt(0, { ipAddress: '198.51.100.2', userAgent: 'first', deviceId: 'device-a' }),
+          openedAt(20, { ipAddress: '198.51.100.4', userAgent: 'third', deviceId: null }),
+          openedAt(10, { ipAddress: '198.51.100.3', userAgent: 'second', deviceId: 'device-b' }),
+          openedAt(30, { userAgent: 'another user' }, 'user-2'),
+        );
+        const clients = await store.recentClients({ userId: 'user-1', since: at(0), limit: 10 });
+        expect(clients).toEqual([
+          { createdAt: at(20), ipAddress: '198.51.100.4', userAgent: 'third', deviceId: null },
+          { createdAt: at(10), ipAddress: '198.51.100.3', userAgent: 'second', deviceId: 'device-b' },
+          { createdAt: at(0), ipAddress: '198.51.100.2', userAgent: 'first', deviceId: 'device-a' },
+        ]);
+        expect((await store.recentClients({ userId: 'user-1', since: at(0), limit: 2 })).map((c) => c.userAgent)).toEqual(['third', 'second']);
+      });
+
+      it('counts ended sessions too, and leaves out `exceptId`', async () => {
+        const ended = await insertRevoked(5, { userAgent: 'logged out', createdAt: at(1) });
+        const [current] = await insert(openedAt(10, { userAgent: 'just opened' }));
+        const clients = await store.recentClients({ userId: ended.userId, since: at(0), limit: 10, exceptId: current.id });
+        expect(clients.map((c) => c.userAgent)).toEqual(['logged out']);
+      });
+
+      it('returns nothing for a user without sessions in the lookback', async () => {
+        await insert(openedAt(0));
+        expect(await store.recentClients({ userId: 'nobody', since: at(0), limit: 10 })).toEqual([]);
+        expect(await store.recentClients({ userId: 'user-1', since: at(1), limit: 10 })).toEqual([]);
+      });
+    });
+
     describe('pageLive', () => {
       /** Five live sessions of alice (activity 10..50), two of bob, plus ended ones. */
       async function seed() {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CsrfTokenError, InvalidTokenError } from '../errors/session.errors.js';
 import { LoginService } from '../login.service.js';
+import { NewDeviceDetector } from '../new-device/new-device-detector.js';
 import type { SessionUser } from '../ports/credentials-verifier.js';
 import type { SessionMetadata } from '../ports/session-record.js';
 import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
@@ -57,17 +58,20 @@ export class SessionIssuer {
     private readonly logins: LoginService,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
     private readonly paths: SessionPaths,
+    private readonly newDevices: NewDeviceDetector,
   ) {}
 
   /**
    * Opens a session for a user the app has authenticated its own way, evicting the least
    * recently used one beyond the limit, and answers as `POST /auth/login` does — also in ending
-   * the user's session the request presented and the one on the same device id (`replaced`).
+   * the user's session the request presented and the one on the same device id (`replaced`), and
+   * telling a new device or network (`new_device`).
    */
   async issue(req: IssuerRequest, res: CookieResponse, user: SessionUser, options: IssueOptions = {}): Promise<IssuedSessionBody> {
     const metadata: SessionMetadata = { ...requestMetadata(req, options.deviceName, options.deviceId), data: options.data ?? null };
     const presented = presentedTokens(req, this.options.cookies !== false);
     const issued = await this.sessions.create({ userId: user.id, roles: user.roles, ...metadata, presented });
+    await this.newDevices.check(issued.session);
     return this.answer(issued, user, res);
   }
 

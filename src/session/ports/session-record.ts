@@ -188,6 +188,25 @@ export interface SessionPage {
   total: number;
 }
 
+/** Which of a user's sessions `SessionStore.recentClients` looks at. */
+export interface RecentClientsQuery {
+  userId: string;
+  /** Only sessions created at or after this moment. */
+  since: Date;
+  /** At most this many, the newest. */
+  limit: number;
+  /** Leave this session out (the one just opened). */
+  exceptId?: string;
+}
+
+/** The client a session was opened from, as the new-device check compares it. */
+export interface ClientSighting {
+  createdAt: Date;
+  ipAddress: string | null;
+  userAgent: string | null;
+  deviceId: string | null;
+}
+
 /** Counts over every session, for the operators' statistics. */
 export interface SessionSummary {
   /** Live at `window.now`. */

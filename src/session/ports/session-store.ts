@@ -1,4 +1,5 @@
 import type {
+  ClientSighting,
   EndedCursor,
   EndedFilter,
   Insertion,
@@ -6,6 +7,7 @@ import type {
   IssuedCursor,
   LiveWindow,
   NewSessionRecord,
+  RecentClientsQuery,
   RevocationFilter,
   RevocationReason,
   RevokedAccess,
@@ -127,6 +129,14 @@ export abstract class SessionStore {
    * may not have marked them yet.
    */
   abstract endedSince(filter: EndedFilter, since: Date, limit: number, after?: EndedCursor): Promise<SessionRecord[]>;
+
+  /**
+   * The clients (address, user agent, device id) of a user's sessions created at or after
+   * `since`, live or ended (until the cleanup deletes them), newest first, at most `limit`, but
+   * for `exceptId`: what a login is compared with to tell a new device or network. One range of
+   * an index on `(user_id, created_at)`.
+   */
+  abstract recentClients(query: RecentClientsQuery): Promise<ClientSighting[]>;
 
   /** A user's live sessions, most recently active first. */
   abstract listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]>;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  ClientSighting,
   Insertion,
   isLive,
   EndedCursor,
@@ -8,6 +9,7 @@ import {
   IssuedCursor,
   LiveWindow,
   NewSessionRecord,
+  RecentClientsQuery,
   RevocationFilter,
   RevocationReason,
   RevokedAccess,
@@ -214,6 +216,14 @@ export class MemorySessionStore extends SessionStore {
     });
     const last = batch[batch.length - 1];
     return { ended, next: batch.length < limit ? null : { createdAt: new Date(last.createdAt), id: last.id } };
+  }
+
+  async recentClients(query: RecentClientsQuery): Promise<ClientSighting[]> {
+    return [...this.sessions.values()]
+      .filter((s) => s.userId === query.userId && s.createdAt >= query.since && s.id !== query.exceptId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .slice(0, query.limit)
+      .map((s) => ({ createdAt: new Date(s.createdAt), ipAddress: s.ipAddress, userAgent: s.userAgent, deviceId: s.deviceId }));
   }
 
   async listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]> {

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import {
+  ClientSighting,
   EndedCursor,
   EndedFilter,
   Insertion,
@@ -7,6 +8,7 @@ import {
   IssuedCursor,
   LiveWindow,
   NewSessionRecord,
+  RecentClientsQuery,
   RevocationFilter,
   RevocationReason,
   RevokedAccess,
@@ -297,6 +299,24 @@ export class TypeOrmSessionStore extends SessionStore {
     );
     const last = keys[keys.length - 1];
     return { ended, next: keys.length < limit ? null : { createdAt: new Date(last.created_at), id: last.id } };
+  }
+
+  async recentClients(query: RecentClientsQuery): Promise<ClientSighting[]> {
+    // A backward range scan of `sessions_user_created_idx` that stops after `limit` rows.
+    const rows = rowsOf<{ created_at: Date | string; ip_address: string | null; user_agent: string | null; device_id: string | null }>(
+      await this.run(
+        `SELECT created_at, ip_address, user_agent, device_id FROM sessions
+          WHERE user_id = $1 AND created_at >= $2 AND id IS DISTINCT FROM $4::uuid
+          ORDER BY created_at DESC LIMIT $3`,
+        [query.userId, query.since, query.limit, query.exceptId ?? null],
+      ),
+    );
+    return rows.map((row) => ({
+      createdAt: new Date(row.created_at),
+      ipAddress: row.ip_address,
+      userAgent: row.user_agent,
+      deviceId: row.device_id,
+    }));
   }
 
   async listLive(userId: string, window: LiveWindow): Promise<SessionRecord[]> {

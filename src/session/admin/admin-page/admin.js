@@ -21,6 +21,9 @@
     ['peakConcurrent', 'Peak concurrent', 'count'],
     ['loginFailuresLast24h', 'Failed logins (24 h)', 'count'],
     ['reuseDetectedLast24h', 'Token reuse (24 h)', 'count'],
+    ['hijackSuspectedLast24h', 'Suspected hijacks (24 h)', 'count'],
+    ['newDeviceLoginsLast24h', 'New-device logins (24 h)', 'count'],
+    ['throttledLast24h', 'Throttled (24 h)', 'count'],
   ];
 
   /** An API answer that is not a success, with the server's message. */
@@ -260,6 +263,22 @@
     return button;
   }
 
+  /** Opens a user's whole audit trail (every event type) and scrolls to it. */
+  function trailButton(userId) {
+    const button = el(
+      'button',
+      { type: 'button', className: 'link trail', title: `Every event of ${userId}`, 'aria-label': `Show the trail of user ${userId}` },
+      'trail',
+    );
+    button.addEventListener('click', () => {
+      $('audit-type').value = '';
+      state.audit.type = '';
+      filterAuditByUser(userId);
+      $('audit').scrollIntoView({ block: 'start' });
+    });
+    return button;
+  }
+
   function revokeButton(session) {
     const label = session.deviceName || session.deviceType || session.id;
     const button = el('button', { type: 'button', className: 'danger small', 'aria-label': `Revoke session ${label}` }, 'Revoke');
@@ -286,6 +305,7 @@
         'td',
         {},
         userButton(s.userId, filterSessionsByUser),
+        trailButton(s.userId),
         s.online ? el('span', { className: 'badge online', title: 'A socket of this session is connected' }, 'online') : null,
       ),
       el('td', {}, textOr(s.deviceName), own ? el('span', { className: 'badge' }, 'this page') : null),

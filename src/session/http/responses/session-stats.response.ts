@@ -50,6 +50,15 @@ export class SessionStatsResponse implements SessionStats {
   @ApiProperty({ description: 'Refresh-token reuse detected (and the session revoked) in the last 24 hours.', example: 0 })
   reuseDetectedLast24h!: number;
 
+  @ApiProperty({ description: 'Sessions revoked in the last 24 hours because a request came from another client than the one they are bound to.', example: 0 })
+  hijackSuspectedLast24h!: number;
+
+  @ApiProperty({ description: 'Logins in the last 24 hours from a browser family, network or device id new to the user (`new_device` audit entries).', example: 8 })
+  newDeviceLoginsLast24h!: number;
+
+  @ApiProperty({ description: 'Requests refused in the last 24 hours by a rate limit or the failed-login backoff (`throttled` audit entries).', example: 3 })
+  throttledLast24h!: number;
+
   @ApiProperty({ description: 'Sessions opened by upgrading a legacy session (express-session, a legacy table) in the last 24 hours.', example: 0 })
   migratedLast24h!: number;
 }
