@@ -16,9 +16,10 @@ describe('Redis Sentinel options', () => {
     expect(() => sentinelClientOptions({ sentinels: ['no port'] }, REQUEST_PATH_REDIS_OPTIONS)).toThrow(/host:port/);
   });
 
-  it('keeps the fast-fail settings and follows a failover: +switch-master, READONLY, a frozen sentinel, quick retries', () => {
+  it('keeps the fast-fail settings and follows a failover: READONLY, a frozen sentinel, quick retries; no failover detector', () => {
     const options = sentinelClientOptions({ sentinels: ['s:1'] }, REQUEST_PATH_REDIS_OPTIONS);
-    expect(options).toMatchObject({ enableOfflineQueue: false, commandTimeout: 100, maxRetriesPerRequest: 1, failoverDetector: true, sentinelCommandTimeout: 500 });
+    expect(options).toMatchObject({ enableOfflineQueue: false, commandTimeout: 100, maxRetriesPerRequest: 1, sentinelCommandTimeout: 500 });
+    expect(options.failoverDetector).toBeUndefined(); // ioredis's default: off (see sentinelClientOptions)
     expect(options.reconnectOnError!(new Error("READONLY You can't write against a read only replica."))).toBe(true);
     expect(options.reconnectOnError!(new Error('OOM command not allowed'))).toBe(false);
     expect(options.retryStrategy!(100)).toBe(500);
@@ -26,8 +27,8 @@ describe('Redis Sentinel options', () => {
   });
 
   it('passes the app’s other ioredis options through, over the module’s', () => {
-    const options = sentinelClientOptions({ sentinels: ['s:1'], sentinelPassword: 'p', password: 'q', db: 3, failoverDetector: false }, REQUEST_PATH_REDIS_OPTIONS);
-    expect(options).toMatchObject({ sentinelPassword: 'p', password: 'q', db: 3, failoverDetector: false });
+    const options = sentinelClientOptions({ sentinels: ['s:1'], sentinelPassword: 'p', password: 'q', db: 3, failoverDetector: true }, REQUEST_PATH_REDIS_OPTIONS);
+    expect(options).toMatchObject({ sentinelPassword: 'p', password: 'q', db: 3, failoverDetector: true });
   });
 
   it('is what the module makes of { sentinels } (and only of that)', async () => {
@@ -37,7 +38,7 @@ describe('Redis Sentinel options', () => {
     const connection = new SessionRedisConnection({ sentinels: ['127.0.0.1:1'], name: 'sessions', lazyConnect: true });
     try {
       expect(connection.owned).toBe(true);
-      expect(connection.client.options).toMatchObject({ sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'sessions', failoverDetector: true, enableOfflineQueue: false });
+      expect(connection.client.options).toMatchObject({ sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'sessions', role: 'master', enableOfflineQueue: false });
     } finally {
       connection.client.disconnect();
     }
