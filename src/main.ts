@@ -20,7 +20,9 @@ async function bootstrap(): Promise<void> {
     `Cache and rate limits: ${
       env.REDIS_CLUSTER_NODES
         ? `Redis Cluster at ${env.REDIS_CLUSTER_NODES}`
-        : env.REDIS_URL
+        : env.REDIS_SENTINELS
+          ? `Redis master ${env.REDIS_SENTINEL_NAME} of the Sentinels at ${env.REDIS_SENTINELS}`
+          : env.REDIS_URL
           ? `Redis at ${new URL(env.REDIS_URL).host}`
           : 'in process (no REDIS_URL)'
     }`,

@@ -60,4 +60,12 @@ describe('parseAppEnv', () => {
     });
     expect(redisConfigOf(parseAppEnv({ REDIS_URL: 'redis://x:6379' }))).toBe('redis://x:6379');
   });
+
+  it('reads Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME, default mymaster) instead of REDIS_URL, and refuses a bad list or both kinds', () => {
+    expect(redisConfigOf(parseAppEnv({ REDIS_SENTINELS: 's1:26379, s2:26379', REDIS_URL: 'redis://x' }))).toEqual({ sentinels: ['s1:26379', 's2:26379'], name: 'mymaster' });
+    expect(redisConfigOf(parseAppEnv({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'sessions' }))).toEqual({ sentinels: ['s1:26379'], name: 'sessions' });
+    expect(() => parseAppEnv({ REDIS_SENTINELS: 's1' })).toThrow(/REDIS_SENTINELS: must be host:port/);
+    expect(() => parseAppEnv({ REDIS_SENTINELS: 's1:1', REDIS_CLUSTER_NODES: 'c1:1' })).toThrow(/REDIS_SENTINELS: set either REDIS_CLUSTER_NODES .* or REDIS_SENTINELS/);
+    expect(() => parseAppEnv({ REDIS_SENTINELS: 's1:1', REDIS_SENTINEL_NAME: 'my master' })).toThrow(/REDIS_SENTINEL_NAME/);
+  });
 });

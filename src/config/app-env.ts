@@ -90,6 +90,10 @@ export class AppEnv {
   @IsIn(['express', 'fastify']) HTTP_ADAPTER: 'express' | 'fastify' = 'express';
   /** `host:port,…` of a Redis Cluster, used instead of REDIS_URL. */
   @IsOptional() @IsString() REDIS_CLUSTER_NODES?: string;
+  /** `host:port,…` of Redis Sentinels, asked for the master `REDIS_SENTINEL_NAME`; used instead of REDIS_URL. */
+  @IsOptional() @IsString() REDIS_SENTINELS?: string;
+  /** The master's name in the sentinels' configuration (with REDIS_SENTINELS). @default 'mymaster' */
+  @IsString() REDIS_SENTINEL_NAME: string = 'mymaster';
   /** Seconds a session is trusted in the in-process cache (with Redis); 0 turns it off. @default 10 */
   @Transform(toInt) @IsInt() @Min(0) SESSION_LOCAL_CACHE_TTL: number = 10;
   /** Seconds between two reconciliation rounds of the Redis cache with PostgreSQL (with Redis). @default 5 */
@@ -119,11 +123,15 @@ export class AppEnv {
   @IsIn(['json']) LOG_FORMAT = 'json' as const;
 }
 
-/** The Redis the app uses: a cluster when REDIS_CLUSTER_NODES is set, else REDIS_URL, else none. */
-export function redisConfigOf(env: AppEnv): string | { clusterNodes: string[] } | undefined {
-  if (env.REDIS_CLUSTER_NODES) return { clusterNodes: env.REDIS_CLUSTER_NODES.split(',').map((n) => n.trim()) };
+/** The Redis the app uses: a cluster when REDIS_CLUSTER_NODES is set, Sentinel when REDIS_SENTINELS is, else REDIS_URL, else none. */
+export function redisConfigOf(env: AppEnv): string | { clusterNodes: string[] } | { sentinels: string[]; name: string } | undefined {
+  if (env.REDIS_CLUSTER_NODES) return { clusterNodes: hostPorts(env.REDIS_CLUSTER_NODES) };
+  if (env.REDIS_SENTINELS) return { sentinels: hostPorts(env.REDIS_SENTINELS), name: env.REDIS_SENTINEL_NAME };
   return env.REDIS_URL;
 }
+
+const hostPorts = (list: string) => list.split(',').map((n) => n.trim());
+const HOST_PORT_LIST = /^\s*[^\s:,]+:\d+\s*(,\s*[^\s:,]+:\d+\s*)*$/;
 
 /** Reads and checks the environment; a bad value stops start-up with a message naming it. */
 export function parseAppEnv(env: Record<string, string | undefined>): AppEnv {
@@ -134,8 +142,13 @@ export function parseAppEnv(env: Record<string, string | undefined>): AppEnv {
     const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
   }
-  if (parsed.REDIS_CLUSTER_NODES !== undefined && !/^\s*[^\s:,]+:\d+\s*(,\s*[^\s:,]+:\d+\s*)*$/.test(parsed.REDIS_CLUSTER_NODES)) {
-    throw new Error(`Invalid environment:\n  REDIS_CLUSTER_NODES: must be host:port,host:port,…`);
+  for (const name of ['REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const) {
+    const list = parsed[name];
+    if (list !== undefined && !HOST_PORT_LIST.test(list)) throw new Error(`Invalid environment:\n  ${name}: must be host:port,host:port,…`);
   }
+  if (parsed.REDIS_CLUSTER_NODES !== undefined && parsed.REDIS_SENTINELS !== undefined) {
+    throw new Error('Invalid environment:\n  REDIS_SENTINELS: set either REDIS_CLUSTER_NODES (a Redis Cluster) or REDIS_SENTINELS (Sentinel), not both');
+  }
+  if (!/^[^\s]+$/.test(parsed.REDIS_SENTINEL_NAME)) throw new Error('Invalid environment:\n  REDIS_SENTINEL_NAME: must be the master\'s name, without spaces');
   return parsed;
 }

@@ -136,6 +136,8 @@ export { SESSION_MIGRATIONS } from './adapters/typeorm/migrations/index.js';
 export { redisSessionAdapters } from './adapters/redis/redis-session.adapters.js';
 export type { RedisSessionAdapters, RedisSessionAdaptersOptions } from './adapters/redis/redis-session.adapters.js';
 export type { RedisConnectionConfig } from './adapters/redis/redis-connection.js';
+export { REQUEST_PATH_REDIS_OPTIONS } from './adapters/redis/redis-connection.js';
+export type { RedisSentinelConfig } from './adapters/redis/redis-sentinel.js';
 
 // Moving from another session system without logging anyone out
 export { LegacySessionSource } from './ports/legacy-session-source.js';

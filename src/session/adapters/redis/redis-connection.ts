@@ -1,16 +1,20 @@
 import type * as IORedis from 'ioredis';
+import { Logger } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { requiredPeer } from '../../runtime/optional-peer.js';
 import { ThrottledWarning } from '../../runtime/throttled-warning.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { isSentinelConfig, RedisSentinelConfig, sentinelClientOptions } from './redis-sentinel.js';
+import { hangingSettingsWarning } from './request-path-settings.js';
 
 /**
- * Where the module's Redis is: a URL (`redis://`, `rediss://`), ioredis options (a Sentinel
- * group too: `{ sentinels: [{ host, port }], name: 'mymaster' }`), `{ clusterNodes: ['host:port', …] }`
- * for a Redis Cluster, or a client the app made and owns (`Redis` or `Cluster`: the module then
- * never closes it).
+ * Where the module's Redis is: a URL (`redis://`, `rediss://`), ioredis options, a Sentinel group
+ * (`{ sentinels: ['host:port', …], name: 'mymaster' }`, see `RedisSentinelConfig`),
+ * `{ clusterNodes: ['host:port', …] }` for a Redis Cluster, or a client the app made and owns
+ * (`Redis` or `Cluster`: the module then never closes it, and warns at start when its settings
+ * would make requests wait on Redis — see `hangingSettings`).
  */
-export type RedisConnectionConfig = string | RedisOptions | Redis | Cluster | { clusterNodes: string[] };
+export type RedisConnectionConfig = string | RedisOptions | RedisSentinelConfig | Redis | Cluster | { clusterNodes: string[] };
 
 /**
  * Client settings for the request path: a command fails fast instead of queueing while Redis
@@ -55,6 +59,8 @@ export class SessionRedisConnection {
     // The module works without Redis and reconnects by itself: a connection error is a warning.
     const warning = new ThrottledWarning('SessionRedis');
     this.client.on('error', (error: Error) => warning.warn(`Redis: ${error.message}`));
+    const hanging = hangingSettingsWarning(this.client, !this.owned);
+    if (hanging) new Logger('SessionRedis').warn(hanging);
   }
 
   /** One more adapter uses it: waits (once, at most 3 s) for the client to be ready. */
@@ -122,6 +128,7 @@ function clientFor(config: Exclude<RedisConnectionConfig, Redis | Cluster>): Red
       redisOptions: clusterNodeOptions(),
     });
   }
+  if (isSentinelConfig(config)) return new ioredis.Redis(sentinelClientOptions(config, REQUEST_PATH_REDIS_OPTIONS));
   return new ioredis.Redis({ ...REQUEST_PATH_REDIS_OPTIONS, ...config });
 }
 
