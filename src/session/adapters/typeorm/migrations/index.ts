@@ -5,6 +5,7 @@ import { RememberRotatedAccessHashes1764100000000 } from './1764100000000-rememb
 import { RememberPreviousAccessHash1764150000000 } from './1764150000000-remember-previous-access-hash.js';
 import { KeepRotationSecrets1764300000000 } from './1764300000000-keep-rotation-secrets.js';
 import { OneLiveSessionPerDevice1764310000000 } from './1764310000000-one-live-session-per-device.js';
+import { DropIndexesTheSweepReplaced1764400000000 } from './1764400000000-drop-indexes-the-sweep-replaced.js';
 
 /** The session module's migrations, oldest first: add them to your DataSource's `migrations`. */
 export const SESSION_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const SESSION_MIGRATIONS = [
   RememberPreviousAccessHash1764150000000,
   KeepRotationSecrets1764300000000,
   OneLiveSessionPerDevice1764310000000,
+  DropIndexesTheSweepReplaced1764400000000,
 ];
