@@ -91,6 +91,8 @@ const DATABASE_URL = (() => {
 const SECRET = `bench-secret-${randomBytes(24).toString('hex')}`;
 const PASSWORD = 'bench password 0123';
 const REFRESH_SPARE = 10;
+/** The user bench/peer/better-auth-app.ts signs up (its PEER_EMAIL; the password is PASSWORD). */
+const BETTER_AUTH_EMAIL = 'peer-user@bench.example.com';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -110,7 +112,7 @@ type Adapter = 'express' | 'fastify';
 
 interface ServerSpec {
   name: string;
-  kind: 'app' | 'peer';
+  kind: 'app' | 'peer' | 'better-auth';
   adapter: Adapter;
   /** Variables on top of the common ones. */
   env: Record<string, string>;
@@ -162,7 +164,7 @@ async function startServer(spec: ServerSpec): Promise<Server> {
   const script =
     spec.kind === 'app'
       ? [APP]
-      : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'peer', 'express-session-app.ts')];
+      : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'peer', spec.kind === 'peer' ? 'express-session-app.ts' : 'better-auth-app.ts')];
   const databaseUrl = new URL(DATABASE_URL);
   databaseUrl.searchParams.set('application_name', `${TAG}-${spec.name}`);
   const env: Record<string, string | undefined> =
@@ -188,7 +190,7 @@ async function startServer(spec: ServerSpec): Promise<Server> {
           LOG_LEVEL: 'warn',
           ...spec.env,
         }
-      : { ...process.env, NODE_ENV: 'production', PORT: String(port), REDIS_URL, PEER_PREFIX: prefix, SESSION_SECRET: SECRET, ...spec.env };
+      : { ...process.env, NODE_ENV: 'production', PORT: String(port), DATABASE_URL: databaseUrl.toString(), REDIS_URL, PEER_PREFIX: prefix, SESSION_SECRET: SECRET, ...spec.env };
   const stdout = spec.logsToDevNull ? openSync('/dev/null', 'w') : 'pipe';
   const child = spawn(process.execPath, [...nodeArgs, ...script], { cwd: ROOT, env, stdio: ['ignore', stdout, 'pipe'] });
   if (typeof stdout === 'number') closeSync(stdout);
@@ -295,6 +297,15 @@ async function topUpRefreshPool(server: Server, count: number): Promise<void> {
 
 /** Sets up the session the guarded scenarios use (and, where needed, the refresh pool). */
 async function prepareServer(server: Server, refreshSessions: number): Promise<void> {
+  if (server.kind === 'better-auth') {
+    // The fixed user bench/peer/better-auth-app.ts signs up at start; every cookie it sets (the
+    // session token, and with the cookie cache the signed session data) goes with each request.
+    const res = await request(server, 'POST', '/api/auth/sign-in/email', { body: { email: BETTER_AUTH_EMAIL, password: PASSWORD } });
+    const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]);
+    if (res.status !== 200 || cookies.length === 0) throw new Error(`${server.name}: sign-in answered ${res.status} ${JSON.stringify(res.body)}`);
+    server.auth = { header: 'cookie', value: cookies.join('; '), userId: res.body.user.id };
+    return;
+  }
   if (server.kind === 'peer') {
     const res = await request(server, 'POST', '/login');
     const cookie = String(res.headers['set-cookie']?.[0] ?? '').split(';')[0];
@@ -371,6 +382,20 @@ function specs(closedRedisPort: number): ServerSpec[] {
     );
   }
   list.push(
+    {
+      name: 'better-auth',
+      kind: 'better-auth',
+      adapter: 'express',
+      env: { BA_COOKIE_CACHE: 'off' },
+      describe: 'better-auth in a minimal NestJS app (Express, no helmet, no rate limit), users in this PostgreSQL, sessions in Redis (secondary storage); cookie cache off',
+    },
+    {
+      name: 'better-auth-cc',
+      kind: 'better-auth',
+      adapter: 'express',
+      env: { BA_COOKIE_CACHE: 'on' },
+      describe: 'the same with its cookie cache on (a signed copy of the session in a cookie, 5 minutes)',
+    },
     { name: 'peer', kind: 'peer', adapter: 'express', env: {}, describe: 'express-session + connect-redis in a minimal NestJS app (no helmet, no rate limit)' },
     {
       name: 'peer-app',
@@ -394,6 +419,9 @@ const MEASURE_ORDER = [
   'fastify-default-secure',
   'express-open',
   'express-secure',
+  'better-auth-secure',
+  'better-auth-cc-secure',
+  'better-auth-open',
   'peer-app-secure',
   'peer-secure',
   'peer-open',
@@ -427,6 +455,9 @@ function scenarios(): Scenario[] {
     );
   }
   list.push(
+    { id: 'better-auth-open', label: 'better-auth: GET /ping (open)', group: 'better-auth (peer)', server: 'better-auth', kind: 'open', method: 'GET', path: '/ping' },
+    { id: 'better-auth-secure', label: 'better-auth: getSession, cookie cache off', group: 'better-auth (peer)', server: 'better-auth', kind: 'secure', method: 'GET', path: '/ping/secure' },
+    { id: 'better-auth-cc-secure', label: 'better-auth: getSession, cookie cache on', group: 'better-auth (peer)', server: 'better-auth-cc', kind: 'secure', method: 'GET', path: '/ping/secure' },
     {
       id: 'peer-open',
       label: 'peer: GET /ping (open)',
@@ -918,6 +949,8 @@ function targets(summaries: Map<string, Summary>, memory: MemoryFacts | null): T
     list.push({ name, value, display, target, basis, met: value === null ? null : atMost ? value <= goal : value >= goal });
   };
   add('Express, default configuration: refresh / guarded req/s (issue 15)', ratio('express-default-refresh', 'express-default-secure'), 0.3, 'ratio');
+  add('Express default guarded vs better-auth guarded, cookie cache off (issue 15)', ratio('express-default-secure', 'better-auth-secure'), 1.5, 'times');
+  add('Express default guarded vs better-auth guarded, cookie cache on (issue 15)', ratio('express-default-secure', 'better-auth-cc-secure'), 1.0, 'times');
   add('Fastify: guarded / open req/s', ratio('fastify-secure', 'fastify-open'), 0.8, 'ratio');
   add('Express: guarded / open req/s', ratio('express-secure', 'express-open'), 0.95, 'ratio');
   add('Express guarded vs express-session + connect-redis (minimal peer app)', ratio('express-secure', 'peer-secure'), 1.25, 'times');
