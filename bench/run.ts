@@ -21,7 +21,13 @@
  * TEST_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test: the server on which a fresh database
  * is created and dropped), BENCH_REDIS_URL (redis://127.0.0.1:6379/14).
  *
- * Scenarios (ids for BENCH_ONLY), for both adapters: `<adapter>-open` (GET /ping),
+ * Scenarios (ids for BENCH_ONLY), for both adapters, first the headline rows, the default
+ * configuration (server `<adapter>-default`: SESSION_BINDING=ua with a browser User-Agent on every
+ * request, the session presented by its `__Host-access` cookie, metrics, LOG_LEVEL=info with the
+ * log lines going to /dev/null): `<adapter>-default-open`, `<adapter>-default-secure`,
+ * `<adapter>-default-refresh` (the refresh token in the body, from the same browser User-Agent;
+ * the answer sets the cookies). Then the lean configuration (binding off, bearer header,
+ * LOG_LEVEL=warn): `<adapter>-open` (GET /ping),
  * `<adapter>-secure` (GET /ping/secure, warm L1), `<adapter>-secure-nol1`
  * (SESSION_LOCAL_CACHE_TTL=0), `<adapter>-secure-noredis` (REDIS_URL at a closed port),
  * `<adapter>-refresh` (POST /auth/refresh with rotation); and the peer, express-session +
@@ -30,7 +36,7 @@
  *
  * Method: every server is started once, each as its own process on a free port (the app from
  * dist/main.js with NODE_ENV=production, a fresh database, its own Redis key prefix, rate limits
- * raised out of the way, SESSION_BINDING=off); they stay up for the whole run but only one is
+ * raised out of the way; SESSION_BINDING=off except for the default configuration); they stay up for the whole run but only one is
  * under load at a time. The load generator (autocannon, bench/load-driver.ts) runs in a process
  * of its own. Each scenario gets a warm-up, then the scenarios are measured round by round,
  * forward and backward in turn (ABBA) in an order that keeps the scenarios a target compares next
@@ -40,7 +46,7 @@
  */
 import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -85,6 +91,8 @@ const DATABASE_URL = (() => {
 const SECRET = `bench-secret-${randomBytes(24).toString('hex')}`;
 const PASSWORD = 'bench password 0123';
 const REFRESH_SPARE = 10;
+/** The user bench/peer/better-auth-app.ts signs up (its PEER_EMAIL; the password is PASSWORD). */
+const BETTER_AUTH_EMAIL = 'peer-user@bench.example.com';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -104,12 +112,22 @@ type Adapter = 'express' | 'fastify';
 
 interface ServerSpec {
   name: string;
-  kind: 'app' | 'peer';
+  kind: 'app' | 'peer' | 'better-auth';
   adapter: Adapter;
   /** Variables on top of the common ones. */
   env: Record<string, string>;
   describe: string;
+  /** The User-Agent of every request to it (login, refresh pool, load): a browser's for the default configuration, which binds sessions to it. */
+  userAgent?: string;
+  /** Send the app's log lines (LOG_LEVEL=info: one per request) to /dev/null, as a production app ships them elsewhere. */
+  logsToDevNull?: boolean;
+  /** Present the session with its access cookie, as a browser does, instead of the bearer header. */
+  cookies?: boolean;
 }
+
+/** A browser's User-Agent: the default configuration binds each session to its client's (SESSION_BINDING=ua). */
+const BROWSER_UA =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 
 interface Server extends ServerSpec {
   port: number;
@@ -146,7 +164,7 @@ async function startServer(spec: ServerSpec): Promise<Server> {
   const script =
     spec.kind === 'app'
       ? [APP]
-      : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'peer', 'express-session-app.ts')];
+      : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'peer', spec.kind === 'peer' ? 'express-session-app.ts' : 'better-auth-app.ts')];
   const databaseUrl = new URL(DATABASE_URL);
   databaseUrl.searchParams.set('application_name', `${TAG}-${spec.name}`);
   const env: Record<string, string | undefined> =
@@ -172,8 +190,10 @@ async function startServer(spec: ServerSpec): Promise<Server> {
           LOG_LEVEL: 'warn',
           ...spec.env,
         }
-      : { ...process.env, NODE_ENV: 'production', PORT: String(port), REDIS_URL, PEER_PREFIX: prefix, SESSION_SECRET: SECRET, ...spec.env };
-  const child = spawn(process.execPath, [...nodeArgs, ...script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      : { ...process.env, NODE_ENV: 'production', PORT: String(port), DATABASE_URL: databaseUrl.toString(), REDIS_URL, PEER_PREFIX: prefix, SESSION_SECRET: SECRET, ...spec.env };
+  const stdout = spec.logsToDevNull ? openSync('/dev/null', 'w') : 'pipe';
+  const child = spawn(process.execPath, [...nodeArgs, ...script], { cwd: ROOT, env, stdio: ['ignore', stdout, 'pipe'] });
+  if (typeof stdout === 'number') closeSync(stdout);
   const server: Server = {
     ...spec,
     port,
@@ -186,7 +206,7 @@ async function startServer(spec: ServerSpec): Promise<Server> {
   const keep = (chunk: Buffer) => {
     server.output = (server.output + chunk.toString()).slice(-20_000);
   };
-  child.stdout!.on('data', keep);
+  child.stdout?.on('data', keep);
   child.stderr!.on('data', keep);
   return server;
 }
@@ -222,7 +242,7 @@ interface Answer {
 
 function request(server: Server, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
   const data = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string | number> = { 'user-agent': 'bench/1.0', ...options.headers };
+  const headers: Record<string, string | number> = { 'user-agent': server.userAgent ?? 'bench/1.0', ...options.headers };
   if (data !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = Buffer.byteLength(data);
@@ -249,10 +269,12 @@ function request(server: Server, method: string, path: string, options: { body?:
   });
 }
 
-async function appLogin(server: Server, email: string): Promise<{ accessToken: string; refreshToken: string; sessionId: string; userId: string }> {
+async function appLogin(server: Server, email: string): Promise<{ accessToken: string; refreshToken: string; sessionId: string; userId: string; accessCookie: string | null }> {
   const res = await request(server, 'POST', '/auth/login', { body: { email, password: PASSWORD } });
   if (res.status !== 200) throw new Error(`${server.name}: login answered ${res.status} ${JSON.stringify(res.body)}`);
-  return { accessToken: res.body.accessToken, refreshToken: res.body.refreshToken, sessionId: res.body.sessionId, userId: res.body.user.id };
+  const setCookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+  const accessCookie = setCookies.map((c) => c.split(';')[0]).find((c) => c.startsWith('__Host-access=')) ?? null;
+  return { accessToken: res.body.accessToken, refreshToken: res.body.refreshToken, sessionId: res.body.sessionId, userId: res.body.user.id, accessCookie };
 }
 
 async function appRegister(server: Server, email: string): Promise<void> {
@@ -275,6 +297,15 @@ async function topUpRefreshPool(server: Server, count: number): Promise<void> {
 
 /** Sets up the session the guarded scenarios use (and, where needed, the refresh pool). */
 async function prepareServer(server: Server, refreshSessions: number): Promise<void> {
+  if (server.kind === 'better-auth') {
+    // The fixed user bench/peer/better-auth-app.ts signs up at start; every cookie it sets (the
+    // session token, and with the cookie cache the signed session data) goes with each request.
+    const res = await request(server, 'POST', '/api/auth/sign-in/email', { body: { email: BETTER_AUTH_EMAIL, password: PASSWORD } });
+    const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]);
+    if (res.status !== 200 || cookies.length === 0) throw new Error(`${server.name}: sign-in answered ${res.status} ${JSON.stringify(res.body)}`);
+    server.auth = { header: 'cookie', value: cookies.join('; '), userId: res.body.user.id };
+    return;
+  }
   if (server.kind === 'peer') {
     const res = await request(server, 'POST', '/login');
     const cookie = String(res.headers['set-cookie']?.[0] ?? '').split(';')[0];
@@ -287,7 +318,12 @@ async function prepareServer(server: Server, refreshSessions: number): Promise<v
   const email = `${server.name}-${TAG}@bench.example.com`;
   await appRegister(server, email);
   const session = await appLogin(server, email);
-  server.auth = { header: 'authorization', value: `Bearer ${session.accessToken}`, userId: session.userId, accessToken: session.accessToken };
+  if (server.cookies) {
+    if (!session.accessCookie) throw new Error(`${server.name}: login set no __Host-access cookie`);
+    server.auth = { header: 'cookie', value: session.accessCookie, userId: session.userId, accessToken: session.accessToken };
+  } else {
+    server.auth = { header: 'authorization', value: `Bearer ${session.accessToken}`, userId: session.userId, accessToken: session.accessToken };
+  }
   if (refreshSessions > 0) {
     server.refreshEmail = `${server.name}-refresh-${TAG}@bench.example.com`;
     await appRegister(server, server.refreshEmail);
@@ -329,12 +365,37 @@ function specs(closedRedisPort: number): ServerSpec[] {
   const list: ServerSpec[] = [];
   for (const adapter of ['express', 'fastify'] as const) {
     list.push(
-      { name: adapter, kind: 'app', adapter, env: {}, describe: 'default config (L1 on, SESSION_LOCAL_CACHE_TTL=10)' },
+      {
+        name: `${adapter}-default`,
+        kind: 'app',
+        adapter,
+        env: { SESSION_BINDING: 'ua', LOG_LEVEL: 'info' },
+        userAgent: BROWSER_UA,
+        logsToDevNull: true,
+        cookies: true,
+        describe:
+          'the default configuration: sessions bound to a browser User-Agent (SESSION_BINDING=ua), the access cookie, metrics, L1 on, a log line per request (LOG_LEVEL=info) to /dev/null',
+      },
+      { name: adapter, kind: 'app', adapter, env: {}, describe: 'lean: SESSION_BINDING=off, bearer header, LOG_LEVEL=warn (no request lines); L1 on, SESSION_LOCAL_CACHE_TTL=10' },
       { name: `${adapter}-nol1`, kind: 'app', adapter, env: { SESSION_LOCAL_CACHE_TTL: '0' }, describe: 'SESSION_LOCAL_CACHE_TTL=0: every validation reads Redis' },
       { name: `${adapter}-noredis`, kind: 'app', adapter, env: { REDIS_URL: down }, describe: `REDIS_URL at a closed port: breaker open, in-process rate limits, every validation reads PostgreSQL` },
     );
   }
   list.push(
+    {
+      name: 'better-auth',
+      kind: 'better-auth',
+      adapter: 'express',
+      env: { BA_COOKIE_CACHE: 'off' },
+      describe: 'better-auth in a minimal NestJS app (Express, no helmet, no rate limit), users in this PostgreSQL, sessions in Redis (secondary storage); cookie cache off',
+    },
+    {
+      name: 'better-auth-cc',
+      kind: 'better-auth',
+      adapter: 'express',
+      env: { BA_COOKIE_CACHE: 'on' },
+      describe: 'the same with its cookie cache on (a signed copy of the session in a cookie, 5 minutes)',
+    },
     { name: 'peer', kind: 'peer', adapter: 'express', env: {}, describe: 'express-session + connect-redis in a minimal NestJS app (no helmet, no rate limit)' },
     {
       name: 'peer-app',
@@ -352,8 +413,15 @@ function specs(closedRedisPort: number): ServerSpec[] {
  * PostgreSQL busy for a moment) at the end. Rounds alternate forward and backward.
  */
 const MEASURE_ORDER = [
+  'express-default-open',
+  'express-default-secure',
+  'fastify-default-open',
+  'fastify-default-secure',
   'express-open',
   'express-secure',
+  'better-auth-secure',
+  'better-auth-cc-secure',
+  'better-auth-open',
   'peer-app-secure',
   'peer-secure',
   'peer-open',
@@ -363,6 +431,8 @@ const MEASURE_ORDER = [
   'fastify-secure-nol1',
   'express-secure-noredis',
   'fastify-secure-noredis',
+  'express-default-refresh',
+  'fastify-default-refresh',
   'express-refresh',
   'fastify-refresh',
 ];
@@ -370,6 +440,12 @@ const MEASURE_ORDER = [
 function scenarios(): Scenario[] {
   const list: Scenario[] = [];
   for (const adapter of ['express', 'fastify'] as const) {
+    const fullDefault = `${adapter} (default configuration)`;
+    list.push(
+      { id: `${adapter}-default-open`, label: `${adapter} default: GET /ping (open)`, group: fullDefault, server: `${adapter}-default`, kind: 'open', method: 'GET', path: '/ping' },
+      { id: `${adapter}-default-secure`, label: `${adapter} default: GET /ping/secure (cookie, UA bound)`, group: fullDefault, server: `${adapter}-default`, kind: 'secure', method: 'GET', path: '/ping/secure' },
+      { id: `${adapter}-default-refresh`, label: `${adapter} default: POST /auth/refresh`, group: fullDefault, server: `${adapter}-default`, kind: 'refresh', method: 'POST', path: '/auth/refresh' },
+    );
     list.push(
       { id: `${adapter}-open`, label: `${adapter}: GET /ping (open)`, group: adapter, server: adapter, kind: 'open', method: 'GET', path: '/ping' },
       { id: `${adapter}-secure`, label: `${adapter}: GET /ping/secure, L1 warm`, group: adapter, server: adapter, kind: 'secure', method: 'GET', path: '/ping/secure' },
@@ -379,6 +455,9 @@ function scenarios(): Scenario[] {
     );
   }
   list.push(
+    { id: 'better-auth-open', label: 'better-auth: GET /ping (open)', group: 'better-auth (peer)', server: 'better-auth', kind: 'open', method: 'GET', path: '/ping' },
+    { id: 'better-auth-secure', label: 'better-auth: getSession, cookie cache off', group: 'better-auth (peer)', server: 'better-auth', kind: 'secure', method: 'GET', path: '/ping/secure' },
+    { id: 'better-auth-cc-secure', label: 'better-auth: getSession, cookie cache on', group: 'better-auth (peer)', server: 'better-auth-cc', kind: 'secure', method: 'GET', path: '/ping/secure' },
     {
       id: 'peer-open',
       label: 'peer: GET /ping (open)',
@@ -527,7 +606,7 @@ function jobFor(scenario: Scenario, server: Server, seconds: number): LoadJob {
     url: `http://127.0.0.1:${server.port}`,
     method: scenario.method,
     path: scenario.path,
-    headers: { 'user-agent': 'bench/1.0' },
+    headers: { 'user-agent': server.userAgent ?? 'bench/1.0' },
     connections: CONNECTIONS,
     seconds,
   };
@@ -611,7 +690,7 @@ function problemsOf(result: LoadResult): string[] {
  */
 async function l1Check(server: Server, redis: Redis): Promise<{ idleSeconds: number | null; l1: boolean | null }> {
   for (let i = 0; i < 12; i++) {
-    const res = await request(server, 'GET', '/ping/secure', { headers: { authorization: server.auth!.value } });
+    const res = await request(server, 'GET', '/ping/secure', { headers: { [server.auth!.header]: server.auth!.value } });
     if (res.status !== 200) throw new Error(`${server.name}: GET /ping/secure answered ${res.status}`);
     await sleep(200);
   }
@@ -666,7 +745,7 @@ interface MemoryFacts {
 async function redisMemory(app: Server | undefined, peer: Server | undefined, redis: Redis): Promise<MemoryFacts | null> {
   if (!app?.auth?.accessToken) return null;
   // One validation, so the session is in Redis as the cache left it.
-  await request(app, 'GET', '/ping/secure', { headers: { authorization: app.auth.value } });
+  await request(app, 'GET', '/ping/secure', { headers: { [app.auth.header]: app.auth.value } });
   const sessionKey = await findSessionKey(app, redis);
   if (!sessionKey) return null;
   const userKey = `${app.prefix}u:${app.auth.userId}`;
@@ -869,6 +948,9 @@ function targets(summaries: Map<string, Summary>, memory: MemoryFacts | null): T
     const target = unit === 'bytes' ? `≤ ${goal} bytes` : unit === 'times' ? `≥ ${goal.toFixed(2)}×` : `≥ ${goal.toFixed(2)}`;
     list.push({ name, value, display, target, basis, met: value === null ? null : atMost ? value <= goal : value >= goal });
   };
+  add('Express, default configuration: refresh / guarded req/s (issue 15)', ratio('express-default-refresh', 'express-default-secure'), 0.3, 'ratio');
+  add('Express default guarded vs better-auth guarded, cookie cache off (issue 15)', ratio('express-default-secure', 'better-auth-secure'), 1.5, 'times');
+  add('Express default guarded vs better-auth guarded, cookie cache on (issue 15)', ratio('express-default-secure', 'better-auth-cc-secure'), 1.0, 'times');
   add('Fastify: guarded / open req/s', ratio('fastify-secure', 'fastify-open'), 0.8, 'ratio');
   add('Express: guarded / open req/s', ratio('express-secure', 'express-open'), 0.95, 'ratio');
   add('Express guarded vs express-session + connect-redis (minimal peer app)', ratio('express-secure', 'peer-secure'), 1.25, 'times');

@@ -1316,7 +1316,7 @@ export async function runScaleBench(): Promise<{ markdown: string; ok: boolean }
         'rows and `expires_at > now` is the only heap filter. The long-ended backlog of the same users (not revoked, old ' +
         '`last_activity_at`) lies outside the index range and costs nothing.',
     );
-    md.push('- `pageLive({})` items → `sessions_last_activity_at_idx` read backwards, stopping after offset + limit live rows.');
+    md.push('- `pageLive({})` items → `sessions_open_activity_idx` (live rows only) read backwards, stopping after offset + limit live rows.');
     md.push(
       '- `pageLive({})` total → no index serves `count(*)` of every live row: a (parallel) sequential scan of the whole heap, ' +
         'growing with the table, not with the page.',

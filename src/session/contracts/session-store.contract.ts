@@ -858,6 +858,17 @@ export function sessionStoreContract(
         expect(await store.deleteEnded(at(CUTOFF), IDLE, 100)).toBe(0);
       });
 
+      it('a session the expiry sweep recorded is deleted by its recorded end', async () => {
+        const [expired] = await insert(newSession({ lastActivityAt: at(CUTOFF - 100), expiresAt: at(CUTOFF - 1) }));
+        const [idle] = await insert(newSession({ lastActivityAt: at(CUTOFF - IDLE - 1), expiresAt: at(CUTOFF + DAY) }));
+        const [endsAfter] = await insert(newSession({ lastActivityAt: at(CUTOFF - 100), expiresAt: at(CUTOFF + 1) }));
+        expect(await store.markExpired(windowAt(CUTOFF + 2), IDLE, 100)).toHaveLength(3);
+        expect(await store.deleteEnded(at(CUTOFF), IDLE, 100)).toBe(2);
+        expect(await store.findById(expired.id)).toBeNull();
+        expect(await store.findById(idle.id)).toBeNull();
+        expect((await store.findById(endsAfter.id))?.endedAt).toEqual(at(CUTOFF + 1));
+      });
+
       it('deletes at most batchSize per call and never a live session', async () => {
         for (let i = 0; i < 5; i++) await insertRevoked(100 + i);
         const live = await insert(newSession({ lastActivityAt: at(CUTOFF - 10), expiresAt: at(CUTOFF + DAY) }), newSession({ lastActivityAt: at(CUTOFF - 20), expiresAt: at(CUTOFF + DAY) }));

@@ -148,7 +148,9 @@ export abstract class SessionStore {
   abstract pageLive(query: SessionPageQuery, window: LiveWindow): Promise<SessionPage>;
 
   /**
-   * Deletes up to `batchSize` sessions that ended (revoked, expired or idle) before `before`.
+   * Deletes up to `batchSize` sessions that ended (revoked, expired or idle) before `before`. A
+   * session whose end is recorded (`revokedAt`, or `endedAt` from the expiry sweep) ended then;
+   * one with none ended when it expired or went idle.
    * @returns how many were deleted; call again until it returns less than `batchSize`
    */
   abstract deleteEnded(before: Date, idleTtlSeconds: number, batchSize: number): Promise<number>;

@@ -247,10 +247,13 @@ export class MemorySessionStore extends SessionStore {
     let deleted = 0;
     for (const [id, s] of this.sessions) {
       if (deleted >= batchSize) break;
+      // As the SQL store reads it: a recorded end (revocation, or the sweep's `endedAt`) decides;
+      // a session with none ended when its time ran out.
+      const open = s.revokedAt === null && s.endedAt === null;
       const ended =
         (s.revokedAt !== null && s.revokedAt < before) ||
-        s.expiresAt < before ||
-        s.lastActivityAt.getTime() < idleBefore;
+        (s.endedAt !== null && s.endedAt < before) ||
+        (open && (s.expiresAt < before || s.lastActivityAt.getTime() < idleBefore));
       if (ended) {
         this.sessions.delete(id);
         for (const [hash, rotation] of this.rotated) if (rotation.sessionId === id) this.rotated.delete(hash);

@@ -136,26 +136,25 @@ export class TypeOrmSessionStore extends SessionStore {
     target: RotationTarget,
     window: LiveWindow,
   ): Promise<Rotation | null> {
+    // One UPDATE found by `sessions_refresh_hash_key`: its row lock serializes concurrent
+    // rotations of one token, and the loser's re-check of `refresh_hash = $1` on the row the
+    // winner wrote matches nothing. `previous_access_hash` is set from the old row, so RETURNING
+    // hands back the access hash replaced without a separate locking read.
     const result = await this.run(
-      `WITH old AS (
-         SELECT id, access_hash FROM sessions
-          WHERE refresh_hash = $1 AND ${LIVE('$6', '$7')}
-          FOR UPDATE
-       ), rotated AS (
-         UPDATE sessions s SET
-           previous_refresh_hash = s.refresh_hash,
-           previous_access_hash = s.access_hash,
+      `WITH rotated AS (
+         UPDATE sessions SET
+           previous_refresh_hash = refresh_hash,
+           previous_access_hash = access_hash,
            rotated_at = $6,
            rotation_secret = $8,
            access_hash = $2,
            refresh_hash = $3,
-           access_expires_at = LEAST($4::timestamptz, GREATEST(s.expires_at, $5::timestamptz), s.absolute_expires_at),
-           expires_at = LEAST(GREATEST(s.expires_at, $5::timestamptz), s.absolute_expires_at),
-           last_activity_at = GREATEST(s.last_activity_at, $6),
-           version = s.version + 1
-         FROM old
-         WHERE s.id = old.id AND s.refresh_hash = $1
-         RETURNING s.*, old.access_hash AS replaced_access_hash
+           access_expires_at = LEAST($4::timestamptz, GREATEST(expires_at, $5::timestamptz), absolute_expires_at),
+           expires_at = LEAST(GREATEST(expires_at, $5::timestamptz), absolute_expires_at),
+           last_activity_at = GREATEST(last_activity_at, $6),
+           version = version + 1
+         WHERE refresh_hash = $1 AND ${LIVE('$6', '$7')}
+         RETURNING *, previous_access_hash AS replaced_access_hash
        ), remembered AS (
          INSERT INTO session_rotated_refresh_tokens (hash, session_id, rotated_at, access_hash)
          SELECT $1, id, $6, replaced_access_hash FROM rotated
@@ -358,11 +357,15 @@ export class TypeOrmSessionStore extends SessionStore {
 
   async deleteEnded(before: Date, idleTtlSeconds: number, batchSize: number): Promise<number> {
     const idleBefore = new Date(before.getTime() - idleTtlSeconds * 1000);
-    // One scan that stops at `batchSize` matches (SKIP LOCKED: never waits behind a live request).
+    // One scan that stops at `batchSize` matches (SKIP LOCKED: never waits behind a live request),
+    // over indexes no rotation or touch of a live session enters but the two partial "not yet
+    // ended" ones: ended and revoked sessions by `ended_at` and `revoked_at`, sessions whose time
+    // ran out before the sweep recorded it by the partial indexes of open sessions.
     const result = await this.run(
       `DELETE FROM sessions WHERE id IN (
          SELECT id FROM sessions
-          WHERE revoked_at < $1 OR expires_at < $1 OR last_activity_at < $2
+          WHERE revoked_at < $1 OR ended_at < $1
+             OR (ended_at IS NULL AND revoked_at IS NULL AND (expires_at < $1 OR last_activity_at < $2))
           LIMIT $3
           FOR UPDATE SKIP LOCKED)
        RETURNING id`,

@@ -6,6 +6,7 @@ import { RememberPreviousAccessHash1764150000000 } from './1764150000000-remembe
 import { KeepRotationSecrets1764300000000 } from './1764300000000-keep-rotation-secrets.js';
 import { OneLiveSessionPerDevice1764310000000 } from './1764310000000-one-live-session-per-device.js';
 import { IndexSessionsByUserAndCreation1764320000000 } from './1764320000000-index-sessions-by-user-and-creation.js';
+import { DropIndexesTheSweepReplaced1764400000000 } from './1764400000000-drop-indexes-the-sweep-replaced.js';
 
 /** The session module's migrations, oldest first: add them to your DataSource's `migrations`. */
 export const SESSION_MIGRATIONS = [
@@ -17,4 +18,5 @@ export const SESSION_MIGRATIONS = [
   KeepRotationSecrets1764300000000,
   OneLiveSessionPerDevice1764310000000,
   IndexSessionsByUserAndCreation1764320000000,
+  DropIndexesTheSweepReplaced1764400000000,
 ];

@@ -1,0 +1,90 @@
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { registerAndLogin, resetDatabase, RunningApp, sql, startApp } from '../support/app-harness';
+
+/**
+ * What one refresh costs the stores (issue 15): the statements it sends PostgreSQL, the commands
+ * it sends Redis, and the indexes the rotation's UPDATE writes an entry into (no UPDATE of a
+ * session's token hashes can be HOT, so a new row version enters every index whose predicate it
+ * matches). `npm run bench:rotation` measures the same in WAL records and buffers.
+ */
+describe('the cost of a refresh', () => {
+  let running: RunningApp;
+  const statements: string[] = [];
+  const commands: string[] = [];
+  let counting = false;
+  const sendCommand = Redis.prototype.sendCommand;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    running = await startApp();
+    const dataSource = running.app.get(DataSource);
+    const query = dataSource.query.bind(dataSource);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    (dataSource as any).query = (text: string, params?: unknown[]) => {
+      if (counting) statements.push(text.replace(/\s+/g, ' ').trim());
+      return query(text, params);
+    };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    Redis.prototype.sendCommand = function (this: Redis, command: any, ...rest: any[]) {
+      if (counting) commands.push(String(command.name).toUpperCase());
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      return (sendCommand as any).call(this, command, ...rest);
+    } as typeof sendCommand;
+  });
+  afterAll(async () => {
+    Redis.prototype.sendCommand = sendCommand;
+    await running.close();
+  });
+
+  it('one SQL statement (the rotation, with the insert of the rotated-away hash), no locking read; the replaced access token marked in Redis', async () => {
+    const user = await registerAndLogin(running.http);
+    await new Promise((r) => setTimeout(r, 300)); // the login's audit batch and activity are written
+    statements.length = 0;
+    commands.length = 0;
+    counting = true;
+    await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+    counting = false;
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^WITH rotated AS \( UPDATE sessions SET/);
+    expect(statements[0]).toContain('INSERT INTO session_rotated_refresh_tokens');
+    expect(statements[0]).not.toMatch(/FOR UPDATE/);
+    // The refresh's own: the tombstone of the replaced access hash and its removal from the
+    // user's set; the rest is the rate limiter's counter.
+    expect(commands.filter((c) => c === 'SET' || c === 'SREM').sort()).toEqual(['SET', 'SREM']);
+    expect(commands.length).toBeLessThanOrEqual(4);
+  });
+
+  it("the rotation's new row version enters 8 indexes of sessions (9 with a device id), the remembered hash 3", async () => {
+    const user = await registerAndLogin(running.http);
+    const entered = async (table: string, where: string, params: unknown[]) => {
+      const indexes = await sql<{ name: string; pred: string | null }>(
+        `SELECT c.relname AS name, pg_get_expr(i.indpred, i.indrelid) AS pred
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = $1::regclass ORDER BY 1`,
+        [table],
+      );
+      const names: string[] = [];
+      for (const index of indexes) {
+        const rows = await sql(`SELECT 1 FROM ${table} WHERE ${where} AND ${index.pred ? `(${index.pred})` : 'true'}`, params);
+        if (rows.length > 0) names.push(index.name);
+      }
+      return names;
+    };
+    await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+    expect(await entered('sessions', 'id = $1', [user.sessionId])).toEqual([
+      'sessions_access_hash_key',
+      'sessions_created_at_idx',
+      'sessions_open_activity_idx',
+      'sessions_open_expires_idx',
+      'sessions_pkey',
+      'sessions_refresh_hash_key',
+      'sessions_user_activity_live_idx',
+      'sessions_user_created_idx', // the new-device check's lookback
+    ]);
+    expect(await entered('session_rotated_refresh_tokens', 'session_id = $1', [user.sessionId])).toEqual([
+      'session_rotated_refresh_tokens_pkey',
+      'session_rotated_refresh_tokens_rotated_idx',
+      'session_rotated_refresh_tokens_session_idx',
+    ]);
+  });
+});
