@@ -1244,7 +1244,15 @@ async function main(): Promise<number> {
     const firstServer = await startServer(first);
     servers.push(firstServer);
     await waitUp(firstServer);
-    const others = await Promise.all(wanted.filter((s) => s !== first).map(startServer));
+    // better-auth migrates its own tables at start: its first server runs alone too, or two
+    // would race to create them.
+    const firstBetterAuth = wanted.find((s) => s.kind === 'better-auth' && s !== first);
+    if (firstBetterAuth) {
+      const server = await startServer(firstBetterAuth);
+      servers.push(server);
+      await waitUp(server);
+    }
+    const others = await Promise.all(wanted.filter((s) => s !== first && s !== firstBetterAuth).map(startServer));
     servers.push(...others);
     await Promise.all(others.map(waitUp));
     const byName = new Map(servers.map((s) => [s.name, s]));
