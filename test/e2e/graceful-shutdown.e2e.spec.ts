@@ -1,11 +1,11 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { sql, TEST_SECRET } from '../support/app-harness';
+import { compiledMain } from '../support/compiled-app';
 import { freePort } from '../support/private-postgres';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env';
 import { sleep } from '../support/timing';
@@ -69,50 +69,13 @@ interface Observations {
   output: string;
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-const isFresh = (main: string, srcMtime: number) => existsSync(main) && statSync(main).mtimeMs >= srcMtime;
-
 /**
- * The compiled entry point, compiling `src/` privately when `dist/` is missing or stale.
+ * The compiled entry point (`compiledMain`: `src/` compiled privately when stale).
  * `GRACEFUL_SHUTDOWN_APP=<path to main.js>` runs that build instead (to try a fix on a copy).
  */
 function compiledEntry(): string {
   if (process.env.GRACEFUL_SHUTDOWN_APP) return resolve(ROOT, process.env.GRACEFUL_SHUTDOWN_APP);
-  const srcMtime = newestMtime(join(ROOT, 'src'));
-  const shared = join(ROOT, 'dist', 'main.js');
-  if (isFresh(shared, srcMtime)) return shared;
-  const outDir = join(ROOT, 'node_modules', '.cache', 'graceful-shutdown-e2e');
-  const main = join(outDir, 'main.js');
-  if (isFresh(main, srcMtime)) return main;
-  mkdirSync(outDir, { recursive: true });
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
-  try {
-    execFileSync(
-      process.execPath,
-      [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir, '--declaration', 'false', '--sourceMap', 'false'],
-      { cwd: ROOT, stdio: 'pipe' },
-    );
-  } catch (error) {
-    // tsc still emits when another engineer's half-finished edit does not type-check; run that.
-    if (!isFresh(main, srcMtime)) throw error;
-    console.warn(`graceful-shutdown e2e: tsc reported errors, running its output anyway:\n${String((error as { stdout?: Buffer }).stdout ?? '')}`);
-  }
-  // The static files `nest build` copies (nest-cli.json "assets"): the admin page.
-  const pageDir = join('session', 'admin', 'admin-page');
-  cpSync(join(ROOT, 'src', pageDir), join(outDir, pageDir), {
-    recursive: true,
-    filter: (source) => !/\.ts$/.test(source),
-  });
-  return main;
+  return compiledMain();
 }
 
 function request(

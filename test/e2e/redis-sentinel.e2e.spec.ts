@@ -4,7 +4,7 @@ import { SharedSessionCache } from '../../src/session/adapters/shared-session.ca
 import { sessionCacheKey } from '../../src/session/adapters/redis/redis-cache.tier';
 import { hashToken } from '../../src/session/tokens';
 import { SessionCache } from '../../src/session';
-import { CapturedLogs, login, registerAndLogin, resetDatabase, RunningApp, startApp } from '../support/app-harness';
+import { CapturedLogs, login, registerAndLogin, resetDatabase, RunningApp, securedStatus, startApp } from '../support/app-harness';
 import { DOWN_AFTER_MS, PrivateRedisSentinel, SENTINEL_MASTER_NAME } from '../support/private-redis-sentinel';
 import { sleep, within } from '../support/timing';
 
@@ -13,13 +13,7 @@ const PREFIX = 'sn:';
 
 const cacheOf = (app: RunningApp) => app.app.get(SessionCache, { strict: false }) as SharedSessionCache;
 
-const status = async (http: TestAgent, token: string): Promise<number> => {
-  try {
-    return (await http.get('/ping/secure').auth(token, BEARER)).status;
-  } catch {
-    return 0; // no answer at all: as much a failure as a 5xx
-  }
-};
+const status = securedStatus;
 
 interface Answer {
   label: string;

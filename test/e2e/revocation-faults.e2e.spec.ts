@@ -7,7 +7,7 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { sessionCacheKey } from '../../src/session/adapters/redis/redis-cache.tier';
 import { hashToken } from '../../src/session/tokens';
-import { login, registerAndLogin, resetDatabase, RunningApp, startApp, TEST_SECRET } from '../support/app-harness';
+import { login, registerAndLogin, resetDatabase, RunningApp, securedStatus, startApp, TEST_SECRET } from '../support/app-harness';
 import { freePort } from '../support/private-postgres';
 import { PrivateRedis } from '../support/private-redis';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -36,13 +36,7 @@ const ROOT = resolve(__dirname, '../..');
 
 type Http = TestAgent;
 
-const status = async (http: Http, token: string): Promise<number> => {
-  try {
-    return (await http.get('/ping/secure').auth(token, BEARER)).status;
-  } catch {
-    return 0; // no answer at all: as much a failure as a 5xx
-  }
-};
+const status = securedStatus;
 
 interface Answer {
   label: string;

@@ -124,3 +124,12 @@ export class CapturedLogs implements DestinationStream {
     return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 }
+
+/** The status a guarded route (`GET /ping/secure`) answers for `token`; 0 when nothing answers (as much a failure as a 5xx). */
+export async function securedStatus(http: TestAgent, token: string): Promise<number> {
+  try {
+    return (await http.get('/ping/secure').auth(token, { type: 'bearer' })).status;
+  } catch {
+    return 0;
+  }
+}
