@@ -70,7 +70,7 @@ export default defineConfig({
           name: 'e2e-fastify',
           env: { TEST_HTTP_ADAPTER: 'fastify' },
           include: [
-            'test/e2e/{auth,own-sessions,admin,admin-page,cookies,password,throttling,storage,refresh-rotation,binding,login-abuse,password-guessing,fuzz,security-asvs,openapi,logging,operations,end-issued-before,email-identity,query-logging,legacy-sessions,legacy-sql-table,login-replaces,realtime-handshake,realtime-ends,user-roles,user-throttling,new-device}.e2e.spec.ts',
+            'test/e2e/{auth,own-sessions,admin,admin-page,cookies,password,throttling,storage,refresh-rotation,binding,login-abuse,password-guessing,fuzz,security-asvs,openapi,logging,operations,end-issued-before,email-identity,query-logging,legacy-sessions,legacy-sql-table,login-replaces,realtime-handshake,realtime-ends,user-roles,user-throttling,new-device,review14-attacks}.e2e.spec.ts',
           ],
         },
       },
