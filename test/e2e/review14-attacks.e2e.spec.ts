@@ -201,4 +201,29 @@ describe('review 14: per-user limit, metrics and new-device details under attack
     expect(text.split('\n').length - before).toBeLessThan(200);
     expect(text).not.toMatch(/nope-|tok-|x-[0-9a-f]{12}|@example\.com/);
   });
+
+  it('new_device: the audit detail, the event log line and the stats hold no device id, token or full address; control characters stay escaped', async () => {
+    const user = await registerAndLogin(app.http);
+    const deviceId = `dev-${randomBytes(8).toString('hex')}`;
+    const res = await app.http
+      .post('/auth/login')
+      .set('User-Agent', 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0')
+      .set('X-Device-Id', deviceId)
+      .send({ email: user.email, password: user.password, deviceName: 'evil\u2028name\u001b[31m\u009b\u202egpj.exe' });
+    expect([200, 400]).toContain(res.status);
+    if (res.status !== 200) return;
+    const audit = () => sql<{ detail: string | null }>(`SELECT detail FROM session_audit WHERE type = 'new_device' AND user_id = $1`, [user.userId]);
+    await expect.poll(async () => (await audit()).length, { timeout: 3000 }).toBe(1);
+    const admin = await audit();
+    const lines = logs.lines.filter((l) => l.includes(user.userId));
+    expect(lines.some((l) => l.includes('new sign-in'))).toBe(true);
+    const blob = JSON.stringify(admin) + lines.join('');
+    expect(blob).not.toContain(deviceId);
+    expect(blob).not.toContain(res.body.accessToken);
+    expect(blob).not.toContain(res.body.refreshToken);
+    for (const line of lines) expect(line.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    const [row] = await sql<{ device_name: string }>(`SELECT device_name FROM sessions WHERE id = $1`, [res.body.sessionId]);
+    expect(row.device_name).toBe('evilname[31mgpj.exe');
+    expect(admin[0].detail).not.toMatch(/[\u0000-\u001f]/);
+  });
 });

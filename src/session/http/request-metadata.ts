@@ -9,8 +9,9 @@ export interface MetadataRequest {
 
 const clip = (value: unknown, max: number): string | null => {
   if (typeof value !== 'string') return null;
-  // Control characters have no place in a device label or a user agent we show to admins.
-  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  // Control characters (C0 and C1), line separators and bidi overrides have no place in a device
+  // label or a user agent we show to admins, log, or put in a new-sign-in message to the user.
+  const clean = value.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, '').trim();
   return clean ? clean.slice(0, max) : null;
 };
 
