@@ -4,8 +4,8 @@
  * connect-redis in a minimal NestJS app). Writes BENCHMARKS.md, bench/results.svg and
  * bench/results.json, and prints the ratios with their targets.
  *
- *   npm run bench                                   # ~5 minutes on 2 cores
- *   BENCH_SECONDS=4 BENCH_ROUNDS=2 npm run bench    # shorter (~4 minutes)
+ *   npm run bench                                   # ~13-15 minutes on 2 cores
+ *   BENCH_SECONDS=4 BENCH_ROUNDS=2 npm run bench    # shorter (~9 minutes)
  *
  * Build: the script runs `npx nest build -b tsc` (tsc, as `npm run build` does; `npm start`
  * compiles with SWC) once at the start when dist/main.js is missing or older than the newest file
@@ -32,7 +32,12 @@
  * (SESSION_LOCAL_CACHE_TTL=0), `<adapter>-secure-noredis` (REDIS_URL at a closed port),
  * `<adapter>-refresh` (POST /auth/refresh with rotation); and the peer, express-session +
  * connect-redis (bench/peer/express-session-app.ts): `peer-open`, `peer-secure` (a minimal NestJS
- * app) and `peer-app-secure` (the same peer behind this app's own Express stack).
+ * app) and `peer-app-secure` (the same peer behind this app's own Express stack), `peer-app-open`.
+ * Issue 15: `express-default-login` and `better-auth-login` (POST, 1 connection; one password
+ * check of each is timed in-process after the servers stop), `better-auth-extend` (updateAge 0:
+ * every check extends the session), `<adapter>-bare-open` (bench/peer/bare-nest-app.ts) and
+ * `<adapter>-open-no-<piece>` (the lean app with `BENCH_OFF=<piece>`, src/http/bench-off.ts;
+ * BENCH_PIECE_ROUNDS (2) rounds only). The full run takes ~13–15 minutes on 2 cores.
  *
  * Method: every server is started once, each as its own process on a free port (the app from
  * dist/main.js with NODE_ENV=production, a fresh database, its own Redis key prefix, rate limits

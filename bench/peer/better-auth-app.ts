@@ -7,7 +7,8 @@
  *
  * Routes: GET /ping (open); GET /ping/secure, guarded by better-auth's own session check
  * (`auth.api.getSession`, whose Set-Cookie, when it extends the session, is passed on);
- * better-auth's handler under /api/auth (sign-in/email is the login, get-session the session check that extends a session older than `updateAge`).
+ * better-auth's handler under /api/auth (sign-in/email is the login, get-session the session
+ * check that extends a session older than `updateAge`).
  *
  * Environment: PORT, DATABASE_URL, REDIS_URL, PEER_PREFIX (Redis key prefix), SESSION_SECRET,
  * BA_COOKIE_CACHE=on (better-auth's signed cookie cache of the session, 5 minutes: a check with a
