@@ -4,8 +4,8 @@
  * connect-redis in a minimal NestJS app). Writes BENCHMARKS.md, bench/results.svg and
  * bench/results.json, and prints the ratios with their targets.
  *
- *   npm run bench                                   # ~5 minutes on 2 cores
- *   BENCH_SECONDS=4 BENCH_ROUNDS=2 npm run bench    # shorter (~4 minutes)
+ *   npm run bench                                   # ~13-15 minutes on 2 cores
+ *   BENCH_SECONDS=4 BENCH_ROUNDS=2 npm run bench    # shorter (~9 minutes)
  *
  * Build: the script runs `npx nest build -b tsc` (tsc, as `npm run build` does; `npm start`
  * compiles with SWC) once at the start when dist/main.js is missing or older than the newest file
@@ -32,7 +32,12 @@
  * (SESSION_LOCAL_CACHE_TTL=0), `<adapter>-secure-noredis` (REDIS_URL at a closed port),
  * `<adapter>-refresh` (POST /auth/refresh with rotation); and the peer, express-session +
  * connect-redis (bench/peer/express-session-app.ts): `peer-open`, `peer-secure` (a minimal NestJS
- * app) and `peer-app-secure` (the same peer behind this app's own Express stack).
+ * app) and `peer-app-secure` (the same peer behind this app's own Express stack), `peer-app-open`.
+ * Issue 15: `express-default-login` and `better-auth-login` (POST, 1 connection; one password
+ * check of each is timed in-process after the servers stop), `better-auth-extend` (updateAge 0:
+ * every check extends the session), `<adapter>-bare-open` (bench/peer/bare-nest-app.ts) and
+ * `<adapter>-open-no-<piece>` (the lean app with `BENCH_OFF=<piece>`, src/http/bench-off.ts;
+ * BENCH_PIECE_ROUNDS (2) rounds only). The full run takes ~13–15 minutes on 2 cores.
  *
  * Method: every server is started once, each as its own process on a free port (the app from
  * dist/main.js with NODE_ENV=production, a fresh database, its own Redis key prefix, rate limits
@@ -112,7 +117,7 @@ type Adapter = 'express' | 'fastify';
 
 interface ServerSpec {
   name: string;
-  kind: 'app' | 'peer' | 'better-auth';
+  kind: 'app' | 'peer' | 'better-auth' | 'bare';
   adapter: Adapter;
   /** Variables on top of the common ones. */
   env: Record<string, string>;
@@ -139,6 +144,8 @@ interface Server extends ServerSpec {
   auth?: { header: string; value: string; userId: string; accessToken?: string; cookieSid?: string };
   refreshPool: PoolEntry[];
   refreshEmail?: string;
+  /** The user the login scenario signs in, again and again (its own, so the other sessions stay apart). */
+  loginEmail?: string;
 }
 
 function freePort(): Promise<number> {
@@ -161,10 +168,8 @@ async function startServer(spec: ServerSpec): Promise<Server> {
     mkdirSync(dir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${spec.name}-${TAG}.cpuprofile`);
   }
-  const script =
-    spec.kind === 'app'
-      ? [APP]
-      : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'peer', spec.kind === 'peer' ? 'express-session-app.ts' : 'better-auth-app.ts')];
+  const peerFile = { peer: 'express-session-app.ts', 'better-auth': 'better-auth-app.ts', bare: 'bare-nest-app.ts' } as const;
+  const script = spec.kind === 'app' ? [APP] : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'peer', peerFile[spec.kind])];
   const databaseUrl = new URL(DATABASE_URL);
   databaseUrl.searchParams.set('application_name', `${TAG}-${spec.name}`);
   const env: Record<string, string | undefined> =
@@ -190,7 +195,7 @@ async function startServer(spec: ServerSpec): Promise<Server> {
           LOG_LEVEL: 'warn',
           ...spec.env,
         }
-      : { ...process.env, NODE_ENV: 'production', PORT: String(port), DATABASE_URL: databaseUrl.toString(), REDIS_URL, PEER_PREFIX: prefix, SESSION_SECRET: SECRET, ...spec.env };
+      : { ...process.env, NODE_ENV: 'production', PORT: String(port), BARE_ADAPTER: spec.adapter, DATABASE_URL: databaseUrl.toString(), REDIS_URL, PEER_PREFIX: prefix, SESSION_SECRET: SECRET, ...spec.env };
   const stdout = spec.logsToDevNull ? openSync('/dev/null', 'w') : 'pipe';
   const child = spawn(process.execPath, [...nodeArgs, ...script], { cwd: ROOT, env, stdio: ['ignore', stdout, 'pipe'] });
   if (typeof stdout === 'number') closeSync(stdout);
@@ -296,8 +301,10 @@ async function topUpRefreshPool(server: Server, count: number): Promise<void> {
 }
 
 /** Sets up the session the guarded scenarios use (and, where needed, the refresh pool). */
-async function prepareServer(server: Server, refreshSessions: number): Promise<void> {
+async function prepareServer(server: Server, refreshSessions: number, login: boolean): Promise<void> {
+  if (server.kind === 'bare') return;
   if (server.kind === 'better-auth') {
+    server.loginEmail = BETTER_AUTH_EMAIL;
     // The fixed user bench/peer/better-auth-app.ts signs up at start; every cookie it sets (the
     // session token, and with the cookie cache the signed session data) goes with each request.
     const res = await request(server, 'POST', '/api/auth/sign-in/email', { body: { email: BETTER_AUTH_EMAIL, password: PASSWORD } });
@@ -324,6 +331,10 @@ async function prepareServer(server: Server, refreshSessions: number): Promise<v
   } else {
     server.auth = { header: 'authorization', value: `Bearer ${session.accessToken}`, userId: session.userId, accessToken: session.accessToken };
   }
+  if (login) {
+    server.loginEmail = `${server.name}-login-${TAG}@bench.example.com`;
+    await appRegister(server, server.loginEmail);
+  }
   if (refreshSessions > 0) {
     server.refreshEmail = `${server.name}-refresh-${TAG}@bench.example.com`;
     await appRegister(server, server.refreshEmail);
@@ -333,7 +344,7 @@ async function prepareServer(server: Server, refreshSessions: number): Promise<v
 
 // ------------------------------------------------------------------ scenarios
 
-type Kind = 'open' | 'secure' | 'refresh';
+type Kind = 'open' | 'secure' | 'refresh' | 'login';
 
 interface Scenario {
   id: string;
@@ -343,6 +354,10 @@ interface Scenario {
   kind: Kind;
   method: 'GET' | 'POST';
   path: string;
+  /** Concurrent connections, when not BENCH_CONNECTIONS (the login rows: 1, so a request's time is one login's). */
+  connections?: number;
+  /** Measured in the first this many rounds only (the rows of "What every request pays": see PIECE_ROUNDS). */
+  rounds?: number;
 }
 
 interface Measurement {
@@ -359,6 +374,21 @@ interface Measurement {
   /** Seconds waited for a quiet machine before the run, and the cores other processes used just before it. */
   quiet: { waited: number; foreign: number | null };
 }
+
+/**
+ * The pieces of the app's HTTP stack every request pays for before any session work, each left
+ * out in a server of its own (`BENCH_OFF`, src/http/bench-off.ts) to measure what it costs.
+ */
+const PIECES = [
+  { id: 'observer', label: 'the request observer (request id header, metrics, request-log hook)' },
+  { id: 'metrics', label: 'the duration histogram (metrics) alone' },
+  { id: 'helmet', label: 'helmet' },
+  { id: 'json', label: 'the JSON-only and JSON-safety checks' },
+  { id: 'cookies', label: 'the cookie parser (Express skips it for a request without a Cookie header)' },
+  { id: 'throttle', label: 'the global rate-limit guard' },
+] as const;
+/** Rounds for the piece rows (BENCH_PIECE_ROUNDS, 2): ten servers more, and small differences read over two rounds of each. */
+const PIECE_ROUNDS = Math.min(ROUNDS, Math.round(num('BENCH_PIECE_ROUNDS', 2)));
 
 function specs(closedRedisPort: number): ServerSpec[] {
   const down = `redis://127.0.0.1:${closedRedisPort}/14`;
@@ -379,6 +409,20 @@ function specs(closedRedisPort: number): ServerSpec[] {
       { name: adapter, kind: 'app', adapter, env: {}, describe: 'lean: SESSION_BINDING=off, bearer header, LOG_LEVEL=warn (no request lines); L1 on, SESSION_LOCAL_CACHE_TTL=10' },
       { name: `${adapter}-nol1`, kind: 'app', adapter, env: { SESSION_LOCAL_CACHE_TTL: '0' }, describe: 'SESSION_LOCAL_CACHE_TTL=0: every validation reads Redis' },
       { name: `${adapter}-noredis`, kind: 'app', adapter, env: { REDIS_URL: down }, describe: `REDIS_URL at a closed port: breaker open, in-process rate limits, every validation reads PostgreSQL` },
+      {
+        name: `${adapter}-bare`,
+        kind: 'bare',
+        adapter,
+        env: {},
+        describe: 'a bare NestJS app (bench/peer/bare-nest-app.ts): GET /ping only, Nest\'s defaults, no helmet, rate limit, metrics, logging, JSON checks, body parser or session',
+      },
+      ...PIECES.map((piece) => ({
+        name: `${adapter}-no-${piece.id}`,
+        kind: 'app' as const,
+        adapter,
+        env: { BENCH_OFF: piece.id },
+        describe: `lean, with \`BENCH_OFF=${piece.id}\`: ${piece.label} left out`,
+      })),
     );
   }
   list.push(
@@ -388,6 +432,13 @@ function specs(closedRedisPort: number): ServerSpec[] {
       adapter: 'express',
       env: { BA_COOKIE_CACHE: 'off' },
       describe: 'better-auth in a minimal NestJS app (Express, no helmet, no rate limit), users in this PostgreSQL, sessions in Redis (secondary storage); cookie cache off',
+    },
+    {
+      name: 'better-auth-extend',
+      kind: 'better-auth',
+      adapter: 'express',
+      env: { BA_COOKIE_CACHE: 'off', BA_UPDATE_AGE: '0' },
+      describe: 'the same with `updateAge` 0: every session check extends the session (storage written) and re-sets its cookie',
     },
     {
       name: 'better-auth-cc',
@@ -413,8 +464,14 @@ function specs(closedRedisPort: number): ServerSpec[] {
  * PostgreSQL busy for a moment) at the end. Rounds alternate forward and backward.
  */
 const MEASURE_ORDER = [
+  'express-default-login',
+  'better-auth-login',
+  'express-bare-open',
+  ...PIECES.map((p) => `express-open-no-${p.id}`),
   'express-default-open',
   'express-default-secure',
+  'peer-app-secure',
+  'peer-app-open',
   'fastify-default-open',
   'fastify-default-secure',
   'express-open',
@@ -422,15 +479,17 @@ const MEASURE_ORDER = [
   'better-auth-secure',
   'better-auth-cc-secure',
   'better-auth-open',
-  'peer-app-secure',
   'peer-secure',
   'peer-open',
   'fastify-open',
+  ...PIECES.map((p) => `fastify-open-no-${p.id}`),
+  'fastify-bare-open',
   'fastify-secure',
   'express-secure-nol1',
   'fastify-secure-nol1',
   'express-secure-noredis',
   'fastify-secure-noredis',
+  'better-auth-extend',
   'express-default-refresh',
   'fastify-default-refresh',
   'express-refresh',
@@ -453,10 +512,53 @@ function scenarios(): Scenario[] {
       { id: `${adapter}-secure-noredis`, label: `${adapter}: /ping/secure, Redis down`, group: adapter, server: `${adapter}-noredis`, kind: 'secure', method: 'GET', path: '/ping/secure' },
       { id: `${adapter}-refresh`, label: `${adapter}: POST /auth/refresh`, group: adapter, server: adapter, kind: 'refresh', method: 'POST', path: '/auth/refresh' },
     );
+    const pays = `${adapter}: what every request pays`;
+    list.push(
+      { id: `${adapter}-bare-open`, label: `${adapter}: bare NestJS, GET /ping`, group: pays, server: `${adapter}-bare`, kind: 'open', method: 'GET', path: '/ping' },
+      ...PIECES.map((piece) => ({
+        id: `${adapter}-open-no-${piece.id}`,
+        label: `${adapter}: GET /ping (open), without ${piece.id}`,
+        group: pays,
+        server: `${adapter}-no-${piece.id}`,
+        kind: 'open' as const,
+        method: 'GET' as const,
+        path: '/ping',
+        rounds: PIECE_ROUNDS,
+      })),
+    );
   }
+  list.push({
+    id: 'express-default-login',
+    label: 'express default: POST /auth/login (1 connection)',
+    group: 'express (default configuration)',
+    server: 'express-default',
+    kind: 'login',
+    method: 'POST',
+    path: '/auth/login',
+    connections: 1,
+  });
   list.push(
     { id: 'better-auth-open', label: 'better-auth: GET /ping (open)', group: 'better-auth (peer)', server: 'better-auth', kind: 'open', method: 'GET', path: '/ping' },
     { id: 'better-auth-secure', label: 'better-auth: getSession, cookie cache off', group: 'better-auth (peer)', server: 'better-auth', kind: 'secure', method: 'GET', path: '/ping/secure' },
+    {
+      id: 'better-auth-extend',
+      label: 'better-auth: getSession extending the session (updateAge 0)',
+      group: 'better-auth (peer)',
+      server: 'better-auth-extend',
+      kind: 'secure',
+      method: 'GET',
+      path: '/ping/secure',
+    },
+    {
+      id: 'better-auth-login',
+      label: 'better-auth: POST /api/auth/sign-in/email (1 connection)',
+      group: 'better-auth (peer)',
+      server: 'better-auth',
+      kind: 'login',
+      method: 'POST',
+      path: '/api/auth/sign-in/email',
+      connections: 1,
+    },
     { id: 'better-auth-cc-secure', label: 'better-auth: getSession, cookie cache on', group: 'better-auth (peer)', server: 'better-auth-cc', kind: 'secure', method: 'GET', path: '/ping/secure' },
     {
       id: 'peer-open',
@@ -475,6 +577,15 @@ function scenarios(): Scenario[] {
       kind: 'secure',
       method: 'GET',
       path: '/ping/secure',
+    },
+    {
+      id: 'peer-app-open',
+      label: "peer in this app's HTTP stack: GET /ping (open)",
+      group: 'express-session (peer)',
+      server: 'peer-app',
+      kind: 'open',
+      method: 'GET',
+      path: '/ping',
     },
     {
       id: 'peer-app-secure',
@@ -601,16 +712,23 @@ async function waitForQuiet(ours: Array<number | undefined>): Promise<{ waited: 
   return { waited: (performance.now() - started) / 1000 - 0.5, foreign };
 }
 
+/** The body of a login scenario: the server's login user and the bench password. */
+const loginBody = (server: Server) => ({ email: server.loginEmail!, password: PASSWORD });
+
 function jobFor(scenario: Scenario, server: Server, seconds: number): LoadJob {
   const job: LoadJob = {
     url: `http://127.0.0.1:${server.port}`,
     method: scenario.method,
     path: scenario.path,
     headers: { 'user-agent': server.userAgent ?? 'bench/1.0' },
-    connections: CONNECTIONS,
+    connections: scenario.connections ?? CONNECTIONS,
     seconds,
   };
   if (scenario.kind === 'secure') job.headers![server.auth!.header] = server.auth!.value;
+  if (scenario.kind === 'login') {
+    job.headers!['content-type'] = 'application/json';
+    job.body = JSON.stringify(loginBody(server));
+  }
   if (scenario.kind === 'refresh') {
     job.headers!['content-type'] = 'application/json';
     job.refreshPool = server.refreshPool.splice(0, server.refreshPool.length);
@@ -840,6 +958,57 @@ async function facts(redis: Redis): Promise<Facts> {
   };
 }
 
+// ------------------------------------------------------------------ password hashing
+
+interface HashCost {
+  algorithm: string;
+  /** Process CPU per check (all threads: the hash runs on libuv's pool), µs, median of the batches. */
+  cpuUs: number;
+  /** Wall time per check, one at a time, µs, median. */
+  wallUs: number;
+  checks: number;
+}
+
+/**
+ * What one password check costs each login, measured in this process, one check at a time, after
+ * the servers stopped: this app's `PasswordHasher` (src/users, @node-rs/argon2 with the app's own
+ * parameters) and better-auth's exported default (`better-auth/crypto`, scrypt from node:crypto).
+ * A login verifies once; a verify costs what a hash costs (the same parameters).
+ */
+async function passwordHashCosts(): Promise<HashCost[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PasswordHasher } = require('../src/users/password-hasher') as typeof import('../src/users/password-hasher');
+  // better-auth ships ES modules only; Node ≥ 20.19 requires them from CommonJS.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const betterAuth = require('better-auth/crypto') as typeof import('better-auth/crypto');
+  const argon2 = new PasswordHasher();
+  const argon2Hash = await argon2.hash(PASSWORD);
+  const scryptHash = await betterAuth.hashPassword(PASSWORD);
+  const time = async (algorithm: string, check: () => Promise<boolean>): Promise<HashCost> => {
+    if (!(await check())) throw new Error(`${algorithm}: the check refused the right password`);
+    const cpu: number[] = [];
+    const wall: number[] = [];
+    const batches = 5;
+    const perBatch = 6;
+    for (let b = 0; b < batches; b++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < perBatch; i++) await check();
+      const t1 = performance.now();
+      const c1 = process.cpuUsage(c0);
+      cpu.push((c1.user + c1.system) / perBatch);
+      wall.push(((t1 - t0) * 1000) / perBatch);
+    }
+    return { algorithm, cpuUs: median(cpu), wallUs: median(wall), checks: batches * perBatch };
+  };
+  return [
+    await time('this app: argon2id (@node-rs/argon2, m=19456 KiB, t=2, p=1: PasswordHasher.verify)', () => argon2.verify(argon2Hash, PASSWORD)),
+    await time("better-auth: its default, scrypt (node:crypto, N=16384, r=16, p=1: better-auth/crypto's verifyPassword)", () =>
+      betterAuth.verifyPassword({ hash: scryptHash, password: PASSWORD }),
+    ),
+  ];
+}
+
 // ------------------------------------------------------------------ build
 
 function newestMtime(dir: string): number {
@@ -938,7 +1107,32 @@ function pairedRatio(a: Summary | undefined, b: Summary | undefined): { value: n
   return { value: median(ratios), basis: `median of per-round ratios (${ratios.map((r) => r.toFixed(2)).join(', ')}), ${which}` };
 }
 
-function targets(summaries: Map<string, Summary>, memory: MemoryFacts | null): Target[] {
+/** Server CPU µs per 2xx answer of one measured run. */
+const cpuUs = (m: Measurement) => (m.cpu.server / m.result.rps) * 1e6;
+
+/**
+ * Server CPU µs per request of two scenarios, paired by round like pairedRatio: the median of the
+ * per-round differences (a − b) or ratios (a / b).
+ */
+function pairedCpu(a: Summary | undefined, b: Summary | undefined, op: 'diff' | 'ratio'): { value: number | null; basis: string } {
+  if (!a || !b) return { value: null, basis: 'not part of this run' };
+  if (a.problems.length || b.problems.length) return { value: null, basis: 'a scenario had errors' };
+  const pairs = a.rounds
+    .map((m) => [m, b.rounds.find((n) => n.round === m.round)] as const)
+    .filter((pair): pair is readonly [Measurement, Measurement] => pair[1] !== undefined);
+  const clean = pairs.filter(([m, n]) => !m.disturbed && !n.disturbed);
+  const use = clean.length ? clean : pairs;
+  if (use.length === 0) return { value: null, basis: 'no rounds' };
+  const values = use.map(([m, n]) => (op === 'diff' ? cpuUs(m) - cpuUs(n) : cpuUs(m) / cpuUs(n)));
+  const which = clean.length === pairs.length ? 'every round' : clean.length ? `the ${clean.length} undisturbed of ${pairs.length} rounds` : `all ${pairs.length} rounds, every one disturbed`;
+  const shown = values.map((v) => (op === 'diff' ? v.toFixed(0) : v.toFixed(2))).join(', ');
+  return {
+    value: median(values),
+    basis: `server CPU µs/req, ${a.scenario.id} ${op === 'diff' ? '−' : '/'} ${b.scenario.id}: median of per-round ${op === 'diff' ? 'differences' : 'ratios'} (${shown}), ${which}`,
+  };
+}
+
+function targets(summaries: Map<string, Summary>, memory: MemoryFacts | null, hashes: HashCost[] | null): Target[] {
   const ratio = (a: string, b: string) => pairedRatio(summaries.get(a), summaries.get(b));
   const list: Target[] = [];
   const add = (name: string, measured: { value: number | null; basis: string }, goal: number, unit: 'ratio' | 'times' | 'bytes', atMost = false) => {
@@ -963,6 +1157,61 @@ function targets(summaries: Map<string, Summary>, memory: MemoryFacts | null): T
     met: null,
     basis: sameStack.basis,
   });
+  // Issue 15: the session-extension path, login beside one password check, the guard's CPU, what every request pays.
+  const extension = ratio('express-default-refresh', 'better-auth-extend');
+  const extensionCpu = pairedCpu(summaries.get('express-default-refresh'), summaries.get('better-auth-extend'), 'ratio');
+  list.push({
+    name: "This module's refresh (Express, default configuration) / better-auth's session extension (updateAge 0), req/s (issue 15)",
+    value: extension.value,
+    display: extension.value === null ? 'not measured' : `${extension.value.toFixed(2)}×`,
+    target: '(none)',
+    met: null,
+    basis: `${extension.basis}; server CPU per request, refresh / extension: ${extensionCpu.value === null ? 'not measured' : extensionCpu.value.toFixed(2)}`,
+  });
+  const atMost = (name: string, measured: { value: number | null; basis: string }, goal: number, unit: 'µs' | 'ratio' | 'times', noTarget = false) => {
+    const { value, basis } = measured;
+    const fmt = (v: number) => (unit === 'µs' ? `${v.toFixed(1)} µs` : unit === 'times' ? `${v.toFixed(2)}×` : v.toFixed(2));
+    list.push({
+      name,
+      value,
+      display: value === null ? 'not measured' : fmt(value),
+      target: noTarget ? '(none)' : `≤ ${fmt(goal)}`,
+      basis,
+      met: value === null ? null : value <= goal,
+    });
+  };
+  const loginVsHash = (scenario: string, hash: HashCost | undefined) => {
+    const login = summaries.get(scenario);
+    if (!login || !hash) return { value: null, basis: !hash ? 'password check not timed' : 'not part of this run' };
+    if (login.problems.length) return { value: null, basis: 'the login scenario had errors' };
+    return {
+      value: login.cpuPerRequest / hash.cpuUs,
+      basis:
+        `server CPU per login ${fmtInt(login.cpuPerRequest)} µs (all its threads, 1 connection, p50 ${fmtMs(login.p50)}) / ` +
+        `${fmtInt(hash.cpuUs)} µs of CPU for one password check in-process (wall ${fmtInt(hash.wallUs)} µs; ${hash.algorithm})`,
+    };
+  };
+  atMost('Express default: login server CPU / one password check, argon2id (issue 15)', loginVsHash('express-default-login', hashes?.[0]), 1.1, 'times');
+  atMost('For reference: better-auth sign-in server CPU / one password check, its scrypt', loginVsHash('better-auth-login', hashes?.[1]), 1.1, 'times', true);
+  const cpu = (a: string, b: string, op: 'diff' | 'ratio') => pairedCpu(summaries.get(a), summaries.get(b), op);
+  atMost('Express, default configuration: server CPU the session guard adds per request (guarded − open) (issue 15)', cpu('express-default-secure', 'express-default-open', 'diff'), 10, 'µs');
+  atMost('Fastify, default configuration: server CPU the session guard adds per request (guarded − open) (issue 15)', cpu('fastify-default-secure', 'fastify-default-open', 'diff'), 5, 'µs');
+  const ours = cpu('express-default-secure', 'express-default-open', 'diff');
+  const theirs = cpu('peer-app-secure', 'peer-app-open', 'diff');
+  atMost(
+    "Express: the guard's added CPU / what express-session + connect-redis adds behind the same HTTP stack (issue 15)",
+    {
+      value: ours.value === null || theirs.value === null || theirs.value <= 0 ? null : ours.value / theirs.value,
+      basis: `${ours.value === null ? '?' : ours.value.toFixed(1)} µs / ${theirs.value === null ? '?' : theirs.value.toFixed(1)} µs (${theirs.basis})`,
+    },
+    0.5,
+    'ratio',
+  );
+  for (const adapter of ['express', 'fastify']) {
+    const name = adapter === 'express' ? 'Express' : 'Fastify';
+    atMost(`${name}, default configuration: open route / bare NestJS route, server CPU per request (issue 15)`, cpu(`${adapter}-default-open`, `${adapter}-bare-open`, 'ratio'), 1.25, 'times');
+    atMost(`${name}, lean: open route / bare NestJS route, server CPU per request (issue 15)`, cpu(`${adapter}-open`, `${adapter}-bare-open`, 'ratio'), 1.25, 'times');
+  }
   add(
     'Redis memory per cached session (default prefix `nsm:`)',
     {
@@ -993,6 +1242,7 @@ function markdown(input: {
   startedAt: Date;
   wallSeconds: number;
   partial: boolean;
+  hashes: HashCost[] | null;
 }): string {
   const { summaries, facts: f, memory } = input;
   const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : `${Math.round(x * 100)}%`);
@@ -1077,6 +1327,50 @@ function markdown(input: {
   rel('fastify-open', 'express-open', 'open, Fastify / Express');
   rel('express-secure-nol1', 'peer-secure', 'Express with L1 off (one Redis read per request) vs the peer');
   if (other.length) push('Other ratios from the same run:', '', ...other, '');
+
+  // Issue 15: what every request pays before any session work, piece by piece.
+  const paysRows: string[] = [];
+  for (const adapter of ['express', 'fastify']) {
+    const lean = by.get(`${adapter}-open`);
+    const bare = by.get(`${adapter}-bare-open`);
+    if (!lean && !bare) continue;
+    const cell = (m: { value: number | null; basis: string }) => (m.value === null ? 'not measured' : `${m.value.toFixed(1)} µs`);
+    paysRows.push(`| ${adapter}: bare NestJS GET /ping | ${bare ? `${fmtInt(bare.cpuPerRequest)} µs` : 'not measured'} | the baseline (median of its rounds) |`);
+    paysRows.push(`| ${adapter}: this app's open GET /ping, lean | ${lean ? `${fmtInt(lean.cpuPerRequest)} µs` : 'not measured'} | median of its rounds |`);
+    const total = pairedCpu(lean, bare, 'diff');
+    paysRows.push(`| ${adapter}: lean open route − bare | ${cell(total)} | ${total.basis} |`);
+    for (const piece of PIECES) {
+      const m = pairedCpu(lean, by.get(`${adapter}-open-no-${piece.id}`), 'diff');
+      paysRows.push(`| ${adapter}: ${piece.label} | ${cell(m)} | ${m.basis} |`);
+    }
+    const logging = pairedCpu(by.get(`${adapter}-default-open`), lean, 'diff');
+    paysRows.push(`| ${adapter}: a request log line (LOG_LEVEL=info to /dev/null, the default configuration's open route − lean) | ${cell(logging)} | ${logging.basis} |`);
+  }
+  if (paysRows.length) {
+    push(
+      '## What every request pays (issue 15)',
+      '',
+      'Server CPU per request of the open `GET /ping`, before any session work: the lean app against a bare NestJS app on the same adapter, and what each piece of the stack costs ' +
+        '(the lean open route minus the same app started with that piece left out, `BENCH_OFF=<piece>`, a bench-only switch read in src/http/bench-off.ts). ' +
+        `The piece rows were measured in ${PIECE_ROUNDS} round(s) (BENCH_PIECE_ROUNDS), the others in ${ROUNDS}; differences of a few µs are within the noise of a shared 2-core machine. ` +
+        "The `metrics` piece is part of `observer`; what is left of 'lean − bare' after the pieces is Nest's global guards and filters of this app (the session guard's check of `@Public`, the role guard), its interceptors, and Express/Fastify settings.",
+      '',
+      '| | server CPU µs/req | how |',
+      '| --- | ---: | --- |',
+      ...paysRows,
+      '',
+    );
+  }
+  if (input.hashes?.length) {
+    push(
+      '## One password check (issue 15)',
+      '',
+      'Timed in the bench process after the servers stopped, one check at a time (5 batches of 6, median), beside the login rows (1 connection):',
+      '',
+      ...input.hashes.map((h) => `- ${h.algorithm}: ${fmtInt(h.cpuUs)} µs of CPU, ${fmtInt(h.wallUs)} µs wall per check`),
+      '',
+    );
+  }
 
   push('## Redis memory per session', '');
   if (memory) {
@@ -1252,9 +1546,13 @@ async function main(): Promise<number> {
       servers.push(server);
       await waitUp(server);
     }
-    const others = await Promise.all(wanted.filter((s) => s !== first && s !== firstBetterAuth).map(startServer));
-    servers.push(...others);
-    await Promise.all(others.map(waitUp));
+    // The rest in batches: two cores starting twenty Node processes at once would time out.
+    const rest = wanted.filter((s) => s !== first && s !== firstBetterAuth);
+    for (let i = 0; i < rest.length; i += 6) {
+      const batch = await Promise.all(rest.slice(i, i + 6).map(startServer));
+      servers.push(...batch);
+      await Promise.all(batch.map(waitUp));
+    }
     const byName = new Map(servers.map((s) => [s.name, s]));
     out(`bench: servers up: ${servers.map((s) => `${s.name} :${s.port} (pid ${s.child.pid})`).join(', ')}`);
 
@@ -1263,7 +1561,8 @@ async function main(): Promise<number> {
     await Promise.all(
       servers.map((server) => {
         const refreshed = chosen.some((s) => s.kind === 'refresh' && s.server === server.name);
-        return prepareServer(server, refreshed ? refreshRuns * CONNECTIONS + REFRESH_SPARE : 0);
+        const login = chosen.some((s) => s.kind === 'login' && s.server === server.name);
+        return prepareServer(server, refreshed ? refreshRuns * CONNECTIONS + REFRESH_SPARE : 0, login);
       }),
     );
     out(`bench: sessions ready in ${((Date.now() - loginStart) / 1000).toFixed(1)} s`);
@@ -1273,8 +1572,14 @@ async function main(): Promise<number> {
       const server = byName.get(scenario.server)!;
       if (scenario.kind === 'refresh') continue;
       const headers: Record<string, string> = scenario.kind === 'secure' ? { [server.auth!.header]: server.auth!.value } : {};
-      const res = await request(server, scenario.method, scenario.path, { headers });
-      const okBody = scenario.kind === 'open' ? res.body?.ok === true : res.body?.ok === true && res.body?.userId === server.auth!.userId;
+      const body = scenario.kind === 'login' ? loginBody(server) : undefined;
+      const res = await request(server, scenario.method, scenario.path, { headers, body });
+      const okBody =
+        scenario.kind === 'open'
+          ? res.body?.ok === true
+          : scenario.kind === 'login'
+            ? typeof res.body?.user?.id === 'string'
+            : res.body?.ok === true && res.body?.userId === server.auth!.userId;
       if (res.status !== 200 || !okBody) throw new Error(`${scenario.id}: ${res.status} ${JSON.stringify(res.body)}`);
     }
     const l1: Record<string, { idleSeconds: number | null; l1: boolean | null }> = {};
@@ -1320,15 +1625,18 @@ async function main(): Promise<number> {
     for (let r = 0; r < ROUNDS; r++) {
       // ABBA: forward, then backward, so that neighbours stay neighbours and drift cancels out.
       const order = r % 2 === 0 ? sequence : [...sequence].reverse();
-      for (const scenario of order) await runOne(scenario, SECONDS, `round ${r + 1}/${ROUNDS}`, r);
+      for (const scenario of order) if (scenario.rounds === undefined || r < scenario.rounds) await runOne(scenario, SECONDS, `round ${r + 1}/${ROUNDS}`, r);
     }
     driver.stop();
     driver = undefined;
 
     const summaries = chosen.map((s) => summarize(s, measured.get(s.id)!));
     const byId = new Map(summaries.map((s) => [s.scenario.id, s]));
-    const goals = targets(byId, memory);
     await finish();
+    const wantsHashes = chosen.some((s) => s.kind === 'login');
+    const hashes = wantsHashes ? await passwordHashCosts().catch((error: Error) => (console.warn(`bench: password check timing: ${error.message}`), null)) : null;
+    for (const h of hashes ?? []) out(`bench: one password check: ${fmtInt(h.cpuUs)} µs CPU, ${fmtInt(h.wallUs)} µs wall (${h.checks} checks; ${h.algorithm})`);
+    const goals = targets(byId, memory, hashes);
     const scale = await runScale().catch((error: Error) => `failed: ${error.message}`);
 
     // Chart, report, raw data.
@@ -1360,6 +1668,7 @@ async function main(): Promise<number> {
       startedAt,
       wallSeconds,
       partial: Boolean(ONLY),
+      hashes,
     });
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), report);
     writeFileSync(
@@ -1373,6 +1682,7 @@ async function main(): Promise<number> {
           build,
           l1,
           memory,
+          passwordChecks: hashes,
           targets: goals,
           scenarios: summaries.map((s) => ({
             id: s.scenario.id,

@@ -8,6 +8,7 @@ import { httpDurations } from './metrics/http-metrics';
 import { FASTIFY_REQUEST_ID_OPTIONS, observeRequests } from './http/request-observer';
 import { AppModule } from './app.module';
 import { parseAppEnv } from './config/app-env';
+import { benchOff } from './http/bench-off';
 import { setupExpress } from './http/express.setup';
 import { setupFastify } from './http/fastify.setup';
 import { BODY_LIMIT_BYTES, trustProxyOf } from './http/http-limits';
@@ -34,13 +35,13 @@ export async function createApp(
   if (env.HTTP_ADAPTER === 'fastify') {
     const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: trustProxyOf(env.TRUST_PROXY) as boolean | string, ...FASTIFY_REQUEST_ID_OPTIONS });
     const fastifyApp = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(envVars, logging), adapter, options);
-    observeRequests(fastifyApp, [httpDurations(fastifyApp.get(Registry)), requestLines()]);
+    if (!benchOff('observer')) observeRequests(fastifyApp, [...(benchOff('metrics') ? [] : [httpDurations(fastifyApp.get(Registry))]), requestLines()]);
     await setupFastify(fastifyApp);
     app = fastifyApp;
   } else {
     const expressApp = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(envVars, logging), new ExpressAdapter(), options);
     // First, so the durations cover every middleware too.
-    observeRequests(expressApp, [httpDurations(expressApp.get(Registry)), requestLines()]);
+    if (!benchOff('observer')) observeRequests(expressApp, [...(benchOff('metrics') ? [] : [httpDurations(expressApp.get(Registry))]), requestLines()]);
     setupExpress(expressApp, env);
     app = expressApp;
   }

@@ -7,6 +7,7 @@ import { AppEnv, redisConfigOf } from './config/app-env';
 import { loadSessionSecrets } from './config/session-secret';
 import { DatabaseUnavailableFilter } from './database/database-unavailable.filter';
 import { DatabaseModule } from './database/database.module';
+import { benchOff } from './http/bench-off';
 import { HttpDrainOnShutdown } from './http/http-drain';
 import { LoggingModule, type LoggingModuleOptions } from './logging/logging.module';
 import { HealthModule } from './health/health.module';
@@ -41,7 +42,7 @@ export class AppModule {
         SessionModule.forRootAsync({
           // The monolith guards, rate-limits and maps errors app-wide; a library user chooses.
           globalGuard: true,
-          throttle: true,
+          throttle: !benchOff('throttle'),
           exceptionFilter: true,
           imports: [UsersModule],
           inject: [AppEnv, UsersService, Registry, DataSource],

@@ -6,8 +6,9 @@
  * first, as this module's does.
  *
  * Routes: GET /ping (open); GET /ping/secure, guarded by better-auth's own session check
- * (`auth.api.getSession`); better-auth's handler under /api/auth (sign-in/email is the login,
- * get-session the session check that extends a session older than `updateAge`).
+ * (`auth.api.getSession`, whose Set-Cookie, when it extends the session, is passed on);
+ * better-auth's handler under /api/auth (sign-in/email is the login, get-session the session
+ * check that extends a session older than `updateAge`).
  *
  * Environment: PORT, DATABASE_URL, REDIS_URL, PEER_PREFIX (Redis key prefix), SESSION_SECRET,
  * BA_COOKIE_CACHE=on (better-auth's signed cookie cache of the session, 5 minutes: a check with a
@@ -15,9 +16,9 @@
  * session gets before a check extends it; 0 extends it at every check).
  */
 import 'reflect-metadata';
-import { Controller, Get, Module, Req, UnauthorizedException } from '@nestjs/common';
+import { Controller, Get, Module, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { BetterAuthOptions } from 'better-auth';
@@ -60,8 +61,12 @@ class PingController {
   }
 
   @Get('secure')
-  async secure(@Req() req: Request) {
-    const session = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
+  async secure(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    // The headers too: a check that extends the session (older than `updateAge`) re-sets its
+    // cookie, which goes back to the client as better-auth's own get-session would send it.
+    const { headers, response: session } = await auth.api.getSession({ headers: fromNodeHeaders(req.headers), returnHeaders: true });
+    const setCookies = headers.getSetCookie();
+    if (setCookies.length) res.setHeader('set-cookie', setCookies);
     if (!session) throw new UnauthorizedException();
     return { ok: true, userId: session.user.id };
   }

@@ -4,22 +4,23 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { AppEnv } from '../config/app-env';
 import { jsonSafety } from '../session';
+import { benchOff } from './bench-off';
 import { BODY_LIMIT_BYTES, trustProxyOf } from './http-limits';
 import { jsonOnly } from './json-only.middleware';
 
 /** Express: JSON only (415), 100 kB bodies (413), safe JSON, trusted proxies, helmet, cookies. */
 export function setupExpress(app: NestExpressApplication, env: AppEnv): void {
-  app.use(jsonOnly);
+  if (!benchOff('json')) app.use(jsonOnly);
   app.useBodyParser('json', { limit: BODY_LIMIT_BYTES });
-  app.use(jsonSafety);
+  if (!benchOff('json')) app.use(jsonSafety);
   const trust = trustProxyOf(env.TRUST_PROXY);
   if (trust !== false) app.set('trust proxy', trust);
   app.disable('x-powered-by');
   // JSON API answers are per-user and uncacheable: no ETag hashing of every body.
   app.set('etag', false);
-  app.use(helmet());
+  if (!benchOff('helmet')) app.use(helmet());
   // API clients send a bearer token and no Cookie header: they skip the parser (and the three
   // properties it would add to every request). The module reads the header itself when needed.
   const parseCookies = cookieParser();
-  app.use((req: Request, res: Response, next: NextFunction) => (req.headers.cookie === undefined ? next() : parseCookies(req, res, next)));
+  if (!benchOff('cookies')) app.use((req: Request, res: Response, next: NextFunction) => (req.headers.cookie === undefined ? next() : parseCookies(req, res, next)));
 }

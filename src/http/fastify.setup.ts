@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { benchOff } from './bench-off';
 import { refuseUnsafeJson, unsafeJsonReason } from '../session';
 
 /**
@@ -12,13 +13,13 @@ export async function setupFastify(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only (Fastify's own parser, limited by `bodyLimit`); text/plain would become a string body.
   fastify.removeContentTypeParser(['text/plain']);
-  fastify.addHook('preValidation', async (request, reply) => {
+  if (!benchOff('json')) fastify.addHook('preValidation', async (request, reply) => {
     const reason = request.body === undefined ? null : unsafeJsonReason(request.body);
     if (reason) {
       refuseUnsafeJson(reply.raw, reason);
       return reply.hijack();
     }
   });
-  await app.register(fastifyHelmet as never);
-  await app.register(fastifyCookie as never);
+  if (!benchOff('helmet')) await app.register(fastifyHelmet as never);
+  if (!benchOff('cookies')) await app.register(fastifyCookie as never);
 }
