@@ -72,8 +72,11 @@ describe('Redis faults and many instances', () => {
       expect(finds.mock.calls.length).toBeLessThanOrEqual(2);
       queries.mockClear();
       for (let i = 0; i < 50; i++) expect(await status(a, user.accessToken)).toBe(200);
-      // The audit trail's batch writes of earlier events may land meanwhile; no other statement may.
-      expect(queries.mock.calls.map(([sql]) => String(sql)).filter((sql) => !sql.includes('session_audit'))).toEqual([]);
+      // Background work may land meanwhile — the audit trail's batch writes of earlier events, and
+      // the cache's reconciliation rounds (`revokedAccessSince`, every interval / 4 on the instance
+      // holding the lease; a busy machine stretches 50 requests over one) — no other statement may.
+      const background = (sql: string) => sql.includes('session_audit') || sql.includes(') AS revoked');
+      expect(queries.mock.calls.map(([sql]) => String(sql)).filter((sql) => !background(sql))).toEqual([]);
     } finally {
       finds.mockRestore();
       queries.mockRestore();
