@@ -885,9 +885,10 @@ function plan(r: CapacityResult, rps: number): Plan {
   const idleRedis = r.idle.redisPerS * instances;
   const redisOps = each((op) => op.redis) + idleRedis;
   const redisCmdCpu = cmdCpu(r);
-  const redisCores = (redisOps * redisCmdCpu) / 1e6;
+  // Redis CPU measured per operation (scripts and pipelines included), plus the idle instances' commands.
+  const redisCores = (each((op) => op.redisCpu) + idleRedis * redisCmdCpu) / 1e6;
   const perShardBudget = (ASSUME.utilisation * 1e6) / redisCmdCpu;
-  const redisShardsOps = Math.ceil(redisOps / perShardBudget);
+  const redisShardsOps = Math.ceil(Math.max(redisOps / perShardBudget, redisCores / ASSUME.utilisation));
   // Cached: every session used within the Redis TTL (active ones), key + value + its share of the user's set.
   const perSession = r.redisBytesPerSession.memoryUsage + r.redisBytesPerSession.userSetPerSession;
   const redisMemory = Math.min(ASSUME.sessions, active) * perSession;
@@ -987,10 +988,12 @@ export function capacityMarkdown(r: CapacityResult, auditType = 'login'): string
     'Express, the lean configuration (binding off, bearer, `LOG_LEVEL=warn`, rate limits counted but raised), one instance, a PostgreSQL database and a redis-server of the run\'s own. ' +
       `Each operation ${CONCURRENCY} at a time; counts are deltas of the app process's own statements (\`pg\`) and commands (\`ioredis\`), counted in that process, ` +
       `minus what an idle instance does over as long (${dec(r.idle.sqlPerS)} statements/s, ${dec(r.idle.redisPerS)} Redis commands/s: ${Object.keys(r.idle.redis).join(', ') || 'none'}). ` +
+      '"Redis commands sent": round trips the app made (`sendCommand`; commands in a pipeline or MULTI may be written past it); "Redis calls executed": INFO commandstats of the private server over the phase, all its clients (the subscribers too), ' +
+      'which also counts every command a Lua script runs inside. ' +
       'Server, PostgreSQL and Redis CPU are process CPU times (/proc) over the phase divided by the operations: on a busy shared machine and at modest concurrency they are upper bounds of what the same code costs under steady load.',
     '',
-    '| operation | n | server CPU µs | PostgreSQL CPU µs | Redis CPU µs | SQL statements | of which write | Redis commands | rows written (table: ins/upd/del) | main statements and commands |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    '| operation | n | server CPU µs | PostgreSQL CPU µs | Redis CPU µs | SQL statements | of which write | Redis commands sent | Redis calls executed | rows written (table: ins/upd/del) | main statements and commands |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   );
   for (const [label, op] of rows) {
     const written = Object.entries(op.rows)
@@ -998,7 +1001,7 @@ export function capacityMarkdown(r: CapacityResult, auditType = 'login'): string
       .map(([t, v]) => `${t}: ${dec(v.ins)}/${dec(v.upd)}/${dec(v.del)}`)
       .join('; ');
     md.push(
-      `| ${label} | ${int(op.n)} | ${int(op.appCpu)} | ${int(op.pgCpu)} | ${int(op.redisCpu)} | ${dec(op.sql)} | ${dec(op.sqlWrites)} | ${dec(op.redis)} | ${written || '—'} | ` +
+      `| ${label} | ${int(op.n)} | ${int(op.appCpu)} | ${int(op.pgCpu)} | ${int(op.redisCpu)} | ${dec(op.sql)} | ${dec(op.sqlWrites)} | ${dec(op.redis)} | ${dec(op.redisServer)} | ${written || '—'} | ` +
         `${[topOf(op.redisByName, op.n), topOf(op.sqlByText, op.n, 3).replace(/\|/g, '\\|')].filter(Boolean).join('; ')}${op.failures ? `; **${op.failures} failed**` : ''} |`,
     );
   }
@@ -1073,7 +1076,7 @@ export function capacityMarkdown(r: CapacityResult, auditType = 'login'): string
   row('**app cores (CPU s/s)**', (p) => dec(p.appCores, 1));
   row('**app instances** (1 core each)', (p) => int(p.instances));
   row('Redis commands/s (incl. idle per instance)', (p) => int(p.redisOps));
-  row('Redis CPU (cores, all shards)', (p) => dec(p.redisCores, 2));
+  row('Redis CPU (cores, all shards: Σ rate × Redis CPU per operation)', (p) => dec(p.redisCores, 2));
   row('Redis memory (cached sessions)', (p) => gb(p.redisMemory));
   row('Redis shards by ops / by memory', (p) => `${int(p.redisShardsOps)} / ${int(p.redisShardsMemory)}`);
   row('**Redis Cluster masters** (min 3; + 1 replica each)', (p) => int(p.redisShards));
@@ -1106,7 +1109,16 @@ export function capacityMarkdown(r: CapacityResult, auditType = 'login'): string
   return md.join('\n');
 }
 
-if (require.main === module) {
+/** CAP_FROM_JSON=1: write bench/capacity.md again from bench/capacity.json (the plan's assumptions may have changed), without measuring. */
+function fromJson(): void {
+  const saved = JSON.parse(readFileSync(join(__dirname, 'capacity.json'), 'utf8')) as CapacityResult & { auditType?: string };
+  writeFileSync(join(__dirname, 'capacity.md'), capacityMarkdown(saved, saved.auditType));
+  out('capacity: wrote bench/capacity.md from bench/capacity.json');
+}
+
+if (require.main === module && process.env.CAP_FROM_JSON) {
+  fromJson();
+} else if (require.main === module) {
   main().then(
     () => process.exit(0),
     (error: Error) => {
