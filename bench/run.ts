@@ -1670,7 +1670,7 @@ async function main(): Promise<number> {
       partial: Boolean(ONLY),
       hashes,
     });
-    writeFileSync(join(ROOT, 'BENCHMARKS.md'), report);
+    writeFileSync(join(ROOT, 'BENCHMARKS.md'), report + capacitySection());
     writeFileSync(
       join(ROOT, 'bench', 'results.json'),
       `${JSON.stringify(
@@ -1718,6 +1718,18 @@ async function main(): Promise<number> {
     await finish().catch((error: Error) => console.warn(`bench: clean-up: ${error.message}`));
     redis.disconnect();
   }
+}
+
+// ------------------------------------------------------------------ capacity (issue 15)
+
+/**
+ * bench/capacity.md, written by `npm run bench:capacity` (its own run, dated inside), appended as
+ * its own section when it exists; nothing otherwise.
+ */
+function capacitySection(): string {
+  const path = join(__dirname, 'capacity.md');
+  if (!existsSync(path)) return '';
+  return `\n${readFileSync(path, 'utf8').trimEnd()}\n`;
 }
 
 main().then(

@@ -17,15 +17,14 @@
  *   3. seeds SCALE_BACKLOG sessions that ended long before the retention cutoff and runs one
  *      SessionCleanupService pass (the real service, lock and store; batch 1000, pause 100 ms)
  *      while validation workers keep calling findByAccessHash; a pass still running after
- *      SCALE_CLEANUP_BUDGET seconds is stopped. Then the same service runs over a store whose
- *      `deleteEnded` is the proposed SQL: on what the first pass left, or on SCALE_COMPARE_BACKLOG
- *      newly seeded ended sessions when it left nothing;
+ *      SCALE_CLEANUP_BUDGET seconds is stopped. (The index-ordered deleteEnded prototype this step
+ *      also ran is gone: migration 1764400000000 dropped the indexes it walked.);
  *   4. captures the exact SQL each store method sends and prints EXPLAIN (ANALYZE, BUFFERS) of it
  *      (DELETEs inside a rolled-back transaction), with prototypes of the proposed changes
- *      (capped admin total, covering index, deleteEnded rewrite) in the same database.
+ *      (capped admin total, covering index) in the same database.
  *
  * Environment: TEST_DATABASE_URL (server to use; its own database is never touched), SCALE_SESSIONS
- * (1000000), SCALE_USERS (100000), SCALE_BACKLOG (1000000), SCALE_COMPARE_BACKLOG (500000),
+ * (1000000), SCALE_USERS (100000), SCALE_BACKLOG (1000000),
  * SCALE_CLEANUP_BUDGET (150 s, per cleanup run), SCALE_VALIDATION_WORKERS (2). About 6 minutes.
  */
 import 'reflect-metadata';
@@ -53,8 +52,6 @@ const USERS = Number(process.env.SCALE_USERS ?? 100_000);
 const BACKLOG = Number(process.env.SCALE_BACKLOG ?? 1_000_000);
 const CLEANUP_BUDGET_S = Number(process.env.SCALE_CLEANUP_BUDGET ?? 150);
 const VALIDATION_WORKERS = Number(process.env.SCALE_VALIDATION_WORKERS ?? 2);
-/** Ended sessions seeded again to run the proposed deleteEnded when the current one cleared the backlog. */
-const COMPARE_BACKLOG = Number(process.env.SCALE_COMPARE_BACKLOG ?? 500_000);
 const LIST_CALLS = 2000;
 const PAGE_CALLS = 1000;
 const HASH_CALLS = 5000;
@@ -170,26 +167,10 @@ SELECT previous_refresh_hash, id, rotated_at FROM sessions
    AND id ${half === 0 ? '<' : '>='} '80000000-0000-0000-0000-000000000000'
    ${since === 'backlog' ? 'AND created_at < $1::timestamptz - make_interval(secs => $2)' : ''}`;
 
-// ---------------------------------------------------------------------------------------------
-// The deleteEnded prototype: three index-ordered candidate lists instead of one OR-filtered scan.
-// ---------------------------------------------------------------------------------------------
-
-const PROPOSED_DELETE_ENDED = `
-WITH by_expiry AS (
-       SELECT id FROM sessions WHERE expires_at < $1
-        ORDER BY expires_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-     by_revocation AS (
-       SELECT id FROM sessions WHERE revoked_at < $1 AND expires_at >= $1
-        ORDER BY revoked_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-     by_idleness AS (
-       SELECT id FROM sessions WHERE last_activity_at < $2 AND expires_at >= $1
-          AND (revoked_at IS NULL OR revoked_at >= $1)
-        ORDER BY last_activity_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-DELETE FROM sessions WHERE id IN (
-  SELECT id FROM (SELECT id FROM by_expiry UNION ALL SELECT id FROM by_revocation
-                  UNION ALL SELECT id FROM by_idleness) ended
-   LIMIT $3)
-RETURNING id`;
+// The deleteEnded prototype (three index-ordered candidate lists) is gone: it walked
+// sessions_expires_at_idx and sessions_last_activity_at_idx, which migration
+// 1764400000000-drop-indexes-the-sweep-replaced dropped; the current deleteEnded reads the sweep's
+// ended_at and revoked_at instead.
 
 const LIVE_FILTER = `revoked_at IS NULL AND expires_at > $1 AND last_activity_at > $2`;
 const CAPPED_COUNT = `SELECT count(*)::int AS n FROM (SELECT 1 FROM sessions WHERE ${LIVE_FILTER} LIMIT ${TOTAL_CAP + 1}) capped`;
@@ -427,17 +408,8 @@ class MeasuredStore extends TypeOrmSessionStore {
 
   override async deleteEnded(before: Date, idleTtlSeconds: number, batchSize: number): Promise<number> {
     const start = performance.now();
-    let rows: number;
-    if (this.variant === 'current') {
-      rows = await super.deleteEnded(before, idleTtlSeconds, batchSize);
-    } else {
-      const idleBefore = new Date(before.getTime() - idleTtlSeconds * 1000);
-      const [deleted] = (await this.ds.query(PROPOSED_DELETE_ENDED, [before, idleBefore, batchSize])) as [
-        unknown[],
-        number,
-      ];
-      rows = deleted.length;
-    }
+    if (this.variant !== 'current') throw new Error('the proposed deleteEnded prototype was removed (its indexes are dropped)');
+    const rows = await super.deleteEnded(before, idleTtlSeconds, batchSize);
     this.batches.push({ at: start, ms: performance.now() - start, rows });
     this.onBatch();
     return rows;
@@ -1005,10 +977,6 @@ export async function runScaleBench(): Promise<{ markdown: string; ok: boolean }
     const currentDelete = await captureDelete();
     // EXPLAIN ANALYZE runs each DELETE inside a rolled-back transaction: nothing is deleted here.
     const deletePlan = await explain(ds, 'deleteEnded(before, idleTtl, 1000) — current, backlog at hand', currentDelete);
-    const proposedDeletePlan = await explain(ds, 'Proposed deleteEnded — backlog at hand', {
-      sql: PROPOSED_DELETE_ENDED,
-      params: deleteParams(cutoff()),
-    });
 
     const baselineQuiet = await waitForQuiet(QUIET_WAIT_MS);
     progress(`validation baseline (${BASELINE_S} s, ${VALIDATION_WORKERS} workers; waited ${secs(baselineQuiet.waitedMs)})`);
@@ -1020,22 +988,12 @@ export async function runScaleBench(): Promise<{ markdown: string; ok: boolean }
 
     progress(`cleanup with the current deleteEnded (budget ${CLEANUP_BUDGET_S} s)`);
     const [currentRun, currentCpu] = await meterCpu(backends, () => cleanupRun(ds, store, 'current', hashes, gc));
-    let dueAfterCurrent = await dueCount();
-    let compareBacklog = 0;
-    let compareSeedMs = 0;
-    if (dueAfterCurrent === 0 && COMPARE_BACKLOG > 0) {
-      progress(`seeding ${int(COMPARE_BACKLOG)} more ended sessions to compare the proposed deleteEnded`);
-      compareBacklog = COMPARE_BACKLOG;
-      compareSeedMs = await seedBacklog(COMPARE_BACKLOG);
-      dueAfterCurrent = await dueCount();
-    }
-    const proposedDue = dueAfterCurrent;
-    let proposedRun: CleanupRun | undefined;
-    let proposedCpu: CpuShare | null = null;
-    if (proposedDue > 0) {
-      progress(`cleanup of ${int(proposedDue)} rows with the proposed deleteEnded (budget ${CLEANUP_BUDGET_S} s)`);
-      [proposedRun, proposedCpu] = await meterCpu(backends, () => cleanupRun(ds, store, 'proposed', hashes, gc));
-    }
+    // No second variant to compare any more (the prototype is gone, see above): these stay empty.
+    const compareBacklog = 0 as number;
+    const compareSeedMs = 0;
+    const proposedDue = 0;
+    const proposedRun = undefined as CleanupRun | undefined;
+    const proposedCpu = null as CpuShare | null;
     const remaining = await dueCount();
     const runs = proposedRun ? [currentRun, proposedRun] : [currentRun];
 
@@ -1043,10 +1001,6 @@ export async function runScaleBench(): Promise<{ markdown: string; ok: boolean }
     const [steadyVacuumMs] = await timeIt(() => clients[0].query('VACUUM sessions'));
     const steadyCurrent = await explain(ds, 'deleteEnded — current, nothing left to delete (a steady-state pass)', {
       sql: currentDelete.sql,
-      params: deleteParams(cutoff()),
-    });
-    const steadyProposed = await explain(ds, 'Proposed deleteEnded — nothing left to delete', {
-      sql: PROPOSED_DELETE_ENDED,
       params: deleteParams(cutoff()),
     });
     const totalAfter = await totalCount();
@@ -1294,8 +1248,6 @@ export async function runScaleBench(): Promise<{ markdown: string; ok: boolean }
       coveringPlan,
       deletePlan,
       steadyCurrent,
-      proposedDeletePlan,
-      steadyProposed,
     ];
     for (const p of allPlans) {
       md.push(
@@ -1383,30 +1335,8 @@ export async function runScaleBench(): Promise<{ markdown: string; ok: boolean }
               'the previous one had stopped (synchronized sequential scans, tables > shared_buffers/4) and deleted rows in heap order; ' +
               'that start point is a hint shared with every other sequential scan of `sessions` (the admin `count(*)`), not a guarantee. '
             : '') +
-          'Proposed (for when the table is large enough that a full scan per pass matters), in ' +
-          '`src/session/adapters/typeorm/typeorm-session.store.ts` `deleteEnded` — same parameters, same rows; the three candidate ' +
-          'lists are disjoint, so a full batch is still `batchSize` distinct rows and the service loop still stops exactly when nothing ' +
-          'is left; each list walks an existing index in order and stops after `batchSize` rows, no migration needed:\n\n' +
-          '```sql\n' +
-          PROPOSED_DELETE_ENDED.trim() +
-          '\n```\n\n' +
-          `Measured trade-off. Routine pass: ${ms(steadyProposed.executionMs)} ms instead of ${ms(steadyCurrent.executionMs)} ms, independent of ` +
-          `the table size. A batch of the backlog: ${ms(proposedDeletePlan.executionMs)} ms vs ${ms(deletePlan.executionMs)} ms in the plans, ` +
-          ((proposedDeletePlan.dirtied ?? 0) > (deletePlan.dirtied ?? 0)
-            ? `but ${proposedDeletePlan.dirtied} pages dirtied vs ${deletePlan.dirtied}: it takes rows in expiry order wherever they lie ` +
-              'in the heap, so a purge writes more pages and WAL'
-            : `${proposedDeletePlan.dirtied ?? '–'} pages dirtied vs ${deletePlan.dirtied ?? '–'}`) +
-          (proposedRun
-            ? `; under the service ${int(rate(proposedRun))} rows/s vs ${int(rate(currentRun))} ` +
-              `(${rate(proposedRun) >= 0.95 * rate(currentRun) ? 'about the same' : `${Math.round(100 - (100 * rate(proposedRun)) / rate(currentRun))}% fewer`}), ` +
-              `batch p50 ${ms(batchStats(proposedRun).p50)} vs ${ms(batchStats(currentRun).p50)} ms, ` +
-              `validation p99 ${ms(proposedRun.validation.all.p99)} vs ${ms(currentRun.validation.all.p99)} ms.`
-            : '.') +
-          (proposedRun && proposedRun.batches.length > 0 && proposedRun.batches[proposedRun.batches.length - 1].ms > 500
-            ? ` Its last batch (${ms(proposedRun.batches[proposedRun.batches.length - 1].ms)} ms) is as slow as the current one's: once ` +
-              '`by_expiry` runs dry, `by_revocation` and `by_idleness` walk their whole index ranges, which still hold the entries of every ' +
-              'row the pass deleted (no VACUUM in between; each is checked against the heap once, then marked dead). '
-            : ' ') +
+          'An index-ordered rewrite walking `expires_at` and `last_activity_at` was prototyped here before; migration ' +
+          '1764400000000-drop-indexes-the-sweep-replaced dropped those indexes (the sweep marks `ended_at` instead), so it is no longer compared. ' +
           'With autovacuum on (it is off on this server) the dead entries go between passes; after a one-off purge of a large backlog a ' +
           'manual VACUUM of `sessions` does the same.',
       );
