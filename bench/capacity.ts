@@ -35,12 +35,12 @@ import { ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import type { LoadJob, LoadResult, PoolEntry } from './load-driver';
+import { freePort, type JsonAnswer, requestJson } from './local-http';
 
 const ROOT = resolve(__dirname, '..');
 const APP = join(ROOT, 'dist', 'main.js');
@@ -97,16 +97,6 @@ interface Counts {
 
 // ------------------------------------------------------------------ processes
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** utime + stime of a process, in µs (0 when it is gone). */
 function cpuMicros(pid: number | undefined): number {
@@ -205,39 +195,8 @@ async function probe(app: App): Promise<Counts> {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-interface Answer {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
-
-function request(app: App, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const data = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string | number> = { 'user-agent': 'capacity-bench/1.0', ...options.headers };
-  if (data !== undefined) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = Buffer.byteLength(data);
-  }
-  return new Promise((done, fail) => {
-    const req = http.request({ host: '127.0.0.1', port: app.port, method, path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', fail);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON
-        }
-        done({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.on('error', fail);
-    req.end(data);
-  });
+function request(app: App, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<JsonAnswer> {
+  return requestJson(app.port, method, path, { ...options, agent, headers: { 'user-agent': 'capacity-bench/1.0', ...options.headers } });
 }
 
 /** A client address of its own per request: 10.x.y.z from a counter. */

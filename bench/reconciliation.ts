@@ -18,7 +18,6 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
@@ -27,6 +26,7 @@ import { redisSessionAdapters, SESSION_MIGRATIONS } from '../src/session';
 import { sessionCacheKey } from '../src/session/adapters/redis/redis-cache.tier';
 import type { SharedSessionCache } from '../src/session/adapters/shared-session.cache';
 import { TypeOrmSessionStore } from '../src/session/adapters/typeorm/typeorm-session.store';
+import { freePort } from './local-http';
 
 const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SESSIONS = Number(process.env.RECONCILE_SESSIONS ?? 1_000_000);
@@ -39,15 +39,6 @@ const progress = (line: string) => process.stderr.write(`[reconcile] ${line}\n`)
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** A third of the sessions ended during the last day, the rest live; ids and hashes unique per run. */
 const SEED = `

@@ -52,13 +52,12 @@
 import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import type { LoadJob, LoadResult, PoolEntry } from './load-driver';
+import { freePort, type JsonAnswer, requestJson } from './local-http';
 import { barChartSvg, BarRow } from './svg-chart';
 
 const ROOT = resolve(__dirname, '..');
@@ -148,16 +147,6 @@ interface Server extends ServerSpec {
   loginEmail?: string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 async function startServer(spec: ServerSpec): Promise<Server> {
   const port = await freePort();
@@ -238,40 +227,10 @@ async function stopServer(server: Server): Promise<void> {
   }
 }
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
+type Answer = JsonAnswer;
 
 function request(server: Server, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const data = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string | number> = { 'user-agent': server.userAgent ?? 'bench/1.0', ...options.headers };
-  if (data !== undefined) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = Buffer.byteLength(data);
-  }
-  return new Promise((done, fail) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, method, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', fail);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON
-        }
-        done({ status: res.statusCode ?? 0, headers: res.headers, body });
-      });
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.on('error', fail);
-    req.end(data);
-  });
+  return requestJson(server.port, method, path, { ...options, headers: { 'user-agent': server.userAgent ?? 'bench/1.0', ...options.headers } });
 }
 
 async function appLogin(server: Server, email: string): Promise<{ accessToken: string; refreshToken: string; sessionId: string; userId: string; accessCookie: string | null }> {
@@ -1094,17 +1053,29 @@ interface Target {
  * or over all rounds when there is no such round.
  */
 function pairedRatio(a: Summary | undefined, b: Summary | undefined): { value: number | null; basis: string } {
-  if (!a || !b) return { value: null, basis: 'not part of this run' };
-  if (a.problems.length || b.problems.length) return { value: null, basis: 'a scenario had errors' };
+  const paired = pairedRounds(a, b);
+  if ('basis' in paired) return { value: null, basis: paired.basis };
+  const ratios = paired.use.map(([m, n]) => m.result.rps / n.result.rps);
+  return { value: median(ratios), basis: `median of per-round ratios (${ratios.map((r) => r.toFixed(2)).join(', ')}), ${paired.which}` };
+}
+
+/**
+ * The measured runs of two scenarios paired by round: the undisturbed pairs, or all of them when
+ * none is, and which those are in words; or why there is nothing to pair.
+ */
+function pairedRounds(
+  a: Summary | undefined,
+  b: Summary | undefined,
+): { use: Array<readonly [Measurement, Measurement]>; which: string } | { basis: string } {
+  if (!a || !b) return { basis: 'not part of this run' };
+  if (a.problems.length || b.problems.length) return { basis: 'a scenario had errors' };
   const pairs = a.rounds
     .map((m) => [m, b.rounds.find((n) => n.round === m.round)] as const)
     .filter((pair): pair is readonly [Measurement, Measurement] => pair[1] !== undefined);
+  if (pairs.length === 0) return { basis: 'no rounds' };
   const clean = pairs.filter(([m, n]) => !m.disturbed && !n.disturbed);
-  const use = clean.length ? clean : pairs;
-  const ratios = use.map(([m, n]) => m.result.rps / n.result.rps);
-  if (ratios.length === 0) return { value: null, basis: 'no rounds' };
   const which = clean.length === pairs.length ? 'every round' : clean.length ? `the ${clean.length} undisturbed of ${pairs.length} rounds` : `all ${pairs.length} rounds, every one disturbed`;
-  return { value: median(ratios), basis: `median of per-round ratios (${ratios.map((r) => r.toFixed(2)).join(', ')}), ${which}` };
+  return { use: clean.length ? clean : pairs, which };
 }
 
 /** Server CPU µs per 2xx answer of one measured run. */
@@ -1115,20 +1086,14 @@ const cpuUs = (m: Measurement) => (m.cpu.server / m.result.rps) * 1e6;
  * per-round differences (a − b) or ratios (a / b).
  */
 function pairedCpu(a: Summary | undefined, b: Summary | undefined, op: 'diff' | 'ratio'): { value: number | null; basis: string } {
-  if (!a || !b) return { value: null, basis: 'not part of this run' };
-  if (a.problems.length || b.problems.length) return { value: null, basis: 'a scenario had errors' };
-  const pairs = a.rounds
-    .map((m) => [m, b.rounds.find((n) => n.round === m.round)] as const)
-    .filter((pair): pair is readonly [Measurement, Measurement] => pair[1] !== undefined);
-  const clean = pairs.filter(([m, n]) => !m.disturbed && !n.disturbed);
-  const use = clean.length ? clean : pairs;
-  if (use.length === 0) return { value: null, basis: 'no rounds' };
+  const paired = pairedRounds(a, b);
+  if ('basis' in paired) return { value: null, basis: paired.basis };
+  const { use, which } = paired; // both are defined here
   const values = use.map(([m, n]) => (op === 'diff' ? cpuUs(m) - cpuUs(n) : cpuUs(m) / cpuUs(n)));
-  const which = clean.length === pairs.length ? 'every round' : clean.length ? `the ${clean.length} undisturbed of ${pairs.length} rounds` : `all ${pairs.length} rounds, every one disturbed`;
   const shown = values.map((v) => (op === 'diff' ? v.toFixed(0) : v.toFixed(2))).join(', ');
   return {
     value: median(values),
-    basis: `server CPU µs/req, ${a.scenario.id} ${op === 'diff' ? '−' : '/'} ${b.scenario.id}: median of per-round ${op === 'diff' ? 'differences' : 'ratios'} (${shown}), ${which}`,
+    basis: `server CPU µs/req, ${a!.scenario.id} ${op === 'diff' ? '−' : '/'} ${b!.scenario.id}: median of per-round ${op === 'diff' ? 'differences' : 'ratios'} (${shown}), ${which}`,
   };
 }
 
