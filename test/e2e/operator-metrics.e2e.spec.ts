@@ -114,7 +114,11 @@ describe('RedisKeyMemorySampler', () => {
     monitor.on('monitor', (_time: string, args: string[]) => commands.push(String(args[0]).toLowerCase()));
     const sample = await new RedisKeyMemorySampler(client, 'app:').sample();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    monitor.disconnect();
+    // Wait for the monitor connection to close: the MEMORY USAGE calls of `exactBytes` below must not reach it.
+    await new Promise((resolve) => {
+      monitor.once('end', resolve);
+      monitor.disconnect();
+    });
     expect(sample.keys).toBeGreaterThan(4_000 * 0.7);
     expect(sample.keys).toBeLessThan(4_000 * 1.3);
     const exact = await exactBytes(ours);
