@@ -5,9 +5,10 @@
  * a new row version of a live session enters), WAL records and bytes, buffers hit and dirtied
  * (EXPLAIN (ANALYZE, BUFFERS, WAL) of the statement, in a transaction that is rolled back), and
  * `pg_stat_user_tables`' updates against HOT updates after N rotations and N activity touches.
- * Timings are printed too, marked as load-dependent.
+ * Timings are printed too, marked as load-dependent: rotations per second with the statement
+ * prepared (the default) and parsed every time, in rounds taken in turn.
  *
- *   npm run bench:rotation                       # 2,000 sessions, 3 rotations each: ~20 s
+ *   npm run bench:rotation                       # 2,000 sessions, 4 rotations each: ~25 s
  *   ROTATION_SESSIONS=20000 npm run bench:rotation
  *
  * A fresh database is created on TEST_DATABASE_URL's server and dropped at the end.
@@ -24,7 +25,8 @@ import { hashToken, mintRotationSecret, mintToken } from '../src/session/tokens'
 
 const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SESSIONS = Number(process.env.ROTATION_SESSIONS ?? 2000);
-const ROUNDS = Number(process.env.ROTATION_ROUNDS ?? 3);
+/** Rounds of one rotation per session: unprepared and prepared statements in turn, ABBA. */
+const ROUNDS = Number(process.env.ROTATION_ROUNDS ?? 4);
 const KEYS = ['rotation-cost-secret-0123456789abcdef0123456789'];
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -164,7 +166,10 @@ async function main(): Promise<void> {
   try {
     const dataSource = new DataSource({ type: 'postgres', url: url.toString(), migrations: SESSION_MIGRATIONS, migrationsRun: true, extra: { max: 4 } });
     await dataSource.initialize();
-    const store = new TypeOrmSessionStore(dataSource);
+    // Statements are counted and explained through `dataSource.query`, which the store uses with
+    // prepared statements off; the same SQL, prepared, is timed beside it.
+    const store = new TypeOrmSessionStore(dataSource, { preparedStatements: false });
+    const preparedStore = new TypeOrmSessionStore(dataSource);
     const state = instrument(dataSource);
     const now = new Date();
     const window = (): LiveWindow => ({ now: new Date(), activeSince: new Date(Date.now() - 86_400_000) });
@@ -183,22 +188,28 @@ async function main(): Promise<void> {
 
     state.statements = 0;
     let rotations = 0;
-    const started = performance.now();
+    const timed = { unprepared: { rotations: 0, ms: 0 }, prepared: { rotations: 0, ms: 0 } };
     for (let round = 0; round < ROUNDS; round++) {
+      const kind = round % 4 === 0 || round % 4 === 3 ? 'unprepared' : 'prepared';
+      const rotating = kind === 'prepared' ? preparedStore : store;
+      const started = performance.now();
       for (let i = 0; i < sessions.length; i += 20) {
         await Promise.all(
           sessions.slice(i, i + 20).map(async (s) => {
             const next = target();
-            const rotation = await store.rotate(s.refreshHash, next, window());
+            const rotation = await rotating.rotate(s.refreshHash, next, window());
             if (!rotation) throw new Error('rotation matched no session');
             s.refreshHash = next.refreshHash;
             rotations++;
+            timed[kind].rotations++;
           }),
         );
       }
+      timed[kind].ms += performance.now() - started;
     }
-    const rotateMs = performance.now() - started;
-    const statementsPerRotation = state.statements / rotations;
+    const rotateMs = timed.unprepared.ms + timed.prepared.ms;
+    const statementsPerRotation = state.statements / Math.max(1, timed.unprepared.rotations);
+    const perSecond = (t: { rotations: number; ms: number }) => (t.ms > 0 ? t.rotations / (t.ms / 1000) : NaN);
     // One more rotation, explained first (in a transaction rolled back), on pages the measured ones already wrote since the checkpoint.
     state.explaining = true;
     const sample = sessions[1];
@@ -240,6 +251,8 @@ async function main(): Promise<void> {
       touched,
       busyMachineRotationsPerSecond: rotations / (rotateMs / 1000),
       busyMachineMsPerRotation: rotateMs / rotations,
+      busyMachineRotationsPerSecondUnprepared: perSecond(timed.unprepared),
+      busyMachineRotationsPerSecondPrepared: perSecond(timed.prepared),
     });
     out(`rotation cost (${SESSIONS} live sessions, ${ROUNDS} rotations each)`);
     out(`  statements (round trips) per rotation: ${statementsPerRotation}`);
@@ -251,7 +264,10 @@ async function main(): Promise<void> {
     out(`    sessions (${sessionIndexes.length}): ${sessionIndexes.join(', ')}`);
     out(`    session_rotated_refresh_tokens (${rotatedIndexes.length}): ${rotatedIndexes.join(', ')}`);
     out(`  sessions updates ${updates}, HOT ${hot} (${((100 * hot) / Math.max(1, updates)).toFixed(1)}%): ${rotationUpdates} rotations, ${updates - rotationUpdates} activity touches of ${touched} sessions`);
-    out(`  [load-dependent, busy machine] ${(rotations / (rotateMs / 1000)).toFixed(0)} rotations/s at 20 concurrent, ${(rotateMs / rotations).toFixed(2)} ms each`);
+    out(
+      `  [load-dependent, busy machine] rotations/s at 20 concurrent, rounds in turn (ABBA): ${perSecond(timed.prepared).toFixed(0)} with prepared statements (the default), ` +
+        `${perSecond(timed.unprepared).toFixed(0)} parsed every time (preparedStatements: false): ×${(perSecond(timed.prepared) / perSecond(timed.unprepared)).toFixed(2)}`,
+    );
     if (process.env.ROTATION_JSON) out(JSON.stringify(report));
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

@@ -127,7 +127,7 @@ export { MemoryLoginFailureCounter } from './adapters/memory/memory-login-failur
 export { MemoryThrottlerStorage } from './adapters/memory/memory-throttler.storage.js';
 export { MemorySocketPresence } from './adapters/memory/memory-socket.presence.js';
 export { typeOrmSessionAdapters } from './adapters/typeorm/typeorm-session.adapters.js';
-export type { TypeOrmSessionAdapters } from './adapters/typeorm/typeorm-session.adapters.js';
+export type { TypeOrmSessionAdapterOptions, TypeOrmSessionAdapters } from './adapters/typeorm/typeorm-session.adapters.js';
 export { TypeOrmSessionStore } from './adapters/typeorm/typeorm-session.store.js';
 export { TypeOrmAuditLog } from './adapters/typeorm/typeorm-audit.log.js';
 export { TypeOrmHousekeepingLock } from './adapters/typeorm/typeorm-housekeeping.lock.js';

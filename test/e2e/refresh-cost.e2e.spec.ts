@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { DataSource } from 'typeorm';
 import { registerAndLogin, resetDatabase, RunningApp, sql, startApp } from '../support/app-harness';
+import { recordStatements, type StatementRecorder } from '../support/pg-statements';
 
 /**
  * What one refresh costs the stores (issue 15): the statements it sends PostgreSQL, the commands
@@ -10,7 +10,7 @@ import { registerAndLogin, resetDatabase, RunningApp, sql, startApp } from '../s
  */
 describe('the cost of a refresh', () => {
   let running: RunningApp;
-  const statements: string[] = [];
+  let statements: StatementRecorder;
   const commands: string[] = [];
   let counting = false;
   const sendCommand = Redis.prototype.sendCommand;
@@ -18,13 +18,7 @@ describe('the cost of a refresh', () => {
   beforeAll(async () => {
     await resetDatabase();
     running = await startApp();
-    const dataSource = running.app.get(DataSource);
-    const query = dataSource.query.bind(dataSource);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    (dataSource as any).query = (text: string, params?: unknown[]) => {
-      if (counting) statements.push(text.replace(/\s+/g, ' ').trim());
-      return query(text, params);
-    };
+    statements = recordStatements();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     Redis.prototype.sendCommand = function (this: Redis, command: any, ...rest: any[]) {
       if (counting) commands.push(String(command.name).toUpperCase());
@@ -33,6 +27,7 @@ describe('the cost of a refresh', () => {
     } as typeof sendCommand;
   });
   afterAll(async () => {
+    statements?.restore();
     Redis.prototype.sendCommand = sendCommand;
     await running.close();
   });
@@ -40,15 +35,19 @@ describe('the cost of a refresh', () => {
   it('one SQL statement (the rotation, with the insert of the rotated-away hash), no locking read; the replaced access token marked in Redis', async () => {
     const user = await registerAndLogin(running.http);
     await new Promise((r) => setTimeout(r, 300)); // the login's audit batch and activity are written
-    statements.length = 0;
+    statements.texts.length = 0;
     commands.length = 0;
-    counting = true;
+    counting = statements.on = true;
     await running.http.post('/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
-    counting = false;
-    expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(/^WITH rotated AS \( UPDATE sessions SET/);
-    expect(statements[0]).toContain('INSERT INTO session_rotated_refresh_tokens');
-    expect(statements[0]).not.toMatch(/FOR UPDATE/);
+    counting = statements.on = false;
+    // The module's one statement, and the app's check that the user still exists (its
+    // `CredentialsVerifier.findById`, through TypeORM's repository).
+    const rotation = statements.texts.filter((text) => !/FROM "users"/.test(text));
+    expect(statements.texts.length - rotation.length).toBe(1);
+    expect(rotation).toHaveLength(1);
+    expect(rotation[0]).toMatch(/^WITH rotated AS \( UPDATE sessions SET/);
+    expect(rotation[0]).toContain('INSERT INTO session_rotated_refresh_tokens');
+    expect(rotation[0]).not.toMatch(/FOR UPDATE/);
     // The refresh's own: the tombstone of the replaced access hash and its removal from the
     // user's set; the rest is the rate limiter's counter.
     expect(commands.filter((c) => c === 'SET' || c === 'SREM').sort()).toEqual(['SET', 'SREM']);

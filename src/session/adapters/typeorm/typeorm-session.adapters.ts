@@ -16,6 +16,18 @@ export interface TypeOrmSessionAdapters {
   lock: HousekeepingLock;
 }
 
+/** How the PostgreSQL adapters talk to the database. */
+export interface TypeOrmSessionAdapterOptions {
+  /**
+   * Run the statements of the request paths (validation, rotation, login, revocation) as named
+   * prepared statements on node-postgres' pool: parsed and planned once per connection, which
+   * makes a rotation cost PostgreSQL about a third less. Turn it off behind PgBouncer older than
+   * 1.21 in transaction mode (its connections do not keep prepared statements). Without effect on
+   * PGlite or a driver passed in the DataSource's `driver`. @default true
+   */
+  preparedStatements?: boolean;
+}
+
 /**
  * The PostgreSQL (or embedded PGlite) adapters, to spread into `SessionModule.forRoot` options.
  * The `DataSource` is the app's, injected in `forRootAsync` so that it exists (and is
@@ -30,12 +42,12 @@ export interface TypeOrmSessionAdapters {
  *
  * Its schema comes from `SESSION_MIGRATIONS`, which the DataSource must run (`migrations`,
  * `migrationsRun: true`; never `synchronize`). The adapters speak plain SQL through
- * `dataSource.query`: no entity to register, and `typeorm` itself is never loaded by this package.
+ * `dataSource.query` (and node-postgres' pool for the prepared statements): no entity to register, and `typeorm` itself is never loaded by this package.
  * Only a database that cannot be reached answers 503; any other failure is an error, as it should be.
  */
-export function typeOrmSessionAdapters(dataSource: DataSource): TypeOrmSessionAdapters {
+export function typeOrmSessionAdapters(dataSource: DataSource, options: TypeOrmSessionAdapterOptions = {}): TypeOrmSessionAdapters {
   return {
-    store: new TypeOrmSessionStore(dataSource),
+    store: new TypeOrmSessionStore(dataSource, options),
     auditLog: new TypeOrmAuditLog(dataSource),
     lock: new TypeOrmHousekeepingLock(dataSource),
   };

@@ -21,6 +21,7 @@ import {
   SessionSummary,
 } from '../../ports/session-record.js';
 import { SessionStore } from '../../ports/session-store.js';
+import { PreparedStatements } from './prepared-statements.js';
 import { assertTables, rowsOf, runStatement } from './run-statement.js';
 import { SessionRow, toSessionRecord } from './session-row.mapper.js';
 
@@ -50,8 +51,20 @@ function violates(error: unknown, constraint: string): boolean {
  * serialized by the row lock of the UPDATE: the loser re-checks `refresh_hash` and matches nothing.
  */
 export class TypeOrmSessionStore extends SessionStore {
-  constructor(private readonly dataSource: DataSource) {
+  /** The statements of the request paths (validation, rotation, login, revocation): prepared once per connection. */
+  private readonly prepared: PreparedStatements;
+
+  /**
+   * @param options.preparedStatements run the request paths' statements as named prepared
+   *   statements (see `PreparedStatements`); false behind PgBouncer older than 1.21 in transaction
+   *   mode. @default true
+   */
+  constructor(
+    private readonly dataSource: DataSource,
+    options: { preparedStatements?: boolean } = {},
+  ) {
     super();
+    this.prepared = new PreparedStatements(dataSource, options.preparedStatements ?? true);
   }
 
   async insert(s: NewSessionRecord): Promise<Insertion> {
@@ -70,7 +83,7 @@ export class TypeOrmSessionStore extends SessionStore {
   }
 
   private async insertReplacingDevice(s: NewSessionRecord): Promise<Insertion> {
-    const rows = rowsOf<SessionRow & { is_new: boolean }>(await this.run(
+    const rows = await this.prepared.rows<SessionRow & { is_new: boolean }>(
       `WITH replaced AS (
          UPDATE sessions SET revoked_at = $9, revoked_reason = 'replaced', ended_at = $9, version = version + 1
           WHERE $16::varchar IS NOT NULL AND user_id = $2 AND device_id = $16::varchar
@@ -90,7 +103,7 @@ export class TypeOrmSessionStore extends SessionStore {
        UNION ALL
        SELECT false AS is_new, * FROM replaced`,
       insertParams(s),
-    ));
+    );
     const session = rows.find((row) => row.is_new);
     if (!session) throw new Error('INSERT INTO sessions returned no row');
     return {
@@ -140,7 +153,7 @@ export class TypeOrmSessionStore extends SessionStore {
     // rotations of one token, and the loser's re-check of `refresh_hash = $1` on the row the
     // winner wrote matches nothing. `previous_access_hash` is set from the old row, so RETURNING
     // hands back the access hash replaced without a separate locking read.
-    const result = await this.run(
+    const rows = await this.prepared.rows<SessionRow & { replaced_access_hash: string }>(
       `WITH rotated AS (
          UPDATE sessions SET
            previous_refresh_hash = refresh_hash,
@@ -172,7 +185,6 @@ export class TypeOrmSessionStore extends SessionStore {
         target.rotationSecret,
       ],
     );
-    const rows = rowsOf<SessionRow & { replaced_access_hash: string }>(result);
     if (rows.length === 0) return null;
     return { session: toSessionRecord(rows[0]), replacedAccessHash: rows[0].replaced_access_hash };
   }
@@ -187,7 +199,7 @@ export class TypeOrmSessionStore extends SessionStore {
 
   async touchMany(entries: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
     if (entries.length === 0) return;
-    await this.run(
+    await this.prepared.rows(
       `UPDATE sessions s SET last_activity_at = v.at
          FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at)
         WHERE s.id = v.id AND s.revoked_at IS NULL AND s.ended_at IS NULL AND s.last_activity_at < v.at`,
@@ -471,8 +483,9 @@ export class TypeOrmSessionStore extends SessionStore {
     }
   }
 
+  /** Runs a statement that returns session rows, prepared (see `PreparedStatements`). */
   private async query(sql: string, params: unknown[]): Promise<SessionRecord[]> {
-    return rowsOf<SessionRow>(await this.run(sql, params)).map(toSessionRecord);
+    return (await this.prepared.rows<SessionRow>(sql, params)).map(toSessionRecord);
   }
 
   /** Runs SQL; an unreachable database becomes `SessionStoreUnavailableError` (503). */
