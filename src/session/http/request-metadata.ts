@@ -1,5 +1,7 @@
+import { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
 import type { SessionMetadata } from '../ports/session-record.js';
+import type { ClientContext } from '../session-binding.js';
 
 /** What metadata is read from: the client IP (as the app's trust-proxy setting gives it) and the headers. */
 export interface MetadataRequest {
@@ -15,21 +17,38 @@ const clip = (value: unknown, max: number): string | null => {
   return clean ? clean.slice(0, max) : null;
 };
 
+/** A user agent's device label and type, as parsed; the same few user agents come back again and again. */
+const parsedDevices = new LRUCache<string, { name: string | null; type: string | null }>({ max: 2000 });
+
+function parsedDevice(userAgent: string): { name: string | null; type: string | null } {
+  let device = parsedDevices.get(userAgent);
+  if (device === undefined) {
+    const ua = UAParser(userAgent);
+    const name = [ua.browser.name, ua.os.name].filter(Boolean).join(' on ');
+    device = { name: name || null, type: ua.device.type ?? (ua.browser.name ? 'desktop' : null) };
+    parsedDevices.set(userAgent, device);
+  }
+  return device;
+}
+
+/** Who sends the request, as far as a session's binding needs it: its IP and user agent (nothing parsed). */
+export function requestClient(req: MetadataRequest): ClientContext {
+  return { ipAddress: clip(req.ip, 64), userAgent: clip(req.headers['user-agent'], 512) };
+}
+
 /**
  * Where and on what a session is opened: IP, user agent, a device name and type taken from
  * `X-Device-Name` / `X-Device-Type`, the login body's `deviceName`, or the parsed user agent, and
  * a device id from the login body's `deviceId`, else `X-Device-Id`.
  */
 export function requestMetadata(req: MetadataRequest, deviceName?: string, deviceId?: string): SessionMetadata {
-  const userAgent = clip(req.headers['user-agent'], 512);
-  const ua = userAgent ? UAParser(userAgent) : undefined;
-  const parsedName = ua && [ua.browser.name, ua.os.name].filter(Boolean).join(' on ');
-  const parsedType = ua ? (ua.device.type ?? (ua.browser.name ? 'desktop' : null)) : null;
+  const { ipAddress, userAgent } = requestClient(req);
+  const parsed = userAgent ? parsedDevice(userAgent) : undefined;
   return {
-    ipAddress: clip(req.ip, 64),
-    userAgent,
-    deviceName: clip(deviceName, 128) ?? clip(req.headers['x-device-name'], 128) ?? (parsedName || null),
-    deviceType: clip(req.headers['x-device-type'], 32) ?? parsedType,
+    ipAddress: ipAddress ?? null,
+    userAgent: userAgent ?? null,
+    deviceName: clip(deviceName, 128) ?? clip(req.headers['x-device-name'], 128) ?? parsed?.name ?? null,
+    deviceType: clip(req.headers['x-device-type'], 32) ?? parsed?.type ?? null,
     deviceId: clip(deviceId, 128) ?? clip(req.headers['x-device-id'], 128),
   };
 }

@@ -8,7 +8,7 @@ import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../session.options.js';
 import { SessionService } from '../session.service.js';
 import type { AuthenticatedSession, IssuedSession } from '../session.types.js';
-import { requestMetadata, type MetadataRequest } from './request-metadata.js';
+import { requestClient, requestMetadata, type MetadataRequest } from './request-metadata.js';
 import {
   clearedSessionCookies,
   CSRF_COOKIE,
@@ -106,7 +106,7 @@ export class SessionIssuer {
   async refresh(req: IssuerRequest, res: CookieResponse, refreshToken?: string): Promise<IssuedSessionBody> {
     const token = refreshToken ?? this.refreshCookieOf(req);
     if (token === undefined) throw new InvalidTokenError('missing');
-    const issued = await this.sessions.refresh(token, requestMetadata(req));
+    const issued = await this.sessions.refresh(token, requestClient(req));
     const user = await this.options.credentials.findById(issued.session.userId);
     if (!user) {
       await this.sessions.revoke(issued.session.id, 'revoked');
