@@ -1045,6 +1045,8 @@ interface Target {
   met: boolean | null;
   /** How the value was obtained. */
   basis: string;
+  /** True when the rounds disagree in sign or the value is negative: a difference below what the run resolves. */
+  unresolved?: boolean;
 }
 
 /**
@@ -1085,15 +1087,22 @@ const cpuUs = (m: Measurement) => (m.cpu.server / m.result.rps) * 1e6;
  * Server CPU µs per request of two scenarios, paired by round like pairedRatio: the median of the
  * per-round differences (a − b) or ratios (a / b).
  */
-function pairedCpu(a: Summary | undefined, b: Summary | undefined, op: 'diff' | 'ratio'): { value: number | null; basis: string } {
+function pairedCpu(a: Summary | undefined, b: Summary | undefined, op: 'diff' | 'ratio'): { value: number | null; basis: string; unresolved?: boolean } {
   const paired = pairedRounds(a, b);
   if ('basis' in paired) return { value: null, basis: paired.basis };
   const { use, which } = paired; // both are defined here
   const values = use.map(([m, n]) => (op === 'diff' ? cpuUs(m) - cpuUs(n) : cpuUs(m) / cpuUs(n)));
   const shown = values.map((v) => (op === 'diff' ? v.toFixed(0) : v.toFixed(2))).join(', ');
+  const value = median(values);
+  // A difference whose rounds disagree in sign, or that came out negative, is smaller than the
+  // round-to-round spread of the two CPU figures it subtracts: this run cannot say what it is.
+  const unresolved = op === 'diff' && (value < 0 || (Math.min(...values) < 0 && Math.max(...values) > 0));
   return {
-    value: median(values),
-    basis: `server CPU µs/req, ${a!.scenario.id} ${op === 'diff' ? '−' : '/'} ${b!.scenario.id}: median of per-round ${op === 'diff' ? 'differences' : 'ratios'} (${shown}), ${which}`,
+    value,
+    unresolved,
+    basis:
+      `server CPU µs/req, ${a!.scenario.id} ${op === 'diff' ? '−' : '/'} ${b!.scenario.id}: median of per-round ${op === 'diff' ? 'differences' : 'ratios'} (${shown}), ${which}` +
+      (unresolved ? '; ⚠ the rounds disagree in sign or the difference is negative: below what this run resolves, not a measured cost' : ''),
   };
 }
 
@@ -1133,8 +1142,8 @@ function targets(summaries: Map<string, Summary>, memory: MemoryFacts | null, ha
     met: null,
     basis: `${extension.basis}; server CPU per request, refresh / extension: ${extensionCpu.value === null ? 'not measured' : extensionCpu.value.toFixed(2)}`,
   });
-  const atMost = (name: string, measured: { value: number | null; basis: string }, goal: number, unit: 'µs' | 'ratio' | 'times', noTarget = false) => {
-    const { value, basis } = measured;
+  const atMost = (name: string, measured: { value: number | null; basis: string; unresolved?: boolean }, goal: number, unit: 'µs' | 'ratio' | 'times', noTarget = false) => {
+    const { value, basis, unresolved } = measured;
     const fmt = (v: number) => (unit === 'µs' ? `${v.toFixed(1)} µs` : unit === 'times' ? `${v.toFixed(2)}×` : v.toFixed(2));
     list.push({
       name,
@@ -1143,6 +1152,7 @@ function targets(summaries: Map<string, Summary>, memory: MemoryFacts | null, ha
       target: noTarget ? '(none)' : `≤ ${fmt(goal)}`,
       basis,
       met: value === null ? null : value <= goal,
+      unresolved,
     });
   };
   const loginVsHash = (scenario: string, hash: HashCost | undefined) => {
@@ -1167,6 +1177,7 @@ function targets(summaries: Map<string, Summary>, memory: MemoryFacts | null, ha
     "Express: the guard's added CPU / what express-session + connect-redis adds behind the same HTTP stack (issue 15)",
     {
       value: ours.value === null || theirs.value === null || theirs.value <= 0 ? null : ours.value / theirs.value,
+      unresolved: ours.unresolved || theirs.unresolved,
       basis: `${ours.value === null ? '?' : ours.value.toFixed(1)} µs / ${theirs.value === null ? '?' : theirs.value.toFixed(1)} µs (${theirs.basis})`,
     },
     0.5,
@@ -1193,7 +1204,8 @@ function targets(summaries: Map<string, Summary>, memory: MemoryFacts | null, ha
   return list;
 }
 
-const verdict = (t: Target) => (t.target === '(none)' ? '' : t.met === null ? 'not measured' : t.met ? '**met**' : '**not met**');
+const verdict = (t: Target) =>
+  t.target === '(none)' ? '' : t.met === null ? 'not measured' : t.unresolved ? '**unresolved** (within noise)' : t.met ? '**met**' : '**not met**';
 
 function markdown(input: {
   summaries: Summary[];
@@ -1673,7 +1685,7 @@ async function main(): Promise<number> {
     }
     out();
     for (const t of goals) {
-      const state = t.target === '(none)' ? 'no target' : t.met === null ? 'not measured' : t.met ? 'met' : 'NOT MET';
+      const state = t.target === '(none)' ? 'no target' : t.met === null ? 'not measured' : t.unresolved ? 'UNRESOLVED (within noise)' : t.met ? 'met' : 'NOT MET';
       out(`${t.name}: ${t.display} (target ${t.target}) → ${state}; ${t.basis}`);
     }
     out();
