@@ -440,7 +440,7 @@ async function measureStorage(pg: Client, templateSession: string, auditType: st
       ),
     ),
   );
-  // Rotated refresh hashes: one row per rotation, kept as long as its session.
+  // Rotated refresh hashes: one row per rotation, kept max(refreshTtl, accessTtl) after it.
   const ids = `(SELECT id, row_number() OVER () AS k FROM sessions LIMIT ${Math.round(ROWS / 3)})`;
   result.push(
     await storageSlope(pg, 'session_rotated_refresh_tokens', async (from, to) => {
@@ -782,8 +782,13 @@ const ASSUME = {
   loginPeak: Number(process.env.CAP_PLAN_LOGIN_PEAK ?? 3),
   /** Sessions that end by logout (the rest expire or are idle). */
   logoutShare: Number(process.env.CAP_PLAN_LOGOUT_SHARE ?? 0.25),
-  /** SESSION_RETENTION's default: ended sessions, their rotated hashes and audit entries are kept this long. */
+  /** SESSION_RETENTION's default: ended sessions and audit entries are kept this long. */
   retentionDays: 30,
+  /**
+   * SESSION_REFRESH_TTL's default (days): the cleanup deletes a rotated refresh hash
+   * max(refreshTtl, accessTtl) after its rotation, of live and ended sessions alike.
+   */
+  refreshTtlDays: 7,
   /** CPU headroom: plan app instances, Redis shards and PostgreSQL cores at this utilisation. */
   utilisation: Number(process.env.CAP_PLAN_UTILISATION ?? 0.6),
   /** Memory a Redis shard may hold (dataset), leaving room for fork/copy-on-write and fragmentation. */
@@ -811,6 +816,11 @@ interface Plan {
   pgCores: number;
   storage: { sessions: number; rotated: number; audit: number; rows: Record<string, number> };
   bottleneck: string;
+}
+
+/** Days a rotated refresh hash is kept: max(refreshTtl, accessTtl), the cleanup's cut-off. */
+function rotatedKeepDays(): number {
+  return Math.max(ASSUME.refreshTtlDays, ASSUME.accessTtl / 86_400);
 }
 
 function refreshAppCpu(r: CapacityResult): number {
@@ -869,8 +879,9 @@ function plan(r: CapacityResult, rps: number): Plan {
   // Storage at steady state, the rates held all day (an upper bound): live + ended within retention.
   const bytes = (table: string) => r.storage.find((s) => s.table === table)?.perRow ?? NaN;
   const sessionRows = ASSUME.sessions + loginAvg * 86_400 * ASSUME.retentionDays;
-  const lifetime = ASSUME.sessionLifeDays + ASSUME.retentionDays;
-  const rotatedRows = refresh * ASSUME.storageDayFactor * 86_400 * lifetime;
+  // Every rotation leaves a row, kept until the cleanup passes max(refreshTtl, accessTtl) after it
+  // (a session deleted earlier takes its rows along: an upper bound).
+  const rotatedRows = refresh * ASSUME.storageDayFactor * 86_400 * rotatedKeepDays();
   const auditPerDay = 86_400 * (loginAvg * (ops.login.rows.session_audit?.ins ?? 0) + loginAvg * ASSUME.logoutShare * (ops.logout.rows.session_audit?.ins ?? 0) + refresh * (ops.refresh.rows.session_audit?.ins ?? 0));
   const auditRows = auditPerDay * ASSUME.retentionDays;
   const storage = {
@@ -885,7 +896,9 @@ function plan(r: CapacityResult, rps: number): Plan {
     ['Redis (one shard per core: the busiest resource per shard is its single thread)', redisCores / redisShards],
     ['PostgreSQL primary CPU', pgShare],
   ];
-  const bottleneck = storage.rotated > storage.sessions * 3 ? 'storage of rotated refresh hashes, and ' : '';
+  // Storage is named when what refreshes and logins leave outweighs the sessions themselves 3×.
+  const [heaviestName, heaviest] = storage.rotated >= storage.audit ? ['rotated refresh hashes', storage.rotated] : ['audit entries', storage.audit];
+  const bottleneck = heaviest > storage.sessions * 3 ? `storage of ${heaviestName}, and ` : '';
   const cpuLeader = candidates.sort((a, b) => b[1] - a[1])[0][0];
   return {
     rps,
@@ -1042,7 +1055,7 @@ export function capacityMarkdown(r: CapacityResult, auditType = 'login'): string
       `(${dec(cmdCpu(r), 1)} µs: the private redis-server's CPU during the validation-from-Redis phase over the commands the app sent, each one round trip over loopback, scripts included; at the low rate of that phase and on a busy machine, an upper bound), ` +
       `i.e. ${int((ASSUME.utilisation * 1e6) / cmdCpu(r))} commands/s per shard; at most ${gb(ASSUME.shardMemoryBytes)} of data per shard; at least 3 masters (Redis Cluster), each with a replica (so twice the servers).`,
     `- PostgreSQL: one primary takes every write; its CPU is the measured backend CPU per operation times the rates, at ${dec(ASSUME.utilisation * 100, 0)}% utilisation. ` +
-      `Storage keeps the live sessions plus those ended within the retention (${ASSUME.retentionDays} days), every rotated refresh hash as long as its session row (no pruning in the code), and ${ASSUME.retentionDays} days of audit; ` +
+      `Storage keeps the live sessions plus those ended within the retention (${ASSUME.retentionDays} days), every rotated refresh hash for ${dec(rotatedKeepDays(), 0)} days after its rotation (the cleanup deletes older ones: max(refreshTtl, accessTtl), the defaults), and ${ASSUME.retentionDays} days of audit; ` +
       'the peak rates are taken as held all day, so storage is an upper bound.',
     '',
     '### The plan',
@@ -1085,7 +1098,7 @@ export function capacityMarkdown(r: CapacityResult, auditType = 'login'): string
     '',
     'Reading it: the app tier scales out linearly as long as CPU per request holds per instance (the four-instance rows); Redis commands per request are dominated by the rate limiter\'s script and the L1 misses that random balancing causes, both per request, so Redis shards grow with req/s, not with sessions; ' +
       'PostgreSQL sees the refreshes (one statement each), the logins, the Redis misses and one activity batch per instance per second, which grow with active sessions, not with req/s as such. ' +
-      'Its storage is dominated not by the sessions but by what each refresh leaves: a rotated hash (kept as long as its session row, ended ones for the retention too) and an audit entry (kept for the retention). ' +
+      `Its storage is dominated not by the sessions but by what each refresh leaves: an audit entry (kept for the retention, ${ASSUME.retentionDays} days) and a rotated hash (kept ${dec(rotatedKeepDays(), 0)} days, then pruned by the cleanup). ` +
       'Invalidations are published once per refresh and revocation; on a Cluster the app uses sharded pub/sub (SPUBLISH), so they do not reach every shard. ' +
       'The figures come from a 2-core machine shared with other work: CPU per operation here is higher than on a quiet server core, so the plan errs on the side of more.',
     '',

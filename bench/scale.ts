@@ -620,6 +620,11 @@ async function cleanupRun(
       cleanupInterval: 0,
       retention: RETENTION,
       idleTtl: IDLE_TTL,
+      // This measures deleteEnded. The pass also deletes rotation records older than
+      // max(refreshTtl, accessTtl); kept for ten years here, so that its one batch finds nothing
+      // and the pass's duration stays that of deleteEnded (the seeded rotations go back weeks).
+      refreshTtl: 10 * 365 * 86_400,
+      accessTtl: SESSION_DEFAULTS.accessTtl,
       cleanupBatchSize: BATCH,
       cleanupBatchPauseMs: PAUSE_MS,
     },

@@ -16,6 +16,8 @@ const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const DAY = 86_400;
 const IDLE_TTL = 7 * DAY;
 const RETENTION = 30 * DAY;
+const REFRESH_TTL = 7 * DAY;
+const ACCESS_TTL = 900;
 
 class FakeClock extends Clock {
   constructor(public ms: number = T0) {
@@ -61,6 +63,30 @@ async function seed(
   return id;
 }
 
+/**
+ * A session rotated at each of `rotatedAt` (seconds from T0, in order), live throughout.
+ * @returns its id and the refresh hashes its rotations rotated away, in the same order
+ */
+async function seedRotations(store: MemorySessionStore, rotatedAt: number[]): Promise<{ id: string; rotatedAway: string[] }> {
+  const window = (seconds: number) => ({ now: at(seconds), activeSince: at(seconds - IDLE_TTL) });
+  const created = rotatedAt[0] - 60;
+  const id = await seed(store, { createdAt: created, expiresAt: created + REFRESH_TTL });
+  let refreshHash = (await store.findById(id))!.refreshHash;
+  const rotatedAway: string[] = [];
+  for (const seconds of rotatedAt) {
+    const next = randomUUID();
+    const rotation = await store.rotate(
+      refreshHash,
+      { accessHash: randomUUID(), refreshHash: next, accessExpiresAt: at(seconds + ACCESS_TTL), expiresAt: at(seconds + REFRESH_TTL), rotationSecret: 'secret' },
+      window(seconds),
+    );
+    expect(rotation).not.toBeNull();
+    rotatedAway.push(refreshHash);
+    refreshHash = next;
+  }
+  return { id, rotatedAway };
+}
+
 function setup(overrides: Partial<SessionCleanupOptions> = {}, lock = new MemoryHousekeepingLock(), audit?: MemoryAuditLog) {
   const clock = new FakeClock();
   const store = new MemorySessionStore();
@@ -68,6 +94,8 @@ function setup(overrides: Partial<SessionCleanupOptions> = {}, lock = new Memory
     cleanupInterval: 300,
     retention: RETENTION,
     idleTtl: IDLE_TTL,
+    refreshTtl: REFRESH_TTL,
+    accessTtl: ACCESS_TTL,
     cleanupBatchSize: 2,
     cleanupBatchPauseMs: 0,
     ...overrides,
@@ -108,7 +136,7 @@ describe('SessionCleanupService', () => {
       const { service } = setup({ cleanupBatchSize: 2 }, new MemoryHousekeepingLock(), audit);
       const entry = (days: number) => new SessionEvent('login', at(days * DAY), 'user-1', null);
       await audit.append([entry(-40), entry(-35), entry(-31), entry(-29), entry(-1)]);
-      expect(await service.runOnce()).toEqual({ deleted: 0, auditDeleted: 3, skipped: false });
+      expect(await service.runOnce()).toEqual({ deleted: 0, rotatedDeleted: 0, auditDeleted: 3, skipped: false });
       const { items } = await audit.page({ offset: 0, limit: 10 });
       expect(items.map((e) => e.at)).toEqual([at(-1 * DAY), at(-29 * DAY)]);
     });
@@ -137,24 +165,57 @@ describe('SessionCleanupService', () => {
       ];
       const deleteEnded = vi.spyOn(store, 'deleteEnded');
 
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 5, auditDeleted: 0, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 5, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
 
       // 2 + 2 + 1: the last, short batch ends the pass.
       expect(deleteEnded.mock.calls.map((call) => call[2])).toEqual([2, 2, 2]);
       expect(deleteEnded.mock.calls.every(([before, idle]) => before.getTime() === T0 - RETENTION * 1000 && idle === IDLE_TTL)).toBe(true);
       for (const id of old) expect(await store.findById(id)).toBeNull();
       for (const id of kept) expect(await store.findById(id)).not.toBeNull();
-      expect(log).toHaveBeenCalledWith(expect.stringMatching(/deleted 5 sessions .* 3 batch/));
+      // 3 batches of sessions, 1 of rotation records (none old enough).
+      expect(log).toHaveBeenCalledWith(expect.stringMatching(/deleted 5 sessions .* 4 batch/));
 
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, auditDeleted: 0, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
+    });
+
+    it('deletes the rotation records older than refreshTtl, in batches, of sessions it keeps', async () => {
+      const { store, service } = setup({ cleanupBatchSize: 2 });
+      // Rotated every few days for 20 days, up to an hour ago; the cut-off is 7 days ago.
+      const { id, rotatedAway } = await seedRotations(store, [-20 * DAY, -14 * DAY, -8 * DAY, -7 * DAY - 1, -6 * DAY, -3600]);
+      const deleteRotatedBefore = vi.spyOn(store, 'deleteRotatedBefore');
+
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, rotatedDeleted: 4, auditDeleted: 0, skipped: false });
+
+      // 2 + 2, then an empty batch ends it.
+      expect(deleteRotatedBefore.mock.calls).toEqual([
+        [at(-REFRESH_TTL), 2],
+        [at(-REFRESH_TTL), 2],
+        [at(-REFRESH_TTL), 2],
+      ]);
+      for (const hash of rotatedAway.slice(0, 4)) expect(await store.findByRotatedRefreshHash(hash)).toBeNull();
+      for (const hash of rotatedAway.slice(4)) expect(await store.findByRotatedRefreshHash(hash)).toMatchObject({ id });
+      expect(await store.findById(id)).toMatchObject({ revokedAt: null });
+      expect(log).toHaveBeenCalledWith(expect.stringMatching(/deleted 0 sessions .*, 4 rotated refresh tokens from before 2025-12-25T12:00:00.000Z/));
+
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
+    });
+
+    it('keeps rotation records for accessTtl when that is the longer', async () => {
+      const { store, service } = setup({ accessTtl: 10 * DAY });
+      const { rotatedAway } = await seedRotations(store, [-12 * DAY, -9 * DAY, -6 * DAY]);
+      const deleteRotatedBefore = vi.spyOn(store, 'deleteRotatedBefore');
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, rotatedDeleted: 1, auditDeleted: 0, skipped: false });
+      expect(deleteRotatedBefore).toHaveBeenCalledWith(at(-10 * DAY), 2);
+      expect(await store.findByRotatedRefreshHash(rotatedAway[0])).toBeNull();
+      expect(await store.findByRotatedRefreshHash(rotatedAway[1])).not.toBeNull();
     });
 
     it('reads the cutoff from the clock: what was recent becomes old as time passes', async () => {
       const { clock, store, service } = setup();
       const id = await seed(store, { createdAt: -2 * DAY, expiresAt: 10 * DAY, revokedAt: -1 * DAY });
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, auditDeleted: 0, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
       clock.ms += 29 * DAY * 1000 + 1000;
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 1, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
       expect(await store.findById(id)).toBeNull();
     });
 
@@ -162,7 +223,7 @@ describe('SessionCleanupService', () => {
       const { store, service } = setup({ retention: 0 });
       const ended = await seed(store, { createdAt: -2 * DAY, expiresAt: 10 * DAY, revokedAt: -1 });
       const live = await seed(store, { createdAt: -2 * DAY, expiresAt: 10 * DAY, lastActivityAt: -1 });
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 1, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
       expect(await store.findById(ended)).toBeNull();
       expect(await store.findById(live)).not.toBeNull();
     });
@@ -175,11 +236,11 @@ describe('SessionCleanupService', () => {
 
       const [ra, rb] = await Promise.all([a.service.runOnce(), b.service.runOnce()]);
       expect([ra, rb]).toEqual([
-        { deleted: 1, auditDeleted: 0, skipped: false },
-        { deleted: 0, auditDeleted: 0, skipped: true },
+        { deleted: 1, rotatedDeleted: 0, auditDeleted: 0, skipped: false },
+        { deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: true },
       ]);
       expect(lock.isHeld(HOUSEKEEPING_JOBS.cleanup)).toBe(false);
-      await expect(b.service.runOnce()).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
+      await expect(b.service.runOnce()).resolves.toEqual({ deleted: 1, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
     });
 
     it('joins the pass already running in this instance', async () => {
@@ -187,7 +248,7 @@ describe('SessionCleanupService', () => {
       await seed(store, { createdAt: -45 * DAY, expiresAt: 10 * DAY, revokedAt: -40 * DAY });
       const first = service.runOnce();
       expect(service.runOnce()).toBe(first);
-      await expect(first).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
+      await expect(first).resolves.toEqual({ deleted: 1, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
     });
 
     it('rejects when the store fails, reporting what was already deleted, and releases the lock', async () => {
@@ -223,7 +284,7 @@ describe('SessionCleanupService', () => {
       await vi.advanceTimersByTimeAsync(200);
       // 3 full batches of 1, then a 4th that finds nothing.
       expect(deleteEnded).toHaveBeenCalledTimes(4);
-      expect(result).toEqual({ deleted: 3, auditDeleted: 0, skipped: false });
+      expect(result).toEqual({ deleted: 3, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
       expect(vi.getTimerCount()).toBe(0);
     });
   });
@@ -300,7 +361,7 @@ describe('SessionCleanupService', () => {
       gate.resolve(1);
       await shutdown;
       // The full batch would call for another, but shutdown cut the pause short and ended the pass.
-      await expect(pass).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
+      await expect(pass).resolves.toEqual({ deleted: 1, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
       expect(deleteEnded).toHaveBeenCalledTimes(1);
     });
 
@@ -310,7 +371,7 @@ describe('SessionCleanupService', () => {
       const runExclusive = vi.spyOn(lock, 'runExclusive');
       await service.beforeApplicationShutdown();
       await service.onApplicationShutdown();
-      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, auditDeleted: 0, skipped: false });
+      await expect(service.runOnce()).resolves.toEqual({ deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
       expect(runExclusive).not.toHaveBeenCalled();
     });
 
@@ -322,7 +383,7 @@ describe('SessionCleanupService', () => {
       const started = Date.now();
       await service.onApplicationShutdown();
       expect(Date.now() - started).toBeLessThan(1000);
-      await expect(pass).resolves.toEqual({ deleted: 1, auditDeleted: 0, skipped: false });
+      await expect(pass).resolves.toEqual({ deleted: 1, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
     });
   });
 
@@ -332,7 +393,7 @@ describe('SessionCleanupService', () => {
     const id = await seed(store, { createdAt: -45 * DAY, expiresAt: 10 * DAY, revokedAt: -40 * DAY });
     const moduleRef = await Test.createTestingModule({
       providers: [
-        { provide: RESOLVED_SESSION_OPTIONS, useValue: { cleanupInterval: 5, retention: RETENTION, idleTtl: IDLE_TTL } },
+        { provide: RESOLVED_SESSION_OPTIONS, useValue: { cleanupInterval: 5, retention: RETENTION, idleTtl: IDLE_TTL, refreshTtl: REFRESH_TTL, accessTtl: ACCESS_TTL } },
         { provide: SessionStore, useValue: store },
         { provide: HousekeepingLock, useClass: MemoryHousekeepingLock },
         { provide: Clock, useValue: new FakeClock() },

@@ -27,6 +27,13 @@ export interface SessionCleanupOptions {
   retention: number;
   /** Seconds of inactivity after which a session is over: an idle session ended then. */
   idleTtl: number;
+  /**
+   * Seconds a refresh token lives. With `accessTtl`, how long the record of a rotation is kept:
+   * the records of rotations before now − max(`refreshTtl`, `accessTtl`) are deleted.
+   */
+  refreshTtl: number;
+  /** Seconds an access token lives (see `refreshTtl`). */
+  accessTtl: number;
   /** Rows deleted per statement. @default 1000 */
   cleanupBatchSize?: number;
   /** Milliseconds of pause between two batches. @default 100 */
@@ -37,6 +44,11 @@ export interface SessionCleanupOptions {
 export interface CleanupResult {
   /** Sessions deleted (their rotated refresh-token rows went with them). */
   deleted: number;
+  /**
+   * Rotated refresh-token rows of rotations older than max(`refreshTtl`, `accessTtl`) deleted
+   * (`SessionStore.deleteRotatedBefore`), of sessions that are kept.
+   */
+  rotatedDeleted: number;
   /** Audit entries older than the retention deleted. */
   auditDeleted: number;
   /** True when another instance held the cleanup lock, so this one did nothing. */
@@ -55,10 +67,11 @@ export class SessionCleanupError extends Error {
 }
 
 /**
- * Deletes sessions that ended (revoked, expired or idle) more than `retention` seconds ago, and
- * audit entries older than that,
- * every `cleanupInterval` seconds, in batches of `cleanupBatchSize` rows with a pause between
- * them, so live traffic never waits behind a long DELETE. One instance at a time: a pass runs
+ * Deletes sessions that ended (revoked, expired or idle) more than `retention` seconds ago, the
+ * records of rotations (rotated-away refresh hashes) older than max(`refreshTtl`, `accessTtl`),
+ * and audit entries older than `retention`, every `cleanupInterval` seconds, in batches of
+ * `cleanupBatchSize` rows with a pause between them, so live traffic never waits behind a long
+ * DELETE. One instance at a time: a pass runs
  * under the `HousekeepingLock` and is skipped when another instance holds it.
  *
  * The timer never throws (a database outage logs a warning and the next pass tries again),
@@ -67,6 +80,20 @@ export class SessionCleanupError extends Error {
  * batch. It does so already in `beforeApplicationShutdown`, before `@nestjs/typeorm` destroys the
  * DataSource in its `onApplicationShutdown`, so the last batch and the unlock still reach the
  * database.
+ *
+ * Why a rotation's record may go after max(`refreshTtl`, `accessTtl`): it serves two readers.
+ * Reuse detection (`SessionService.refresh`): a rotated-away refresh token is never accepted
+ * again — the store rotates only the session's current refresh hash — so the record only decides
+ * how it is refused: while the record is kept, presenting it revokes a live session
+ * (`reuse_detected`); once deleted, it is answered 401 `unknown` and the session stays. The token
+ * was issued at some t before its rotation at r, and had it never been rotated it would have
+ * stopped working at t + `refreshTtl` ≤ r + `refreshTtl` (the session's end is set to issue +
+ * `refreshTtl`; only `SessionService.extend` moves it further): past that, a stolen old token is
+ * refused whether or not it was rotated, and reuse detection reaches back `refreshTtl`. The
+ * cache's reconciliation (`revokedAccessSince`): the access token a rotation replaced was issued
+ * before it and expires at most `accessTtl` after its issue, so a record older than `accessTtl`
+ * names an access token every cache refuses as expired anyway. (`accessTtl` may be set above
+ * `refreshTtl`; nothing forbids it, hence the max.)
  */
 @Injectable()
 export class SessionCleanupService
@@ -118,13 +145,16 @@ export class SessionCleanupService
   }
 
   private async pass(): Promise<CleanupResult> {
-    if (this.job.stopping) return { deleted: 0, auditDeleted: 0, skipped: false };
+    if (this.job.stopping) return { deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: false };
     const startedAt = Date.now();
     let deleted = 0;
+    let rotatedDeleted = 0;
     let auditDeleted = 0;
     let batches = 0;
     const outcome = await this.lock.runExclusive(HOUSEKEEPING_JOBS.cleanup, async () => {
-      const before = new Date(this.clock.now() - this.options.retention * 1000);
+      const now = this.clock.now();
+      const before = new Date(now - this.options.retention * 1000);
+      const rotatedBefore = new Date(now - Math.max(this.options.refreshTtl, this.options.accessTtl) * 1000);
       const batchSize = this.options.cleanupBatchSize ?? DEFAULT_CLEANUP_BATCH_SIZE;
       const pauseMs = this.options.cleanupBatchPauseMs ?? DEFAULT_CLEANUP_BATCH_PAUSE_MS;
       /** Calls `deleteBatch` until a batch comes back short, pausing in between. */
@@ -145,21 +175,29 @@ export class SessionCleanupService
           () => this.store.deleteEnded(before, this.options.idleTtl, batchSize),
           (n) => (deleted += n),
         );
+        // After the sessions: their rotation records went with them (ON DELETE CASCADE).
+        await drain(
+          () => this.store.deleteRotatedBefore(rotatedBefore, batchSize),
+          (n) => (rotatedDeleted += n),
+        );
         const audit = this.audit;
         if (audit) await drain(() => audit.deleteBefore(before, batchSize), (n) => (auditDeleted += n));
       } catch (error) {
         throw deleted > 0 ? new SessionCleanupError(deleted, error) : error;
       }
-      return before;
+      return { before, rotatedBefore };
     });
     if (!outcome.acquired) {
       this.logger.debug('Session cleanup skipped: another instance holds the lock');
-      return { deleted: 0, auditDeleted: 0, skipped: true };
+      return { deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: true };
     }
-    const summary = `Session cleanup deleted ${deleted} sessions and ${auditDeleted} audit entries from before ${outcome.result.toISOString()} in ${batches} batch(es), ${Date.now() - startedAt} ms`;
-    if (deleted + auditDeleted > 0) this.logger.log(summary);
+    const { before, rotatedBefore } = outcome.result;
+    const summary =
+      `Session cleanup deleted ${deleted} sessions and ${auditDeleted} audit entries from before ${before.toISOString()}, ` +
+      `${rotatedDeleted} rotated refresh tokens from before ${rotatedBefore.toISOString()}, in ${batches} batch(es), ${Date.now() - startedAt} ms`;
+    if (deleted + rotatedDeleted + auditDeleted > 0) this.logger.log(summary);
     else this.logger.debug(summary);
-    return { deleted, auditDeleted, skipped: false };
+    return { deleted, rotatedDeleted, auditDeleted, skipped: false };
   }
 
   private pause(ms: number): Promise<void> {

@@ -85,7 +85,9 @@ export interface SessionModuleOptions {
   accessTtl?: number;
 
   /**
-   * Seconds a refresh token lives; each refresh issues a new one.
+   * Seconds a refresh token lives; each refresh issues a new one. A rotated-away refresh token
+   * presented again revokes its session as reuse for max(`refreshTtl`, `accessTtl`) after its
+   * rotation; then the cleanup job forgets the rotation and it is refused as unknown.
    * @default 604800 (7 days)
    */
   refreshTtl?: number;
@@ -167,8 +169,9 @@ export interface SessionModuleOptions {
 
   /**
    * Seconds between two runs of the job that deletes ended sessions (revoked, expired or idle)
-   * older than `retention`, in batches, one instance at a time (PostgreSQL advisory lock).
-   * 0 turns the job off.
+   * and audit entries older than `retention`, and the records of rotations (rotated-away refresh
+   * token hashes) older than max(`refreshTtl`, `accessTtl`), in batches, one instance at a time
+   * (PostgreSQL advisory lock). 0 turns the job off.
    * @default 300
    */
   cleanupInterval?: number;

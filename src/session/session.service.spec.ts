@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { MemorySessionCache } from './adapters/memory/memory-session.cache.js';
 import { MemorySessionStore } from './adapters/memory/memory-session.store.js';
+import { MemoryHousekeepingLock } from './adapters/memory/memory-housekeeping.lock.js';
 import {
   InvalidNotBeforeError,
   InvalidTokenError,
@@ -13,6 +14,7 @@ import { CacheLookup, SessionCache, UNAVAILABLE } from './ports/session-cache.js
 import { resolveSessionOptions } from './resolve-options.js';
 import { SessionEventPublisher } from './session-event.publisher.js';
 import type { SessionEvent } from './session.events.js';
+import { SessionCleanupService } from './session-cleanup.service.js';
 import { SessionService } from './session.service.js';
 import type { SessionModuleOptions } from './session.options.js';
 import type { CreateSessionInput } from './session.types.js';
@@ -770,6 +772,36 @@ describe('SessionService', () => {
         await expect(service.refresh(first.tokens.refreshToken)).rejects.toBeInstanceOf(RefreshTokenReuseError);
         expect((await store.findById(first.session.id))!.revokedReason).toBe('reuse_detected');
         await expectInvalid(service.validate(third.tokens.accessToken));
+      });
+
+      it('reaches back refreshTtl: once the cleanup pruned its record, an older rotated-away token is refused as unknown and revokes nothing', async () => {
+        const { service, login, store, clock, options } = setup({ refreshGrace: 0 });
+        const cleanup = new SessionCleanupService(options, store, new MemoryHousekeepingLock(), clock);
+        vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+        const first = await login();
+        let current = first.tokens;
+        const rotatedAway: string[] = [];
+        // Refreshed every 30 minutes (idleTtl 1 h) for 26 hours, past refreshTtl (1 day): the
+        // rotations at 0.5, 1 and 1.5 h are older than the cut-off (now - 1 day = 2 h).
+        for (let i = 0; i < 52; i++) {
+          clock.advance(1800);
+          rotatedAway.push(current.refreshToken);
+          current = (await service.refresh(current.refreshToken)).tokens;
+        }
+        await expect(cleanup.runOnce()).resolves.toMatchObject({ deleted: 0, rotatedDeleted: 3 });
+
+        for (const old of rotatedAway.slice(0, 3)) {
+          const error = await expectInvalid(service.refresh(old));
+          expect(error).not.toBeInstanceOf(RefreshTokenReuseError);
+          expect(error.detail).toBe('unknown');
+        }
+        expect((await store.findById(first.session.id))!.revokedAt).toBeNull();
+        await expect(service.validate(current.accessToken)).resolves.toMatchObject({ sessionId: first.session.id });
+
+        // Rotated away exactly refreshTtl ago: still remembered, still reuse.
+        await expect(service.refresh(rotatedAway[3])).rejects.toBeInstanceOf(RefreshTokenReuseError);
+        expect((await store.findById(first.session.id))!.revokedReason).toBe('reuse_detected');
+        await expectInvalid(service.validate(current.accessToken));
       });
 
       it('the previous token after the grace window is reuse', async () => {

@@ -316,7 +316,10 @@ export class SessionService implements OnApplicationShutdown {
    * session for this rotation only, so presenting the token just rotated away again within
    * `refreshGrace` seconds (two tabs racing), from the client the session is bound to, returns
    * the same pair and logs nobody out. Any other rotated-away token is reuse: the whole session
-   * is revoked.
+   * is revoked — as long as the store remembers the rotation. The cleanup job forgets rotations
+   * older than max(`refreshTtl`, `accessTtl`) (`SessionStore.deleteRotatedBefore`); a token
+   * rotated away before that is still refused (only the session's current refresh token ever
+   * rotates), but as `unknown` (401), and its session stays live.
    * @throws InvalidTokenError, RefreshTokenReuseError
    */
   async refresh(refreshToken: unknown, client?: ClientContext): Promise<IssuedSession> {

@@ -23,6 +23,7 @@ const T0 = Date.UTC(1991, 0, 1, 12, 0, 0);
 const DAY = 86_400_000;
 const RETENTION = 30 * 86_400;
 const IDLE_TTL = 7 * 86_400;
+const REFRESH_TTL = 7 * 86_400;
 const BATCH = 1000;
 /** A lock key of this run, so a dev app cleaning the same database never interferes. */
 const LOCK_KEY = advisoryLockKey(`test:${PREFIX}`);
@@ -97,6 +98,8 @@ function service(ds: DataSource, batchPauseMs = 20) {
       cleanupInterval: 0,
       retention: RETENTION,
       idleTtl: IDLE_TTL,
+      refreshTtl: REFRESH_TTL,
+      accessTtl: 900,
       cleanupBatchSize: BATCH,
       cleanupBatchPauseMs: batchPauseMs,
     },
@@ -157,7 +160,7 @@ describe('SessionCleanupService on PostgreSQL', () => {
     const { store, cleanup } = service(a);
     const deleteEnded = vi.spyOn(store, 'deleteEnded');
 
-    await expect(cleanup.runOnce()).resolves.toEqual({ deleted: 2750, auditDeleted: 0, skipped: false });
+    await expect(cleanup.runOnce()).resolves.toEqual({ deleted: 2750, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
 
     expect(await batchSizes(deleteEnded)).toEqual([1000, 1000, 750]);
     expect(await countOurs(a, 'old-')).toBe(0);
@@ -169,7 +172,39 @@ describe('SessionCleanupService on PostgreSQL', () => {
         WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id)`,
     );
     expect(rotatedLeft).toBe(0);
-    await expect(cleanup.runOnce()).resolves.toEqual({ deleted: 0, auditDeleted: 0, skipped: false });
+    await expect(cleanup.runOnce()).resolves.toEqual({ deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
+  });
+
+  it('deletes the rotation records older than refreshTtl of the sessions it keeps, in batches', async () => {
+    await seed(a, 'keep-revoked', 50, { created: -35, expires: 10, revoked: -29 });
+    await seed(a, 'keep-live', 10, { created: -2, expires: 5, activity: -0.01 });
+    // 25 rotations per kept revoked session, one a day from 35 to 11 days ago (1250 rows, all
+    // older than 7 days), and 20 per live session in the last 2 days (200 rows, all younger).
+    const rotations = async (tag: string, n: number, firstDay: number, stepDays: number) =>
+      a.query(
+        `INSERT INTO session_rotated_refresh_tokens (hash, session_id, rotated_at, access_hash)
+         SELECT md5(s.id::text || i) || md5(i || s.id::text), s.id, $2::timestamptz + (i * $3::float8) * interval '1 day', md5(s.id::text || 'a' || i)
+           FROM sessions s, generate_series(0, $4::int - 1) i WHERE s.user_id LIKE $1`,
+        [`${PREFIX}${tag}-%`, at(firstDay), stepDays, n],
+      );
+    await rotations('keep-revoked', 25, -35, 1);
+    await rotations('keep-live', 20, -1.95, 0.1);
+    const { store, cleanup } = service(a);
+    const deleteRotatedBefore = vi.spyOn(store, 'deleteRotatedBefore');
+
+    await expect(cleanup.runOnce()).resolves.toEqual({ deleted: 0, rotatedDeleted: 1250, auditDeleted: 0, skipped: false });
+
+    expect(await batchSizes(deleteRotatedBefore)).toEqual([1000, 250]);
+    expect(deleteRotatedBefore.mock.calls.every(([before]) => before.getTime() === T0 - REFRESH_TTL * 1000)).toBe(true);
+    const [{ n: left, oldest }] = await a.query(
+      `SELECT count(*)::int AS n, min(r.rotated_at) AS oldest FROM session_rotated_refresh_tokens r
+         JOIN sessions s ON s.id = r.session_id WHERE s.user_id LIKE $1`,
+      [`${PREFIX}%`],
+    );
+    expect(left).toBe(200);
+    expect(new Date(oldest).getTime()).toBeGreaterThanOrEqual(T0 - REFRESH_TTL * 1000);
+    expect(await countOurs(a)).toBe(60);
+    await expect(cleanup.runOnce()).resolves.toEqual({ deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
   });
 
   it('one instance at a time: of two concurrent passes on two DataSources one works, one is skipped', async () => {
@@ -190,7 +225,7 @@ describe('SessionCleanupService on PostgreSQL', () => {
 
     const passes = [one.cleanup.runOnce(), two.cleanup.runOnce()];
     const first = await Promise.race(passes);
-    expect(first).toEqual({ deleted: 0, auditDeleted: 0, skipped: true });
+    expect(first).toEqual({ deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: true });
     await entered.promise;
 
     // While the lock is held, live traffic is not blocked, and nobody else gets the lock.
@@ -207,8 +242,8 @@ describe('SessionCleanupService on PostgreSQL', () => {
 
       gate.resolve();
       results = await Promise.all(passes);
-      expect(results.filter((r) => r.skipped)).toEqual([{ deleted: 0, auditDeleted: 0, skipped: true }]);
-      expect(results.filter((r) => !r.skipped)).toEqual([{ deleted: 1500, auditDeleted: 0, skipped: false }]);
+      expect(results.filter((r) => r.skipped)).toEqual([{ deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: true }]);
+      expect(results.filter((r) => !r.skipped)).toEqual([{ deleted: 1500, rotatedDeleted: 0, auditDeleted: 0, skipped: false }]);
       expect(await countOurs(a, 'old-')).toBe(0);
 
       // Released: another session can take it (and gives it back), and a later pass runs.
@@ -229,7 +264,7 @@ describe('SessionCleanupService on PostgreSQL', () => {
     vi.mocked(two.store.deleteEnded).mockRestore();
     await seed(a, 'old-revoked', 10, { created: -45, expires: 10, revoked: -40 });
     const loser = results[0].skipped ? one : two;
-    await expect(loser.cleanup.runOnce()).resolves.toEqual({ deleted: 10, auditDeleted: 0, skipped: false });
+    await expect(loser.cleanup.runOnce()).resolves.toEqual({ deleted: 10, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
   });
 
   it('releases the lock when a pass fails, and the next pass runs', async () => {
@@ -238,7 +273,7 @@ describe('SessionCleanupService on PostgreSQL', () => {
     vi.spyOn(store, 'deleteEnded').mockRejectedValueOnce(new Error('boom'));
     await expect(cleanup.runOnce()).rejects.toThrow('boom');
     const other = service(b);
-    await expect(other.cleanup.runOnce()).resolves.toEqual({ deleted: 5, auditDeleted: 0, skipped: false });
+    await expect(other.cleanup.runOnce()).resolves.toEqual({ deleted: 5, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
   });
 });
 
@@ -262,12 +297,12 @@ describe('SessionCleanupService on embedded PGlite', () => {
 
     const results = await Promise.all([one.cleanup.runOnce(), two.cleanup.runOnce()]);
     expect(results).toEqual([
-      { deleted: 2750, auditDeleted: 0, skipped: false },
-      { deleted: 0, auditDeleted: 0, skipped: true },
+      { deleted: 2750, rotatedDeleted: 0, auditDeleted: 0, skipped: false },
+      { deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: true },
     ]);
     expect(await countOurs(ds)).toBe(170);
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
     expect(n).toBe(0);
-    await expect(two.cleanup.runOnce()).resolves.toEqual({ deleted: 0, auditDeleted: 0, skipped: false });
+    await expect(two.cleanup.runOnce()).resolves.toEqual({ deleted: 0, rotatedDeleted: 0, auditDeleted: 0, skipped: false });
   });
 });

@@ -886,6 +886,76 @@ export function sessionStoreContract(
       });
     });
 
+    describe('deleteRotatedBefore (the records of old rotations)', () => {
+      /** Rotates `session` at each of `seconds`; returns the refresh and access hashes rotated away. */
+      async function rotateAt(session: SessionRecord, ...seconds: number[]) {
+        let refreshHash = session.refreshHash;
+        const away: Array<{ refreshHash: string; accessHash: string }> = [];
+        for (const t of seconds) {
+          const target = rotationTarget(t);
+          const rotation = await store.rotate(refreshHash, target, windowAt(t));
+          expect(rotation).not.toBeNull();
+          away.push({ refreshHash, accessHash: rotation!.replacedAccessHash });
+          refreshHash = target.refreshHash;
+        }
+        return away;
+      }
+
+      it('deletes the records of rotations before the cut-off, at most batchSize per call; later ones, and the sessions, stay', async () => {
+        const [a, b] = await insert(newSession(), newSession({ userId: 'user-2' }));
+        const awayA = await rotateAt(a, 600, 1200, 1800, 2400);
+        const awayB = await rotateAt(b, 900, 2000);
+        const sessionsBefore = await Promise.all([a, b].map((s) => store.findById(s.id)));
+
+        // Cut-off 2000: A's 600, 1200, 1800 and B's 900 go; B's rotation at 2000 exactly stays.
+        const counts: number[] = [];
+        for (;;) {
+          const n = await store.deleteRotatedBefore(at(2000), 3);
+          counts.push(n);
+          if (n < 3) break;
+        }
+        expect(counts).toEqual([3, 1]);
+
+        for (const gone of [...awayA.slice(0, 3), awayB[0]]) {
+          expect(await store.findByRotatedRefreshHash(gone.refreshHash)).toBeNull();
+        }
+        expect(await store.findByRotatedRefreshHash(awayA[3].refreshHash)).toMatchObject({ id: a.id });
+        expect(await store.findByRotatedRefreshHash(awayB[1].refreshHash)).toMatchObject({ id: b.id });
+        // The sessions are untouched: live, same version, same tokens.
+        expect(await Promise.all([a, b].map((s) => store.findById(s.id)))).toEqual(sessionsBefore);
+        // The reconciliation no longer lists the access hashes of the deleted records.
+        expect((await store.revokedAccessSince(at(0), 10)).map((r) => r.accessHash)).toEqual([awayB[1].accessHash, awayA[3].accessHash]);
+        expect(await store.deleteRotatedBefore(at(2000), 3)).toBe(0);
+      });
+
+      it('a refresh token rotated away before the cut-off is refused by rotate before and after; after, it no longer finds its session (no reuse to detect)', async () => {
+        const [s] = await insert(newSession());
+        const [old, recent] = await rotateAt(s, 600, 1800);
+        // Before the prune: rotate refuses it, and findByRotatedRefreshHash finds the session (reuse).
+        expect(await store.rotate(old.refreshHash, rotationTarget(2400), windowAt(2400))).toBeNull();
+        expect(await store.findByRotatedRefreshHash(old.refreshHash)).toMatchObject({ id: s.id });
+
+        expect(await store.deleteRotatedBefore(at(1200), 10)).toBe(1);
+
+        expect(await store.rotate(old.refreshHash, rotationTarget(2400), windowAt(2400))).toBeNull();
+        expect(await store.findByRotatedRefreshHash(old.refreshHash)).toBeNull();
+        // The one rotated away after the cut-off still leads to its session: reuse is still caught.
+        expect(await store.findByRotatedRefreshHash(recent.refreshHash)).toMatchObject({ id: s.id, revokedAt: null });
+        expect(await store.listLive(s.userId, windowAt(2400))).toHaveLength(1);
+      });
+
+      it('deletes the records of ended sessions too, and leaves the sessions to deleteEnded', async () => {
+        const [s] = await insert(newSession());
+        const [away] = await rotateAt(s, 600);
+        const [ended] = await store.revoke({ id: s.id }, 'logout', windowAt(700));
+        expect(await store.deleteRotatedBefore(at(1000), 10)).toBe(1);
+        expect(await store.findByRotatedRefreshHash(away.refreshHash)).toBeNull();
+        expect(await store.findById(s.id)).toEqual(ended);
+        // The session's own end is still what the reconciliation reads.
+        expect(await store.revokedAccessSince(at(0), 10)).toEqual([{ userId: s.userId, accessHash: ended.accessHash, at: at(700) }]);
+      });
+    });
+
     describe('markExpired (the expiry sweep)', () => {
       const NOW = 10 * DAY;
 

@@ -50,15 +50,19 @@ export abstract class SessionStore {
   /** The session with this id, live or not. */
   abstract findById(id: string): Promise<SessionRecord | null>;
 
-  /** The session that once rotated away a refresh token with this hash (any rotation back). */
+  /**
+   * The session that once rotated away a refresh token with this hash (any rotation back whose
+   * record `deleteRotatedBefore` has not deleted yet).
+   */
   abstract findByRotatedRefreshHash(refreshHash: string): Promise<SessionRecord | null>;
 
   /**
    * Replaces the tokens of the live session whose current refresh token has `refreshHash`.
    * The session's end only moves forward and never past its absolute expiry; the access
-   * token never outlives the session. The replaced refresh hash is remembered for
-   * `findByRotatedRefreshHash` until the session is deleted. Atomic: of two concurrent calls with one hash, at most one
-   * succeeds.
+   * token never outlives the session. The replaced refresh hash is remembered, with the moment
+   * and the access hash it replaced, for `findByRotatedRefreshHash` and `revokedAccessSince`
+   * until `deleteRotatedBefore` passes that moment or the session is deleted. Atomic: of two
+   * concurrent calls with one hash, at most one succeeds.
    * @returns null when no live session has that refresh token
    */
   abstract rotate(
@@ -154,6 +158,21 @@ export abstract class SessionStore {
    * @returns how many were deleted; call again until it returns less than `batchSize`
    */
   abstract deleteEnded(before: Date, idleTtlSeconds: number, batchSize: number): Promise<number>;
+
+  /**
+   * Deletes up to `batchSize` of the rotation records (a rotated-away refresh hash, its session,
+   * when, the access hash it replaced) kept since a rotation before `before`, live session or not;
+   * the sessions themselves stay. Afterwards `findByRotatedRefreshHash` no longer finds the
+   * session by those hashes — `SessionService.refresh` then answers such a token 401 `unknown`
+   * instead of revoking the session as reuse — and `revokedAccessSince` no longer lists those
+   * access hashes. The cleanup calls it with `before` = now − max(`refreshTtl`, `accessTtl`):
+   * by then such a refresh token would have run out had it never been rotated, and the access
+   * token the rotation replaced has expired (see `SessionCleanupService`). Find them without
+   * reading the records kept (the TypeORM store reads one range of an index on the rotation
+   * time).
+   * @returns how many were deleted; call again until it returns less than `batchSize`
+   */
+  abstract deleteRotatedBefore(before: Date, batchSize: number): Promise<number>;
 
   /**
    * Records the end of up to `batchSize` sessions whose time ran out — expired by

@@ -263,6 +263,18 @@ export class MemorySessionStore extends SessionStore {
     return deleted;
   }
 
+  async deleteRotatedBefore(before: Date, batchSize: number): Promise<number> {
+    let deleted = 0;
+    for (const [hash, rotation] of this.rotated) {
+      if (deleted >= batchSize) break;
+      if (rotation.at < before) {
+        this.rotated.delete(hash);
+        deleted += 1;
+      }
+    }
+    return deleted;
+  }
+
   async markExpired(window: LiveWindow, idleTtlSeconds: number, batchSize: number): Promise<SessionRecord[]> {
     const marked: SessionRecord[] = [];
     for (const s of this.sessions.values()) {

@@ -386,6 +386,30 @@ export class TypeOrmSessionStore extends SessionStore {
     return rowsOf(result).length;
   }
 
+  async deleteRotatedBefore(before: Date, batchSize: number): Promise<number> {
+    // The oldest `batchSize` rows, from the low end of `session_rotated_refresh_tokens_rotated_at_idx`,
+    // locked (SKIP LOCKED: a row the deletion of its session holds is left to that), then deleted
+    // by their row addresses (a TID scan: no join the planner could turn into a scan of the
+    // table). ORDER BY keeps the plan on the index when most rows match (the first passes after
+    // the upgrade): without it the planner expects a LIMIT over a sequential scan to end early,
+    // and each batch would read past the rows the last one left. Rotations insert at the other
+    // end of the index.
+    const [row] = rowsOf<{ n: number }>(await this.run(
+      `WITH deleted AS (
+         DELETE FROM session_rotated_refresh_tokens WHERE ctid = ANY (ARRAY(
+           SELECT ctid FROM session_rotated_refresh_tokens
+            WHERE rotated_at < $1
+            ORDER BY rotated_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED))
+         RETURNING 1
+       )
+       SELECT count(*)::int AS n FROM deleted`,
+      [before, batchSize],
+    ));
+    return Number(row.n);
+  }
+
   async markExpired(window: LiveWindow, idleTtlSeconds: number, batchSize: number): Promise<SessionRecord[]> {
     // Two range scans of the small "not yet ended" indexes; the outer re-check (under the row
     // lock) makes a concurrent sweep or revocation win cleanly: each session is marked once.
@@ -410,7 +434,7 @@ export class TypeOrmSessionStore extends SessionStore {
   }
 
   async revokedAccessSince(since: Date, limit: number, after?: { at: Date; accessHash: string }): Promise<RevokedAccess[]> {
-    // Two index ranges (ended_at; rotated_at) merged by the planner, then the page.
+    // Two index ranges (ended_at; rotated_at, access_hash) merged by the planner, then the page.
     const rows = rowsOf<{ user_id: string; access_hash: string; at: Date }>(await this.run(
       `SELECT user_id, access_hash, at FROM (
          SELECT user_id, access_hash, ended_at AS at FROM sessions WHERE ended_at >= $1

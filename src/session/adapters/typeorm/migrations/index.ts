@@ -7,6 +7,7 @@ import { KeepRotationSecrets1764300000000 } from './1764300000000-keep-rotation-
 import { OneLiveSessionPerDevice1764310000000 } from './1764310000000-one-live-session-per-device.js';
 import { IndexSessionsByUserAndCreation1764320000000 } from './1764320000000-index-sessions-by-user-and-creation.js';
 import { DropIndexesTheSweepReplaced1764400000000 } from './1764400000000-drop-indexes-the-sweep-replaced.js';
+import { IndexRotatedRefreshTokensByTime1764500000000 } from './1764500000000-index-rotated-refresh-tokens-by-time.js';
 
 /** The session module's migrations, oldest first: add them to your DataSource's `migrations`. */
 export const SESSION_MIGRATIONS = [
@@ -19,4 +20,5 @@ export const SESSION_MIGRATIONS = [
   OneLiveSessionPerDevice1764310000000,
   IndexSessionsByUserAndCreation1764320000000,
   DropIndexesTheSweepReplaced1764400000000,
+  IndexRotatedRefreshTokensByTime1764500000000,
 ];
