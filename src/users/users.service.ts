@@ -133,5 +133,5 @@ interface CredentialsRow {
   password_hash: string;
 }
 
-const CREDENTIALS_BY_EMAIL = 'SELECT id, email, roles, password_hash FROM users WHERE email = $1 LIMIT 1';
-const CREDENTIALS_BY_ID = 'SELECT id, email, roles, password_hash FROM users WHERE id = $1 LIMIT 1';
+const CREDENTIALS_BY_EMAIL = 'SELECT "id", "email", "roles", "password_hash" FROM "users" WHERE "email" = $1 LIMIT 1';
+const CREDENTIALS_BY_ID = 'SELECT "id", "email", "roles", "password_hash" FROM "users" WHERE "id" = $1 LIMIT 1';
