@@ -43,8 +43,11 @@ export class LoginService {
       metadata,
       check: () => this.options.credentials.verify(normalized, password),
     });
-    const issued = await this.sessions.create({ userId: user.id, roles: user.roles, ...metadata, presented });
-    await this.newDevices.check(issued.session);
+    const { issued, history } = await this.sessions.createReadingHistory(
+      { userId: user.id, roles: user.roles, ...metadata, presented },
+      (session) => this.newDevices.historyQuery(session),
+    );
+    await this.newDevices.check(issued.session, history);
     return { issued, user };
   }
 }

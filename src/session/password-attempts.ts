@@ -61,7 +61,7 @@ export class PasswordAttempts {
   async verify<T>(attempt: PasswordAttempt<T>): Promise<T> {
     const purpose = attempt.purpose ?? 'login';
     const key = failureKey(attempt.email, attempt.metadata.ipAddress);
-    const wait = await this.failures.blockedFor(key, this.clock.now());
+    const { blockedFor: wait, recorded } = await this.failures.check(key, this.clock.now());
     if (wait > 0) {
       this.emit('throttled', attempt.userId ?? null, attempt.metadata, `${purpose}: too many failures for this account from this network`);
       throw new LoginThrottledError(wait);
@@ -75,7 +75,7 @@ export class PasswordAttempts {
       this.emit('login_failed', userId, attempt.metadata, purpose === 'login' ? 'invalid credentials' : `invalid credentials (${purpose})`);
       throw new InvalidCredentialsError();
     }
-    await this.failures.reset(key);
+    if (recorded) await this.failures.reset(key);
     return result;
   }
 

@@ -16,6 +16,7 @@ import { ActivityRecorder } from './activity-recorder.js';
 import { SharedReads } from './shared-reads.js';
 import {
   accessHashesByUser,
+  ClientSighting,
   EndedCursor,
   EndedFilter,
   isLive,
@@ -23,6 +24,7 @@ import {
   LiveWindow,
   liveWindow,
   NewSessionRecord,
+  RecentClientsQuery,
   RevocationFilter,
   RevocationReason,
   SessionChange,
@@ -99,11 +101,23 @@ export class SessionService implements OnApplicationShutdown {
    * presented, then evicts the least recently used beyond the limit.
    */
   async create(input: CreateSessionInput): Promise<IssuedSession> {
+    return (await this.createReadingHistory(input, () => null)).issued;
+  }
+
+  /**
+   * `create`, also reading the history the new-device check compares the session with
+   * (`NewDeviceDetector.historyQuery`) along with the eviction: one store call for both.
+   * @returns the session, and the history (null when `historyOf` asks none, or it was not read)
+   */
+  async createReadingHistory(
+    input: CreateSessionInput,
+    historyOf: (session: SessionRecord) => RecentClientsQuery | null,
+  ): Promise<{ issued: IssuedSession; history: ClientSighting[] | null }> {
     const now = new Date(this.clock.now());
     const pair = this.mintPair(now);
     const { session, replaced: sameDevice } = await this.store.insert(this.newRecord(input, randomUUID(), pair, now));
     const sameClient = await this.endPresented(input.userId, session.id, input.presented ?? {}, now);
-    return this.opened(session, pair, now, { sameDevice, sameClient });
+    return this.opened(session, pair, now, { sameDevice, sameClient }, null, historyOf(session));
   }
 
   /**
@@ -127,7 +141,7 @@ export class SessionService implements OnApplicationShutdown {
     };
     const id = derivedUuid(this.options.secrets[0], origin);
     const inserted = await this.store.insertIfAbsent(this.newRecord({ ...input, deviceId: null }, id, pair, now));
-    if (inserted) return this.opened(inserted, pair, now, {}, detail);
+    if (inserted) return (await this.opened(inserted, pair, now, {}, detail)).issued;
     const existing = await this.store.findById(id);
     if (!existing || !isLive(existing, this.window(now)) || !sameHash(existing.accessHash, hashToken(pair.accessToken))) return null;
     return { session: toSessionInfo(existing), tokens: this.tokens(pair.accessToken, pair.refreshToken, existing, now) };
@@ -168,21 +182,23 @@ export class SessionService implements OnApplicationShutdown {
     now: Date,
     replaced: { sameDevice?: SessionRecord[]; sameClient?: SessionRecord[] } = {},
     detail: string | null = null,
-  ): Promise<IssuedSession> {
+    historyQuery: RecentClientsQuery | null = null,
+  ): Promise<{ issued: IssuedSession; history: ClientSighting[] | null }> {
     const { sameDevice = [], sameClient = [] } = replaced;
     await this.activity.flush(); // evict by up-to-date last activity
-    const evicted = await this.store.evictBeyond(
+    const { evicted, recentClients: history } = await this.store.evictBeyondThenRecentClients(
       session.userId,
       this.options.maxSessionsPerUser,
       this.window(now),
       session.id,
+      historyQuery,
     );
     await this.forget([...sameDevice, ...sameClient, ...evicted]);
     this.emit('login', session, now, detail);
     for (const ended of sameDevice) this.emit('replaced', ended, now, 'same device');
     for (const ended of sameClient) this.emit('replaced', ended, now, 'same client');
     for (const ended of evicted) this.emit('evicted', ended, now);
-    return { session: toSessionInfo(session), tokens: this.tokens(pair.accessToken, pair.refreshToken, session, now) };
+    return { issued: { session: toSessionInfo(session), tokens: this.tokens(pair.accessToken, pair.refreshToken, session, now) }, history };
   }
 
   /**

@@ -67,21 +67,33 @@ export class UsersService implements CredentialsVerifier {
   }
 
   async verify(email: string, password: string): Promise<SessionUser | null> {
-    const user = await this.users.findOneBy({ email: normalizeEmail(email) });
-    const ok = await this.hasher.verify(user?.passwordHash ?? null, password);
+    const user = await this.credentialsOf('email', normalizeEmail(email));
+    const ok = await this.hasher.verify(user?.password_hash ?? null, password);
     return user && ok ? toSessionUser(user) : null;
   }
 
   /** Ties failed logins to the account in the audit trail (see `CredentialsVerifier.findByEmail`). */
   async findByEmail(email: string): Promise<SessionUser | null> {
-    const user = await this.users.findOneBy({ email: normalizeEmail(email) });
+    const user = await this.credentialsOf('email', normalizeEmail(email));
     return user ? toSessionUser(user) : null;
   }
 
   async findById(id: string): Promise<SessionUser | null> {
     if (!UUID.test(id)) return null;
-    const user = await this.users.findOneBy({ id });
+    const user = await this.credentialsOf('id', id);
     return user ? toSessionUser(user) : null;
+  }
+
+  /**
+   * The columns a login (and every refresh) needs of one user, by a unique column: one plain
+   * statement, without the query builder and entity hydration of `findOneBy` on every request.
+   */
+  private async credentialsOf(column: 'email' | 'id', value: string): Promise<CredentialsRow | null> {
+    const rows = (await this.users.query(
+      column === 'email' ? CREDENTIALS_BY_EMAIL : CREDENTIALS_BY_ID,
+      [value],
+    )) as CredentialsRow[];
+    return rows[0] ?? null;
   }
 
   /**
@@ -109,6 +121,17 @@ export class UsersService implements CredentialsVerifier {
   }
 }
 
-function toSessionUser(user: UserEntity): SessionUser {
+function toSessionUser(user: Pick<UserEntity, 'id' | 'email' | 'roles'>): SessionUser {
   return { id: user.id, email: user.email, roles: user.roles };
 }
+
+/** A user's row as `credentialsOf` reads it. */
+interface CredentialsRow {
+  id: string;
+  email: string;
+  roles: string[];
+  password_hash: string;
+}
+
+const CREDENTIALS_BY_EMAIL = 'SELECT "id", "email", "roles", "password_hash" FROM "users" WHERE "email" = $1 LIMIT 1';
+const CREDENTIALS_BY_ID = 'SELECT "id", "email", "roles", "password_hash" FROM "users" WHERE "id" = $1 LIMIT 1';

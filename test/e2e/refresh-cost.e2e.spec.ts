@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { registerAndLogin, resetDatabase, RunningApp, sql, startApp } from '../support/app-harness';
+import { login, registerAndLogin, resetDatabase, RunningApp, sql, startApp } from '../support/app-harness';
 import { recordStatements, type StatementRecorder } from '../support/pg-statements';
 
 /**
@@ -52,6 +52,27 @@ describe('the cost of a refresh', () => {
     // user's set; the rest is the rate limiter's counter.
     expect(commands.filter((c) => c === 'SET' || c === 'SREM').sort()).toEqual(['SET', 'SREM']);
     expect(commands.length).toBeLessThanOrEqual(4);
+  });
+
+  it('a login: three SQL statements (the user, the insert, the eviction with the new-device history) and two Redis round trips (the rate limit, the failure check), none of them a reset', async () => {
+    const user = await registerAndLogin(running.http);
+    await new Promise((r) => setTimeout(r, 300)); // the first login's audit batch and activity are written
+    statements.texts.length = 0;
+    commands.length = 0;
+    counting = statements.on = true;
+    await login(running.http, user.email, user.password);
+    counting = statements.on = false;
+    const own = statements.texts.filter((text) => !/FROM "users"/.test(text));
+    expect(statements.texts.length - own.length).toBe(1);
+    expect(own).toHaveLength(2);
+    expect(own[0]).toMatch(/^WITH replaced AS \( UPDATE sessions SET/);
+    expect(own[1]).toMatch(/^WITH evicted AS \( ?UPDATE sessions SET/);
+    expect(own[1]).toContain('json_agg');
+    // The login rate limit (counted exactly, in Redis) and the failure backoff's check; no reset
+    // of a failure count that is not there.
+    expect(commands).toHaveLength(2);
+    expect(commands).toContain('HMGET');
+    expect(commands).not.toContain('DEL');
   });
 
   it("the rotation's new row version enters 8 indexes of sessions (9 with a device id), the remembered hash 3", async () => {

@@ -49,6 +49,17 @@ export function loginFailureCounterContract(name: string, make: () => { counter:
       expect(await counter.fail(a, T0, policy)).toBe(0);
     });
 
+    it('check says how long a key waits and whether failures are on record', async () => {
+      const k = key();
+      expect(await counter.check(k, T0)).toEqual({ blockedFor: 0, recorded: false });
+      await counter.fail(k, T0, policy);
+      expect(await counter.check(k, T0)).toEqual({ blockedFor: 0, recorded: true });
+      for (let i = 0; i < policy.freeAttempts; i++) await counter.fail(k, T0, policy);
+      expect(await counter.check(k, T0)).toEqual({ blockedFor: 1, recorded: true });
+      await counter.reset(k);
+      expect(await counter.check(k, T0)).toEqual({ blockedFor: 0, recorded: false });
+    });
+
     it('counts concurrent failures exactly', async () => {
       const k = key();
       const blocks = await Promise.all(Array.from({ length: 10 }, () => counter.fail(k, T0, policy)));

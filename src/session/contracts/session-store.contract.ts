@@ -774,6 +774,30 @@ export function sessionStoreContract(
         expect(clients.map((c) => c.userAgent)).toEqual(['logged out']);
       });
 
+      it('evictBeyondThenRecentClients evicts as evictBeyond and reads the history as recentClients', async () => {
+        const [s10, s20, , opened] = await insert(
+          openedAt(10, { ipAddress: '198.51.100.1', userAgent: 'first', deviceId: 'device-a' }),
+          openedAt(20, { ipAddress: '198.51.100.2', userAgent: 'second', deviceId: null }),
+          openedAt(30, { ipAddress: null, userAgent: null, deviceId: 'device-c' }),
+          openedAt(40, { userAgent: 'just opened' }),
+          openedAt(50, { userAgent: 'another user' }, 'user-2'),
+        );
+        const query = { userId: 'user-1', since: at(0), limit: 10, exceptId: opened.id };
+        const history = await store.recentClients(query);
+        expect(history.map((c) => c.userAgent)).toEqual([null, 'second', 'first']);
+        const result = await store.evictBeyondThenRecentClients('user-1', 2, windowAt(60), opened.id, query);
+        expect(sortedIds(result.evicted)).toEqual([s10.id, s20.id].sort());
+        for (const s of result.evicted) expect(s).toMatchObject({ revokedAt: at(60), revokedReason: 'evicted' });
+        expect(result.recentClients).toEqual(history);
+        expect(await store.countLive('user-1', windowAt(60))).toBe(2);
+        // Nothing to evict, an empty history, or none asked.
+        expect(await store.evictBeyondThenRecentClients('user-1', 2, windowAt(60), opened.id, { ...query, since: at(45) })).toEqual({
+          evicted: [],
+          recentClients: [],
+        });
+        expect(await store.evictBeyondThenRecentClients('user-1', 2, windowAt(60), opened.id, null)).toEqual({ evicted: [], recentClients: null });
+      });
+
       it('returns nothing for a user without sessions in the lookback', async () => {
         await insert(openedAt(0));
         expect(await store.recentClients({ userId: 'nobody', since: at(0), limit: 10 })).toEqual([]);
@@ -1159,6 +1183,30 @@ export function sessionStoreContract(
                 newSession({ userId, createdAt: at(t), authenticatedAt: at(t), lastActivityAt: at(t) }),
               );
               await store.evictBeyond(userId, KEEP, windowAt(60));
+            }),
+          );
+          const live = await store.countLive(userId, windowAt(60));
+          if (live > KEEP) overLimit.push(live);
+        }
+        expect(overLimit).toEqual([]);
+      });
+
+      it('concurrent logins (insert, then evictBeyondThenRecentClients) never leave more than `keep` live sessions', async () => {
+        const KEEP = 2;
+        const overLimit: number[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const userId = `history-racer-${round}`;
+          await Promise.all(
+            [1, 2, 3, 4, 5, 6].map(async (t) => {
+              const { session } = await store.insert(
+                newSession({ userId, createdAt: at(t), authenticatedAt: at(t), lastActivityAt: at(t) }),
+              );
+              await store.evictBeyondThenRecentClients(userId, KEEP, windowAt(60), session.id, {
+                userId,
+                since: at(0),
+                limit: 50,
+                exceptId: session.id,
+              });
             }),
           );
           const live = await store.countLive(userId, windowAt(60));

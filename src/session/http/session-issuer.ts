@@ -70,8 +70,11 @@ export class SessionIssuer {
   async issue(req: IssuerRequest, res: CookieResponse, user: SessionUser, options: IssueOptions = {}): Promise<IssuedSessionBody> {
     const metadata: SessionMetadata = { ...requestMetadata(req, options.deviceName, options.deviceId), data: options.data ?? null };
     const presented = presentedTokens(req, this.options.cookies !== false);
-    const issued = await this.sessions.create({ userId: user.id, roles: user.roles, ...metadata, presented });
-    await this.newDevices.check(issued.session);
+    const { issued, history } = await this.sessions.createReadingHistory(
+      { userId: user.id, roles: user.roles, ...metadata, presented },
+      (session) => this.newDevices.historyQuery(session),
+    );
+    await this.newDevices.check(issued.session, history);
     return this.answer(issued, user, res);
   }
 

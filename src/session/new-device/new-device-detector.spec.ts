@@ -139,6 +139,23 @@ describe('NewDeviceDetector', () => {
     expect(read).not.toHaveBeenCalled();
   });
 
+  it('a history read along with the eviction (historyQuery) is used as given, without another query', async () => {
+    const { store, detector, earlier, seen } = setup({ newDeviceLookback: 3600, newDeviceLookbackSessions: 7 });
+    await earlier({ createdAt: new Date(NOW - 60_000) });
+    const { session: opened } = await store.insert(session({ userAgent: CHROME_MAC }));
+    const query = detector.historyQuery(toSessionInfo(opened));
+    expect(query).toEqual({ userId: 'u1', since: new Date(NOW - 3_600_000), limit: 7, exceptId: opened.id });
+    const { recentClients: history } = await store.evictBeyondThenRecentClients('u1', 10, { now: new Date(NOW), activeSince: new Date(0) }, opened.id, query);
+    const read = vi.spyOn(store, 'recentClients');
+    await detector.check(toSessionInfo(opened), history);
+    expect(read).not.toHaveBeenCalled();
+    expect(seen.map((e) => e.type)).toEqual(['new_device']);
+    // null (not read): the detector asks itself.
+    await detector.check(toSessionInfo(opened), null);
+    expect(read).toHaveBeenCalledTimes(1);
+    expect(setup({ newDeviceLookback: 0 }).detector.historyQuery(toSessionInfo(opened))).toBeNull();
+  });
+
   it('a failing store does not fail the login: logged, no event', async () => {
     const { store, detector } = setup();
     vi.spyOn(store, 'recentClients').mockRejectedValue(new Error('connection terminated'));

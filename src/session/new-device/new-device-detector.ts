@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { SessionInfo } from '../ports/session-record.js';
+import type { ClientSighting, RecentClientsQuery, SessionInfo } from '../ports/session-record.js';
 import { SessionStore } from '../ports/session-store.js';
 import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 import { SessionEventPublisher } from '../session-event.publisher.js';
@@ -25,16 +25,29 @@ export class NewDeviceDetector {
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {}
 
-  /** Checks the session a login just opened; publishes `new_device` when its client is new. */
-  async check(session: SessionInfo): Promise<void> {
-    if (this.options.newDeviceLookback === 0) return;
+  /**
+   * The history `check` compares a session with (null when the check is off): a login asks the
+   * store for it along with its eviction (`SessionStore.evictBeyondThenRecentClients`).
+   */
+  historyQuery(session: Pick<SessionInfo, 'id' | 'userId' | 'createdAt'>): RecentClientsQuery | null {
+    if (this.options.newDeviceLookback === 0) return null;
+    return {
+      userId: session.userId,
+      since: new Date(session.createdAt.getTime() - this.options.newDeviceLookback * 1000),
+      limit: this.options.newDeviceLookbackSessions,
+      exceptId: session.id,
+    };
+  }
+
+  /**
+   * Checks the session a login just opened; publishes `new_device` when its client is new.
+   * @param history the store's answer to `historyQuery(session)`, when the caller has it (else asked here)
+   */
+  async check(session: SessionInfo, history: ClientSighting[] | null = null): Promise<void> {
+    const query = this.historyQuery(session);
+    if (query === null) return;
     try {
-      const history = await this.store.recentClients({
-        userId: session.userId,
-        since: new Date(session.createdAt.getTime() - this.options.newDeviceLookback * 1000),
-        limit: this.options.newDeviceLookbackSessions,
-        exceptId: session.id,
-      });
+      history ??= await this.store.recentClients(query);
       const novel = noveltyOf(session, history);
       if (novel.length === 0) return;
       const login = newDeviceLogin(describeClient(session), novel, session.deviceName);

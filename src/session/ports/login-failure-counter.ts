@@ -17,6 +17,16 @@ export abstract class LoginFailureCounter {
   /** Seconds until `key` may try again; 0 when it may now. */
   abstract blockedFor(key: string, nowMs: number): Promise<number>;
 
+  /**
+   * `blockedFor`, and whether `key` has failures on record: when it has none, a success right
+   * after needs no `reset` (a login with no failure behind it costs one round trip, not two). A
+   * failure counted between this call and the success then stays counted (the stricter side).
+   * The default asks `blockedFor` and says there may be some, so a `reset` always follows.
+   */
+  async check(key: string, nowMs: number): Promise<{ blockedFor: number; recorded: boolean }> {
+    return { blockedFor: await this.blockedFor(key, nowMs), recorded: true };
+  }
+
   /** Counts a failure. @returns seconds `key` is now blocked for (0 when not) */
   abstract fail(key: string, nowMs: number, policy: LoginFailurePolicy): Promise<number>;
 

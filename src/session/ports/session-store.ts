@@ -111,6 +111,29 @@ export abstract class SessionStore {
   ): Promise<SessionRecord[]>;
 
   /**
+   * What a login does once its session is stored: `evictBeyond(userId, keep, window, keepId)`,
+   * then, given `recent` (of the same user), `recentClients(recent)` for the new-device check.
+   * An adapter may answer both with one statement (the PostgreSQL store does); this default makes
+   * the two calls. `recentClients` is null when `recent` is, and when the history could not be
+   * read (the caller may then ask `recentClients` itself); the eviction's errors are thrown.
+   */
+  async evictBeyondThenRecentClients(
+    userId: string,
+    keep: number,
+    window: LiveWindow,
+    keepId: string | undefined,
+    recent: RecentClientsQuery | null,
+  ): Promise<{ evicted: SessionRecord[]; recentClients: ClientSighting[] | null }> {
+    const evicted = await this.evictBeyond(userId, keep, window, keepId);
+    if (recent === null) return { evicted, recentClients: null };
+    try {
+      return { evicted, recentClients: await this.recentClients(recent) };
+    } catch {
+      return { evicted, recentClients: null };
+    }
+  }
+
+  /**
    * Ends, at `at` and with `reason`, the sessions created before `before` that have not ended
    * (neither revoked nor recorded as expired — whether or not their time ran out, so none of them
    * can come back), at most `limit` of them per call: the first `limit` in `(createdAt, id)`

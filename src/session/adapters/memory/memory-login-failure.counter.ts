@@ -15,6 +15,10 @@ export class MemoryLoginFailureCounter extends LoginFailureCounter {
     return entry ? Math.max(0, Math.ceil((entry.blockedUntil - nowMs) / 1000)) : 0;
   }
 
+  override async check(key: string, nowMs: number): Promise<{ blockedFor: number; recorded: boolean }> {
+    return { blockedFor: await this.blockedFor(key, nowMs), recorded: this.failures.has(key) };
+  }
+
   async fail(key: string, nowMs: number, policy: LoginFailurePolicy): Promise<number> {
     const count = (this.failures.get(key)?.count ?? 0) + 1;
     const block = blockSeconds(count, policy);

@@ -25,6 +25,10 @@ export class FallbackLoginFailureCounter extends LoginFailureCounter implements 
     return this.either((c) => c.blockedFor(key, nowMs));
   }
 
+  override check(key: string, nowMs: number): Promise<{ blockedFor: number; recorded: boolean }> {
+    return this.either((c) => c.check(key, nowMs));
+  }
+
   fail(key: string, nowMs: number, policy: LoginFailurePolicy): Promise<number> {
     return this.either((c) => c.fail(key, nowMs, policy));
   }

@@ -52,6 +52,12 @@ export class RedisLoginFailureCounter extends LoginFailureCounter implements Ada
     return until === null ? 0 : Math.max(0, Math.ceil((Number(until) - nowMs) / 1000));
   }
 
+  /** One HMGET: the record's count (present while failures are remembered) and when its block ends. */
+  override async check(key: string, nowMs: number): Promise<{ blockedFor: number; recorded: boolean }> {
+    const [count, until] = await this.breaker.run(() => this.redis.hmget(this.key(key), 'count', 'until'));
+    return { blockedFor: until === null ? 0 : Math.max(0, Math.ceil((Number(until) - nowMs) / 1000)), recorded: count !== null };
+  }
+
   async fail(key: string, nowMs: number, policy: LoginFailurePolicy): Promise<number> {
     const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<number>>).loginFail;
     const blockMs = await this.breaker.run(() =>

@@ -29,6 +29,30 @@ import { SessionRow, toSessionRecord } from './session-row.mapper.js';
 const LIVE = (now: string, activeSince: string, alias = '') =>
   `${alias}revoked_at IS NULL AND ${alias}ended_at IS NULL AND ${alias}expires_at > ${now} AND ${alias}last_activity_at > ${activeSince}`;
 
+/**
+ * `evictBeyond`: $1 user, $2 keep, $3 now, $4 active since, $5 the id never evicted. The protected
+ * session, when it exists, takes one of the `keep` places. Plain FOR UPDATE (not SKIP LOCKED): a
+ * concurrent login's eviction waits for ours instead of skipping rows, so together they never
+ * leave more than `keep` live sessions.
+ */
+const EVICT_BEYOND = `UPDATE sessions SET revoked_at = $3, revoked_reason = 'evicted', ended_at = $3, version = version + 1
+        WHERE id IN (
+          SELECT id FROM sessions
+           WHERE user_id = $1 AND ${LIVE('$3', '$4')} AND id IS DISTINCT FROM $5::uuid
+           ORDER BY last_activity_at DESC, created_at DESC, id DESC
+           OFFSET GREATEST(0, $2::int - (SELECT count(*)::int FROM sessions WHERE id = $5::uuid))
+           FOR UPDATE)
+          AND revoked_at IS NULL
+        RETURNING *`;
+
+/** One earlier client in the history `evictBeyondThenRecentClients` reads (JSON keys kept short). */
+interface HistoryRow {
+  c: string;
+  i: string | null;
+  u: string | null;
+  d: string | null;
+}
+
 /** The partial unique index that keeps one live session per user and device id. */
 const DEVICE_UNIQUE_INDEX = 'sessions_user_device_live_key';
 /**
@@ -253,21 +277,45 @@ export class TypeOrmSessionStore extends SessionStore {
     window: LiveWindow,
     keepId?: string,
   ): Promise<SessionRecord[]> {
-    // The protected session, when it exists, takes one of the `keep` places. Plain FOR UPDATE
-    // (not SKIP LOCKED): a concurrent login's eviction waits for ours instead of skipping rows,
-    // so together they never leave more than `keep` live sessions.
-    return this.query(
-      `UPDATE sessions SET revoked_at = $3, revoked_reason = 'evicted', ended_at = $3, version = version + 1
-        WHERE id IN (
-          SELECT id FROM sessions
-           WHERE user_id = $1 AND ${LIVE('$3', '$4')} AND id IS DISTINCT FROM $5::uuid
-           ORDER BY last_activity_at DESC, created_at DESC, id DESC
-           OFFSET GREATEST(0, $2::int - (SELECT count(*)::int FROM sessions WHERE id = $5::uuid))
-           FOR UPDATE)
-          AND revoked_at IS NULL
-        RETURNING *`,
-      [userId, keep, window.now, window.activeSince, keepId ?? null],
+    return this.query(EVICT_BEYOND, [userId, keep, window.now, window.activeSince, keepId ?? null]);
+  }
+
+  /**
+   * `evictBeyond`'s UPDATE and `recentClients`' SELECT (the same index range) in one statement, run
+   * after the insert committed as `evictBeyond` alone would be: one round trip per login instead
+   * of two. The history comes back as one JSON array in an extra row.
+   */
+  override async evictBeyondThenRecentClients(
+    userId: string,
+    keep: number,
+    window: LiveWindow,
+    keepId: string | undefined,
+    recent: RecentClientsQuery | null,
+  ): Promise<{ evicted: SessionRecord[]; recentClients: ClientSighting[] | null }> {
+    if (recent === null || recent.userId !== userId) return super.evictBeyondThenRecentClients(userId, keep, window, keepId, recent);
+    const rows = await this.prepared.rows<SessionRow & { is_history: boolean; history: HistoryRow[] | string | null }>(
+      `WITH evicted AS (${EVICT_BEYOND}), recent AS (
+         SELECT created_at, ip_address, user_agent, device_id FROM sessions
+          WHERE user_id = $1 AND created_at >= $6 AND id IS DISTINCT FROM $8::uuid
+          ORDER BY created_at DESC LIMIT $7
+       )
+       SELECT false AS is_history, evicted.*, NULL::json AS history FROM evicted
+       UNION ALL
+       SELECT true, (NULL::sessions).*,
+         json_agg(json_build_object('c', created_at, 'i', ip_address, 'u', user_agent, 'd', device_id) ORDER BY created_at DESC)
+         FROM recent`,
+      [userId, keep, window.now, window.activeSince, keepId ?? null, recent.since, recent.limit, recent.exceptId ?? null],
     );
+    const evicted: SessionRecord[] = [];
+    let history: HistoryRow[] = [];
+    for (const row of rows) {
+      if (!row.is_history) evicted.push(toSessionRecord(row));
+      else if (row.history !== null) history = typeof row.history === 'string' ? (JSON.parse(row.history) as HistoryRow[]) : row.history;
+    }
+    return {
+      evicted,
+      recentClients: history.map((h) => ({ createdAt: new Date(h.c), ipAddress: h.i, userAgent: h.u, deviceId: h.d })),
+    };
   }
 
   async endedSince(filter: EndedFilter, since: Date, limit: number, after?: EndedCursor): Promise<SessionRecord[]> {
