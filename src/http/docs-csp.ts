@@ -36,10 +36,11 @@ export function relaxCspForDocs(app: INestApplication, docsPath: string): void {
   };
   const adapter = app.getHttpAdapter();
   if (adapter.getType() === 'fastify') {
-    // onSend runs after @fastify/helmet's onRequest hook has written the app's policy to the raw response.
-    (app as NestFastifyApplication).getHttpAdapter().getInstance().addHook('onSend', async (request, reply, payload) => {
+    // onSend runs after the onRequest hook has written the app's policy to the raw response; a
+    // callback hook, not an async one: no promise per request.
+    (app as NestFastifyApplication).getHttpAdapter().getInstance().addHook('onSend', (request, reply, payload, done) => {
       override(request.url, reply.raw);
-      return payload;
+      done(null, payload);
     });
   } else {
     (app as NestExpressApplication).use((req: { originalUrl: string }, res: ServerResponse, next: () => void) => {

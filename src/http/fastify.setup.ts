@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { benchOff } from './bench-off';
+import { helmetDefaultHeaders, writeSecurityHeaders } from './security-headers';
 import { refuseUnsafeJson, unsafeJsonReason } from '../session';
 
 /**
@@ -13,13 +13,21 @@ export async function setupFastify(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only (Fastify's own parser, limited by `bodyLimit`); text/plain would become a string body.
   fastify.removeContentTypeParser(['text/plain']);
-  if (!benchOff('json')) fastify.addHook('preValidation', async (request, reply) => {
+  // Callback hooks, not async ones: no promise per request.
+  if (!benchOff('json')) fastify.addHook('preValidation', (request, reply, done) => {
     const reason = request.body === undefined ? null : unsafeJsonReason(request.body);
     if (reason) {
       refuseUnsafeJson(reply.raw, reason);
-      return reply.hijack();
+      reply.hijack();
+      return;
     }
+    done();
   });
-  if (!benchOff('helmet')) await app.register(fastifyHelmet as never);
+  // helmet's default headers, computed once (security-headers.ts), on the raw response as @fastify/helmet wrote them.
+  const securityHeaders = helmetDefaultHeaders();
+  if (!benchOff('helmet')) fastify.addHook('onRequest', (request, reply, done) => {
+    writeSecurityHeaders(reply.raw, securityHeaders);
+    done();
+  });
   if (!benchOff('cookies')) await app.register(fastifyCookie as never);
 }
