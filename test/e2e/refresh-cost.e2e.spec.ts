@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import { sessionCacheKey } from '../../src/session/adapters/redis/redis-cache.tier';
+import { hashToken } from '../../src/session/tokens';
 import { login, registerAndLogin, resetDatabase, RunningApp, sql, startApp } from '../support/app-harness';
 import { recordStatements, type StatementRecorder } from '../support/pg-statements';
 
@@ -8,6 +10,12 @@ import { recordStatements, type StatementRecorder } from '../support/pg-statemen
  * session's token hashes can be HOT, so a new row version enters every index whose predicate it
  * matches). `npm run bench:rotation` measures the same in WAL records and buffers.
  */
+/**
+ * Statements the app's background work sends, which may land while a request is counted on a busy
+ * machine: the audit trail's batch writes, activity written behind, the cache's reconciliation.
+ */
+const background = (text: string) => /session_audit|\) AS revoked|unnest\(\$1::uuid\[\]/.test(text);
+
 describe('the cost of a refresh', () => {
   let running: RunningApp;
   let statements: StatementRecorder;
@@ -21,7 +29,7 @@ describe('the cost of a refresh', () => {
     statements = recordStatements();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     Redis.prototype.sendCommand = function (this: Redis, command: any, ...rest: any[]) {
-      if (counting) commands.push(String(command.name).toUpperCase());
+      if (counting) commands.push(`${String(command.name).toUpperCase()} ${String(command.args?.[0] ?? '')}`.trim());
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       return (sendCommand as any).call(this, command, ...rest);
     } as typeof sendCommand;
@@ -42,16 +50,22 @@ describe('the cost of a refresh', () => {
     counting = statements.on = false;
     // The module's one statement, and the app's check that the user still exists (its
     // `CredentialsVerifier.findById`, through TypeORM's repository).
-    const rotation = statements.texts.filter((text) => !/FROM "users"/.test(text));
-    expect(statements.texts.length - rotation.length).toBe(1);
+    const ofRefresh = statements.texts.filter((text) => !background(text));
+    const rotation = ofRefresh.filter((text) => !/FROM "users"/.test(text));
+    expect(ofRefresh.length - rotation.length).toBe(1);
     expect(rotation).toHaveLength(1);
     expect(rotation[0]).toMatch(/^WITH rotated AS \( UPDATE sessions SET/);
     expect(rotation[0]).toContain('INSERT INTO session_rotated_refresh_tokens');
     expect(rotation[0]).not.toMatch(/FOR UPDATE/);
     // The refresh's own: the tombstone of the replaced access hash and its removal from the
-    // user's set; the rest is the rate limiter's counter.
-    expect(commands.filter((c) => c === 'SET' || c === 'SREM').sort()).toEqual(['SET', 'SREM']);
-    expect(commands.length).toBeLessThanOrEqual(4);
+    // user's set, and the rate limiter's script. Background commands (reconciliation rounds,
+    // heartbeats, the rate limiter's batches) may land meanwhile on a busy machine: only commands
+    // on this session's keys are the refresh's.
+    const tombstone = sessionCacheKey('', hashToken(user.accessToken));
+    expect(commands.filter((c) => c.startsWith('SET ') && c.endsWith(tombstone))).toHaveLength(1);
+    expect(commands.filter((c) => c.startsWith('SREM ') && c.endsWith(`u:${user.userId}`))).toHaveLength(1);
+    expect(commands.filter((c) => c.endsWith(tombstone) || c.endsWith(`u:${user.userId}`))).toHaveLength(2);
+    expect(commands.filter((c) => /^EVAL(SHA)? /.test(c)).length).toBeGreaterThanOrEqual(1);
   });
 
   it('a login: three SQL statements (the user, the insert, the eviction with the new-device history) and two Redis round trips (the rate limit, the failure check), none of them a reset', async () => {
@@ -62,17 +76,19 @@ describe('the cost of a refresh', () => {
     counting = statements.on = true;
     await login(running.http, user.email, user.password);
     counting = statements.on = false;
-    const own = statements.texts.filter((text) => !/FROM "users"/.test(text));
-    expect(statements.texts.length - own.length).toBe(1);
+    const ofLogin = statements.texts.filter((text) => !background(text));
+    const own = ofLogin.filter((text) => !/FROM "users"/.test(text));
+    expect(ofLogin.length - own.length).toBe(1);
     expect(own).toHaveLength(2);
     expect(own[0]).toMatch(/^WITH replaced AS \( UPDATE sessions SET/);
     expect(own[1]).toMatch(/^WITH evicted AS \( ?UPDATE sessions SET/);
     expect(own[1]).toContain('json_agg');
-    // The login rate limit (counted exactly, in Redis) and the failure backoff's check; no reset
-    // of a failure count that is not there.
-    expect(commands).toHaveLength(2);
-    expect(commands).toContain('HMGET');
-    expect(commands).not.toContain('DEL');
+    // The login rate limit (counted exactly, in Redis: one script) and the failure backoff's
+    // check; no reset of a failure count that is not there. Background commands (reconciliation
+    // rounds, heartbeats, the rate limiter's batches) may land too: only these are the login's.
+    expect(commands.filter((c) => c.startsWith('HMGET '))).toHaveLength(1);
+    expect(commands.filter((c) => c.startsWith('DEL '))).toEqual([]);
+    expect(commands.filter((c) => /^EVAL(SHA)? /.test(c)).length).toBeGreaterThanOrEqual(1);
   });
 
   it("the rotation's new row version enters 8 indexes of sessions (9 with a device id), the remembered hash 3", async () => {
