@@ -43,11 +43,20 @@ export class LoginService {
       metadata,
       check: () => this.options.credentials.verify(normalized, password),
     });
+    return { issued: await this.open(user, metadata, presented), user };
+  }
+
+  /**
+   * Opens a session for a user already authenticated (by `login`, or by the app's own flow through
+   * `SessionIssuer.issue`), reading the new-device check's history with the eviction, then runs
+   * the check.
+   */
+  async open(user: SessionUser, metadata: SessionMetadata, presented: PresentedTokens = {}): Promise<IssuedSession> {
     const { issued, history } = await this.sessions.createReadingHistory(
       { userId: user.id, roles: user.roles, ...metadata, presented },
       (session) => this.newDevices.historyQuery(session),
     );
     await this.newDevices.check(issued.session, history);
-    return { issued, user };
+    return issued;
   }
 }

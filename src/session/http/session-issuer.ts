@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CsrfTokenError, InvalidTokenError } from '../errors/session.errors.js';
 import { LoginService } from '../login.service.js';
-import { NewDeviceDetector } from '../new-device/new-device-detector.js';
 import type { SessionUser } from '../ports/credentials-verifier.js';
 import type { SessionMetadata } from '../ports/session-record.js';
 import { RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
@@ -58,7 +57,6 @@ export class SessionIssuer {
     private readonly logins: LoginService,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
     private readonly paths: SessionPaths,
-    private readonly newDevices: NewDeviceDetector,
   ) {}
 
   /**
@@ -70,12 +68,7 @@ export class SessionIssuer {
   async issue(req: IssuerRequest, res: CookieResponse, user: SessionUser, options: IssueOptions = {}): Promise<IssuedSessionBody> {
     const metadata: SessionMetadata = { ...requestMetadata(req, options.deviceName, options.deviceId), data: options.data ?? null };
     const presented = presentedTokens(req, this.options.cookies !== false);
-    const { issued, history } = await this.sessions.createReadingHistory(
-      { userId: user.id, roles: user.roles, ...metadata, presented },
-      (session) => this.newDevices.historyQuery(session),
-    );
-    await this.newDevices.check(issued.session, history);
-    return this.answer(issued, user, res);
+    return this.answer(await this.logins.open(user, metadata, presented), user, res);
   }
 
   /**
